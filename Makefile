@@ -1,0 +1,50 @@
+# ocr-fix — set-up, demo, tests, benchmarks. `make demo` and `make test` work on a fresh machine.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+APT_PKGS := tesseract-ocr tesseract-ocr-eng fonts-courier-prime
+
+.PHONY: setup system-deps demo test test-fast bench clean browser-deps
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	[ -e /usr/share/fonts/opentype/courier-prime/CourierPrime-Regular.otf ] || [ -n "$$(fc-list 2>/dev/null | grep -i 'Courier Prime')" ] || missing="$$missing fonts-courier-prime"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "ocr-fix needs:$$missing"; \
+	    echo "run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,dask]'
+	touch $(STAMP)
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need: sudo apt-get install -y chromium (they skip without it)"; fi; }
+
+demo: setup
+	$(BIN)/ocr-fix check scans/psis-400-23/transcript.md scans/psis-400-23 --lexicon lexicons/psis-400-23.txt --fail-on never
+
+test: setup browser-deps
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not tesseract and not browser and not slow"
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

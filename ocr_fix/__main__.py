@@ -1,0 +1,3 @@
+from ocr_fix.cli import main
+
+main()
