@@ -1,0 +1,201 @@
+"""Lexicons of a collection's names and terms, and the general English dictionary.
+
+Triage asks two questions of a word: *is it a real word?* and *is it close to a term
+this collection is known to use?* The lexicon answers for names and identifiers
+(canonical spellings only, plus ``re:`` patterns such as ``re:H-\\d{6}``); symspellpy's
+English frequency dictionary answers for ordinary words. Lexicon terms outrank the
+dictionary.
+
+Lexicon file format (UTF-8)::
+
+    # comment
+    Konoye<TAB>name<TAB>Prince Fumimaro Konoye
+    Special Envoy
+    re:H-\\d{6}<TAB>identifier<TAB>Magic intercept serial
+
+One canonical term per line (multi-word allowed), optional tab-separated ``kind`` and
+``note`` columns.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from symspellpy import SymSpell, Verbosity
+
+from ocr_fix.errors import BadInput, InputNotFound, LexiconError
+
+_WORD_EDGE = re.compile(r"^[^\w]+|[^\w]+$")
+_POSSESSIVE = re.compile(r"(?:'s|s')$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    kind: str = ""
+    note: str = ""
+    line: int = 0
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    regex: re.Pattern[str]
+    kind: str = "identifier"
+    note: str = ""
+    line: int = 0
+    source: str = ""
+
+
+def bare(word: str) -> str:
+    """The word a token stands for: edge punctuation and a possessive ``'s`` removed."""
+    w = _WORD_EDGE.sub("", word)
+    stripped = _POSSESSIVE.sub("", w)
+    return stripped if len(stripped) >= 2 else w
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """An immutable set of canonical terms and identifier patterns."""
+
+    terms: tuple[Term, ...] = ()
+    patterns: tuple[Pattern, ...] = ()
+    _words: frozenset[str] = field(default=frozenset(), repr=False)
+    _canon: dict[str, str] = field(default_factory=dict, repr=False, hash=False, compare=False)
+
+    @classmethod
+    def build(cls, terms: Iterable[Term], patterns: Iterable[Pattern] = ()) -> Lexicon:
+        terms = tuple(terms)
+        canon: dict[str, str] = {}
+        for t in terms:
+            for w in t.text.split():
+                b = bare(w)
+                if b:
+                    canon.setdefault(b.casefold(), b)
+        return cls(terms, tuple(patterns), frozenset(canon), canon)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.patterns)
+
+    def __len__(self) -> int:
+        return len(self.terms) + len(self.patterns)
+
+    def merged(self, other: Lexicon) -> Lexicon:
+        return Lexicon.build(self.terms + other.terms, self.patterns + other.patterns)
+
+    def contains(self, word: str) -> bool:
+        """True when ``word`` (any case, possessive and edge punctuation ignored) is a
+        word of some term."""
+        b = bare(word)
+        return bool(b) and b.casefold() in self._words
+
+    def canonical(self, word: str) -> str | None:
+        b = bare(word)
+        return self._canon.get(b.casefold()) if b else None
+
+    def pattern_for(self, token: str) -> Pattern | None:
+        """The first ``re:`` pattern that matches the whole of ``token`` (edges trimmed)."""
+        core = _WORD_EDGE.sub("", token)
+        for p in self.patterns:
+            if p.regex.fullmatch(core) or p.regex.fullmatch(token):
+                return p
+        return None
+
+    @functools.cached_property
+    def _symspell(self) -> SymSpell:
+        sym = SymSpell(max_dictionary_edit_distance=3, prefix_length=10)
+        for w in self._canon.values():
+            sym.create_dictionary_entry(w.casefold(), 1)
+        return sym
+
+    def nearest(self, word: str, max_distance: int = 2) -> list[tuple[str, int]]:
+        """Lexicon words within ``max_distance`` edits of ``word``, closest first."""
+        b = bare(word)
+        if not b or not self._canon:
+            return []
+        hits = self._symspell.lookup(b.casefold(), Verbosity.ALL, max_edit_distance=min(max_distance, 3))
+        return [(self._canon[h.term], h.distance) for h in sorted(hits, key=lambda h: h.distance)]
+
+
+class Dictionary:
+    """symspellpy's English frequency dictionary (82,765 words) as a word test.
+
+    Loaded once per process on first use; a word is "in" when its casefolded form, or
+    every part of a hyphenated compound, is listed.
+    """
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def english(cls) -> Dictionary:
+        ref = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+        counts: dict[str, int] = {}
+        for row in ref.read_text(encoding="utf-8").splitlines():
+            word, _, count = row.partition(" ")
+            if word:
+                counts[word] = int(count or 0)
+        return cls(counts)
+
+    def frequency(self, word: str) -> int:
+        return self._counts.get(bare(word).casefold(), 0)
+
+    def __contains__(self, word: str) -> bool:
+        b = bare(word).casefold()
+        if not b:
+            return False
+        if b in self._counts:
+            return True
+        parts = [p for p in re.split(r"[-/]", b) if p]
+        return len(parts) > 1 and all(p in self._counts or p.isdigit() for p in parts)
+
+
+def read_lexicon(path: Path) -> Lexicon:
+    """Parse one lexicon file; any defect raises :class:`LexiconError` naming its line."""
+    path = Path(path)
+    if not path.exists():
+        raise InputNotFound(path)
+    if path.is_dir():
+        raise BadInput("is a directory, not a lexicon file", path)
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise LexiconError("binary file, not a lexicon", path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise LexiconError(f"not UTF-8 (bad byte at line {line})", path) from None
+    terms: list[Term] = []
+    patterns: list[Pattern] = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        cols = [c.strip() for c in raw.split("\t")]
+        head, kind, note = (cols + ["", ""])[:3]
+        if head.startswith("re:"):
+            source = head[3:]
+            if not source:
+                raise LexiconError(f"line {n}: empty regex", path)
+            try:
+                rx = re.compile(source)
+            except re.error as exc:
+                raise LexiconError(f"line {n}: bad regex {source!r}: {exc}", path) from None
+            patterns.append(Pattern(rx, kind or "identifier", note, n, str(path)))
+        else:
+            terms.append(Term(unicodedata.normalize("NFC", head), kind, note, n, str(path)))
+    return Lexicon.build(terms, patterns)
+
+
+def load_lexicons(paths: Sequence[Path]) -> Lexicon:
+    lex = Lexicon()
+    for p in paths:
+        lex = lex.merged(read_lexicon(p))
+    return lex

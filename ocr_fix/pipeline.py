@@ -1,0 +1,112 @@
+"""The one orchestrator: transcript + scans + lexicons -> findings.
+
+It knows no UI. Progress goes out through a callback (``progress(stage, done, total)``)
+so the CLI can draw bars, the batch runner can log lines, and tests can ignore it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ocr_fix.align import Alignment, align
+from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
+from ocr_fix.metrics import cer
+from ocr_fix.model import Finding, Page, Severity
+from ocr_fix.normalize import Token, normalize_transcript, tokenize
+from ocr_fix.triage import TriageSettings, mismatch_finding, triage
+from ocr_fix.transcript import Transcript, read_transcript
+from ocr_fix.variants import lexicon_only
+
+Progress = Callable[[str, int, int], None]
+
+#: Below this share of agreeing words the scans are taken to be of another document.
+MISMATCH_AGREEMENT = 0.15
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PageStat:
+    page: int
+    image: str
+    cer: float | None  # None when the page has no transcript text
+    mean_confidence: float
+    words: int
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    transcript: Transcript
+    scans: tuple[str, ...]
+    pages: tuple[PageStat, ...]
+    findings: tuple[Finding, ...]
+    agreement: float | None  # None in lexicon-only mode
+    order: tuple[int, ...] = ()
+    lexicon_terms: int = 0
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    lexicons: tuple[Path, ...] = ()
+    triage: TriageSettings = field(default_factory=TriageSettings)
+
+
+def check_pages(transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
+                options: CheckOptions = CheckOptions(), scans: Sequence[str] = ()) -> CheckResult:
+    """Check ``transcript`` against already-OCRed ``pages`` (the pure part of ``check``)."""
+    folded = normalize_transcript(transcript)
+    tokens = tokenize(folded)
+    dictionary = Dictionary.english()
+    if not pages:
+        findings = lexicon_only(transcript, tokens, lexicon, dictionary)
+        return CheckResult(transcript, tuple(scans), (), tuple(findings), None, (), len(lexicon))
+    alignment = align(tokens, pages)
+    stats = _page_stats(tokens, alignment, pages)
+    if alignment.agreement < MISMATCH_AGREEMENT or not alignment.pages:
+        findings = [mismatch_finding(alignment.agreement, len(pages))]
+    else:
+        findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
+    return CheckResult(transcript, tuple(scans), stats, tuple(findings), alignment.agreement,
+                       alignment.order, len(lexicon))
+
+
+def run_check(transcript_path: Path, scan_paths: Sequence[Path], options: CheckOptions,
+              ocr: Callable[[Sequence[Path], Progress], list[Page]] | None = None,
+              progress: Progress = _quiet) -> CheckResult:
+    """Read inputs, OCR the scans through ``ocr`` (which owns engine, cache and pool),
+    then :func:`check_pages`. Inputs are validated before any OCR starts."""
+    transcript = read_transcript(Path(transcript_path))
+    lexicon = load_lexicons(options.lexicons)
+    pages: list[Page] = []
+    if scan_paths:
+        if ocr is None:
+            raise ValueError("scans given but no OCR function")
+        pages = ocr(scan_paths, progress)
+    progress("align", 0, 1)
+    result = check_pages(transcript, pages, lexicon, options, [str(p) for p in scan_paths])
+    progress("align", 1, 1)
+    return result
+
+
+def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[Page]) -> tuple[PageStat, ...]:
+    by_page = {pa.page.number: pa for pa in alignment.pages}
+    out: list[PageStat] = []
+    for page in pages:
+        pa = by_page.get(page.number)
+        rate = None
+        if pa is not None:
+            gt = " ".join(t.text for t in tokens[pa.t_range[0]:pa.t_range[1]])
+            rate = round(cer(gt, " ".join(o.text for o in pa.tokens)), 4)
+        label = str(page.ref.path) + (f"#{page.ref.frame + 1}" if page.ref.multi else "")
+        out.append(PageStat(page.number, label, rate, round(page.mean_confidence, 1), len(page.words)))
+    return tuple(out)

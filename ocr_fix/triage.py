@@ -1,0 +1,351 @@
+"""Turn an alignment into findings, each with a severity the evidence supports.
+
+The question for every disagreement is *which side is wrong?* The evidence is general:
+how confident Tesseract was, whether each reading is a lexicon term, an identifier
+matching a lexicon pattern, or an English word, and how far apart the readings are.
+
+- **error**: the transcript is very likely wrong — a confident scan reading that the
+  lexicon or the dictionary supports while the transcript's reading is not supported.
+- **warning**: a real disagreement where both readings are plausible (``Tojo``/``Togo``,
+  ``modern``/``modem``, a digit in an identifier); both are shown.
+- **info**: most likely OCR noise — low confidence, case or punctuation only on
+  dictionary words, scan-only garbage, page furniture.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ocr_fix.align import Alignment, OcrToken, PageAlignment, Pair
+from ocr_fix.lexicon import Dictionary, Lexicon, bare
+from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
+from ocr_fix.normalize import Folded, Token, loose_key
+from ocr_fix.transcript import Transcript
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+
+@dataclass(frozen=True, slots=True)
+class TriageSettings:
+    """Confidence thresholds (Tesseract word confidence, 0..100)."""
+
+    low_conf: float = 60.0  # below: the scan reading is not evidence
+    high_conf: float = 85.0  # at or above: the scan reading is trusted
+    punct_conf: float = 90.0  # punctuation-only differences need a sharper reading
+    min_uncovered_tokens: int = 12  # smaller transcript stretches without a scan are info
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the lexicon and the dictionary say about a reading."""
+
+    lexicon: Lexicon
+    dictionary: Dictionary
+
+    def words(self, text: str) -> list[str]:
+        return [b for b in (bare(w) for w in text.split()) if b]
+
+    def in_lexicon(self, text: str) -> bool:
+        ws = self.words(text)
+        return bool(ws) and all(self.lexicon.contains(w) or _is_number(w) for w in ws) \
+            and any(self.lexicon.contains(w) for w in ws)
+
+    def plausible(self, text: str) -> bool:
+        """Every word is a lexicon term, a dictionary word, a number or a known identifier."""
+        ws = self.words(text)
+        return bool(ws) and all(
+            self.lexicon.contains(w) or w in self.dictionary or _is_number(w)
+            or self.lexicon.pattern_for(w) is not None
+            for w in ws
+        )
+
+
+def _is_number(word: str) -> bool:
+    return bool(re.fullmatch(r"[\d.,:/-]*\d[\d.,:/-]*", word))
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
+def _trim_common(t: str, o: str) -> tuple[int, int]:
+    """How many leading and trailing characters ``t`` and ``o`` share that the finding
+    need not name: punctuation around words (``July,`` vs ``July),`` names ``July``),
+    and any shared characters of identifiers (``4E-197715`` vs ``4H-197715`` names
+    ``E``), whose parts are not words."""
+    whole = _has_digit(t) or _has_digit(o)
+    lead = 0
+    while lead < min(len(t), len(o)) and t[lead] == o[lead] and (whole or not t[lead].isalnum()):
+        lead += 1
+    trail = 0
+    while (trail < min(len(t), len(o)) - lead and t[-1 - trail] == o[-1 - trail]
+           and (whole or not t[-1 - trail].isalnum())):
+        trail += 1
+    return lead, trail
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    transcript: Transcript
+    folded: Folded
+    tokens: Sequence[Token]
+    evidence: Evidence
+    settings: TriageSettings
+
+    def span(self, first: Token, lead: int, last: Token, trail: int) -> TranscriptSpan:
+        """Transcript span from ``lead`` folded characters into ``first`` to ``trail``
+        characters before the end of ``last``, mapped back to the raw file."""
+        fa = bisect.bisect_left(self.folded.origin, first.start) + lead
+        fb = bisect.bisect_left(self.folded.origin, last.start) + len(last.text) - trail
+        start, end = self.folded.raw_span(fa, max(fa, fb))
+        return self.transcript.span(start, end)
+
+    def unechoed(self, t_toks: Sequence[Token], o: str) -> str:
+        """``o`` without edge ``*``/``_`` that the transcript has as markup around the
+        same words (a typed ``*NND*`` that markdown read as emphasis)."""
+        raw = self.transcript.text
+        start, end = t_toks[0].start, t_toks[-1].end
+        while o and o[0] in "*_" and start > 0 and raw[start - 1] == o[0]:
+            o, start = o[1:], start - 1
+        while o and o[-1] in "*_" and end < len(raw) and raw[end] == o[-1]:
+            o, end = o[:-1], end + 1
+        return o
+
+
+def triage(transcript: Transcript, folded: Folded, tokens: Sequence[Token], alignment: Alignment,
+           lexicon: Lexicon, dictionary: Dictionary, settings: TriageSettings = TriageSettings()) -> list[Finding]:
+    """Findings for every disagreement in ``alignment``, in transcript order."""
+    ctx = _Ctx(transcript, folded, tokens, Evidence(lexicon, dictionary), settings)
+    findings: list[Finding] = []
+    for pa in alignment.pages:
+        findings.extend(_page_findings(ctx, pa))
+    findings.extend(_coverage_findings(ctx, alignment))
+    return sorted(findings, key=_order)
+
+
+def _order(f: Finding) -> tuple[int, int, int]:
+    t = f.transcript
+    return (t.start if t else 1 << 60, f.scan.page if f.scan else 0, f.scan.line if f.scan else 0)
+
+
+def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
+    out: list[Finding] = []
+    toks = pa.tokens
+    first_equal = next((i for i, p in enumerate(pa.pairs) if p.tag == "equal"), len(pa.pairs))
+    last_equal = max((i for i, p in enumerate(pa.pairs) if p.tag == "equal"), default=-1)
+    for idx, pair in enumerate(pa.pairs):
+        edge = idx < first_equal or idx > last_equal
+        if pair.tag == "equal":
+            for k in range(pair.t[1] - pair.t[0]):
+                t_tok, o_tok = ctx.tokens[pair.t[0] + k], toks[pair.o[0] + k]
+                if t_tok.text != o_tok.text:
+                    f = _surface(ctx, pa, t_tok, o_tok)
+                    if f:
+                        out.append(f)
+        elif pair.tag == "replace":
+            out.append(_substitution(ctx, pa, pair))
+        elif pair.tag == "insert":
+            out.append(_insertion(ctx, pa, pair, edge))
+        else:
+            out.append(_omission(ctx, pa, pair, edge))
+    return out
+
+
+def _scan(pa: PageAlignment, toks: Sequence[OcrToken]) -> ScanSpan:
+    box: BBox | None = None
+    for o in toks:
+        box = o.box if box is None else box.union(o.box)
+    return ScanSpan(
+        page=pa.page.number,
+        line=toks[0].line if toks else 0,
+        text=" ".join(o.text for o in toks),
+        confidence=round(min((o.conf for o in toks), default=0.0), 1),
+        bbox=box,
+        image=str(pa.page.ref.path) + (f"#{pa.page.ref.frame + 1}" if pa.page.ref.multi else ""),
+    )
+
+
+def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Finding | None:
+    """Same word, different case or punctuation."""
+    t, o = t_tok.text, ctx.unechoed([t_tok], o_tok.text)
+    if t == o:
+        return None
+    lead, trail = _trim_common(t, o)
+    t_core, o_core = t[lead:len(t) - trail], o[lead:len(o) - trail]
+    span = ctx.span(t_tok, lead, t_tok, trail)
+    scan = _scan(pa, [o_tok])
+    if t_core.casefold() == o_core.casefold():
+        return Finding(I, Kind.SUBSTITUTION, span, scan, o_core,
+                       f"case differs: transcript {t_core!r}, scan {o_core!r}", ("case",))
+    sev = W if o_tok.conf >= ctx.settings.punct_conf else I
+    return Finding(sev, Kind.SUBSTITUTION, span, scan, o_core,
+                   f"punctuation differs: transcript {t_core!r}, scan shows {o_core!r}",
+                   ("punctuation", f"conf={o_tok.conf:.0f}"))
+
+
+def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
+    t_toks = ctx.tokens[pair.t[0]:pair.t[1]]
+    o_toks = pa.tokens[pair.o[0]:pair.o[1]]
+    t = " ".join(x.text for x in t_toks)
+    o = ctx.unechoed(t_toks, " ".join(x.text for x in o_toks))
+    scan = _scan(pa, o_toks)
+    severity, suggestion, why = _judge(ctx, t, o, scan.confidence)
+    lead, trail = _trim_common(t, suggestion)
+    if len(t_toks) > 1:  # joined text has single spaces where the file may have more
+        lead = min(lead, len(t_toks[0].text))
+        trail = min(trail, len(t_toks[-1].text))
+    span = ctx.span(t_toks[0], lead, t_toks[-1], trail)
+    return Finding(severity, Kind.SUBSTITUTION, span, scan, suggestion[lead:len(suggestion) - trail],
+                   f"transcript has {t!r}, scan shows {o!r} ({why})",
+                   (why, f"conf={scan.confidence:.0f}"))
+
+
+def _judge(ctx: _Ctx, t: str, o: str, conf: float) -> tuple[Severity, str, str]:
+    """Severity, suggestion and the main reason for one substitution."""
+    s, ev = ctx.settings, ctx.evidence
+    if loose_key(t) == loose_key(o):
+        return I, o, "spacing or punctuation only"
+    # An implausible OCR reading one edit from a lexicon term is that term, misread.
+    suggestion = o
+    if not ev.plausible(o) and len(ev.words(o)) == 1 and not _has_digit(o):
+        near = ev.lexicon.nearest(o, 1)
+        if near and loose_key(near[0][0]) != loose_key(t):
+            suggestion = _recase(o, near[0][0])
+    if conf < s.low_conf:
+        return I, suggestion, "low OCR confidence"
+    if _has_digit(t) or _has_digit(o):
+        p_t, p_o = ev.lexicon.pattern_for(t), ev.lexicon.pattern_for(o)
+        if p_o and not p_t:
+            return E, o, "scan matches an identifier pattern, transcript does not"
+        if p_t and not p_o:
+            return I, o, "transcript matches an identifier pattern"
+        return (W if conf >= s.high_conf else I), o, "identifier differs"
+    t_lex, o_lex = ev.in_lexicon(t), ev.in_lexicon(suggestion)
+    t_ok, o_ok = ev.plausible(t), ev.plausible(suggestion)
+    if o_lex and not t_lex:
+        if t_ok:
+            return W, suggestion, "both are words; the scan's is a lexicon term"
+        return E, suggestion, "scan reading is a lexicon term, transcript's is not a word"
+    if t_lex and not o_lex:
+        return I, suggestion, "transcript reading is a lexicon term"
+    near_t = ev.lexicon.nearest(t, 2) if not t_ok else []
+    if not t_ok and near_t and loose_key(near_t[0][0]) == loose_key(suggestion):
+        return E, suggestion, "transcript word is a misspelling of a lexicon term"
+    if t_ok and o_ok:
+        return (W if conf >= s.high_conf else I), suggestion, "both readings are words"
+    if o_ok:
+        return (E if conf >= s.high_conf else W), suggestion, "transcript word is not in the dictionary"
+    if t_ok:
+        return I, suggestion, "scan reading is not a word (OCR noise)"
+    if near_t:
+        return W, near_t[0][0], "neither reading is a word; nearest lexicon term"
+    return I, suggestion, "neither reading is a word"
+
+
+def _recase(source: str, term: str) -> str:
+    """``term`` with the edge punctuation of ``source`` (``Konoyc's,`` -> ``Konoye's,``)."""
+    core = bare(source)
+    i = source.find(core)
+    return source[:i] + term + source[i + len(core):] if i >= 0 else term
+
+
+def _neighbour_conf(pa: PageAlignment, pos: int) -> float:
+    near = [pa.tokens[j].conf for j in (pos - 1, pos) if 0 <= j < len(pa.tokens)]
+    return min(near) if near else 0.0
+
+
+def _insertion(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
+    """Transcript words that the scan does not show."""
+    t_toks = ctx.tokens[pair.t[0]:pair.t[1]]
+    start, end = t_toks[0].start, t_toks[-1].end
+    text = ctx.transcript.text
+    # Take one neighbouring space so that removing the span leaves clean text.
+    if end < len(text) and text[end] == " ":
+        end += 1
+    elif start > 0 and text[start - 1] == " ":
+        start -= 1
+    span = ctx.transcript.span(start, end)
+    near = [pa.tokens[j] for j in (pair.o[0] - 1, pair.o[0]) if 0 <= j < len(pa.tokens)]
+    scan = _scan(pa, near[:1]) if near else None
+    words = " ".join(x.text for x in t_toks)
+    prev_key = loose_key(ctx.tokens[pair.t[0] - 1].text) if pair.t[0] > 0 else ""
+    next_key = loose_key(ctx.tokens[pair.t[1]].text) if pair.t[1] < len(ctx.tokens) else ""
+    conf = _neighbour_conf(pa, pair.o[0])
+    keys = [loose_key(x.text) for x in t_toks]
+    if len(t_toks) <= 2 and keys and (keys[0] == prev_key or keys[-1] == next_key) and conf >= ctx.settings.high_conf:
+        sev, why = E, "repeated word that the scan does not repeat"
+    elif edge or len(t_toks) > 3 or conf < ctx.settings.high_conf:
+        sev, why = I, "text not found on the scan (OCR may have missed it)"
+    else:
+        sev, why = W, "text not on the scan"
+    return Finding(sev, Kind.INSERTION, span, scan, "",
+                   f"transcript has {words!r}, which the scan does not show ({why})", (why,))
+
+
+def _omission(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
+    """Scan words that the transcript lacks: one finding per run."""
+    o_toks = pa.tokens[pair.o[0]:pair.o[1]]
+    missing = " ".join(o.text for o in o_toks)
+    at = pair.t[0]
+    if at < len(ctx.tokens) and at < pa.t_range[1]:
+        pos = ctx.tokens[at].start
+    elif at > 0:
+        pos = ctx.tokens[at - 1].end
+    else:
+        pos = 0
+    span = ctx.transcript.span(pos, pos)
+    scan = _scan(pa, o_toks)
+    ev, s = ctx.evidence, ctx.settings
+    words = ev.words(missing)
+    plausible = sum(1 for w in words if ev.plausible(w))
+    confident = scan.confidence >= s.high_conf
+    if edge or not words or not confident or plausible < max(1, 0.8 * len(words)):
+        sev, why = I, "scan-only text, likely page furniture or OCR noise"
+    elif all(_is_number(w) for w in words):
+        sev, why = I, "scan-only number"
+    else:
+        sev, why = W, "scan text missing from the transcript"
+    return Finding(sev, Kind.OMISSION, span, scan, missing,
+                   f"scan shows {missing!r}, missing from the transcript ({why})", (why,))
+
+
+def _coverage_findings(ctx: _Ctx, alignment: Alignment) -> list[Finding]:
+    """Whole ranges without scan, pages without transcript, pages out of order."""
+    out: list[Finding] = []
+    t = ctx.transcript
+    for lo, hi in alignment.uncovered:
+        toks = ctx.tokens[lo:hi]
+        start, end = toks[0].start, toks[-1].end
+        span = t.span(start, end)
+        l0, l1 = t.position(start)[0], t.position(end)[0]
+        lines = f"line {l0}" if l0 == l1 else f"lines {l0}-{l1}"
+        sev = W if len(toks) >= ctx.settings.min_uncovered_tokens else I
+        out.append(Finding(sev, Kind.NO_SCAN, span, None, "",
+                           f"transcript {lines} ({len(toks)} words) have no scan", ("coverage",)))
+    for page in alignment.unlocated:
+        confident = [w for w in page.words if w.conf >= ctx.settings.high_conf and len(w.text) > 2]
+        if len(confident) < 5:
+            continue
+        text = " ".join(w.text for w in page.words[:12])
+        box = page.words[0].box
+        for w in page.words[1:]:
+            box = box.union(w.box)
+        out.append(Finding(W, Kind.UNTRANSCRIBED, None,
+                           ScanSpan(page.number, 1, text, round(page.mean_confidence, 1), box, str(page.ref.path)),
+                           "", f"page {page.number} ({page.ref.label}) has no transcript text", ("coverage",)))
+    order = alignment.order
+    if list(order) != sorted(order):
+        out.append(Finding(I, Kind.PAGE_ORDER, None, None, "",
+                           "scan pages follow the transcript in the order "
+                           + ", ".join(map(str, order)), ("coverage",)))
+    return out
+
+
+def mismatch_finding(agreement: float, n_pages: int) -> Finding:
+    return Finding(E, Kind.MISMATCH, None, None, "",
+                   f"scans do not match the transcript: {agreement:.0%} of the words on "
+                   f"{n_pages} page(s) agree", ("coverage",))
+

@@ -1,0 +1,96 @@
+"""Lexicon-only checking: spelling evidence from the transcript itself, no scans.
+
+Without scans the only evidence is the lexicon, the dictionary and the transcript's
+own consistency. A word in neither lexicon nor dictionary but a few edits from a lexicon
+term is probably that term misspelt; a lexicon term written several ways in one
+transcript (``Lozovsky`` x7, ``Loxovsky`` x2) is listed with all its spellings; an
+identifier shaped like the lexicon's patterns but not matching them is suspect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from ocr_fix.lexicon import Dictionary, Lexicon, bare
+from ocr_fix.model import Finding, Kind, Severity
+from ocr_fix.normalize import Token
+from ocr_fix.transcript import Transcript
+
+
+def max_distance(word: str) -> int:
+    """Edits allowed between a word and a lexicon term: short words get fewer."""
+    return 1 if len(word) <= 5 else 2
+
+
+def shape(word: str) -> str:
+    """``H-197715`` -> ``A-999999``: the form of an identifier."""
+    return re.sub(r"\d", "9", re.sub(r"[^\W\d_]", "A", word))
+
+
+def lexicon_only(transcript: Transcript, tokens: Sequence[Token], lexicon: Lexicon,
+                 dictionary: Dictionary) -> list[Finding]:
+    """Findings for a transcript checked against a lexicon alone."""
+    candidates: list[tuple[Token, str, str, int, bool]] = []  # token, word, term, distance, in_dict
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for tok in tokens:
+        word = bare(tok.text)
+        if len(word) < 3 or not any(c.isalpha() for c in word) or any(c.isdigit() for c in word):
+            continue
+        if lexicon.contains(word):
+            canon = lexicon.canonical(word) or word
+            spellings[canon][word] += 1
+            continue
+        near = lexicon.nearest(word, max_distance(word))
+        if not near:
+            continue
+        term, dist = near[0]
+        in_dict = word in dictionary
+        if in_dict and not (word[0].isupper() and term[0].isupper() and dist == 1):
+            continue
+        candidates.append((tok, word, term, dist, in_dict))
+        spellings[term][word] += 1
+
+    out: list[Finding] = []
+    for tok, word, term, dist, in_dict in candidates:
+        if in_dict and spellings[term][term] == 0:
+            continue  # a real word and the term never appears: no evidence of a variant
+        ways = spellings[term]
+        listing = ", ".join(f"{w} x{n}" for w, n in ways.most_common())
+        start = tok.start + tok.text.find(word) if word in tok.text else tok.start
+        span = transcript.span(start, start + len(word)) if word in tok.text else transcript.span(tok.start, tok.end)
+        if in_dict:
+            sev, kind = Severity.WARNING, Kind.VARIANT
+            msg = f"{word!r} is a word, but this transcript spells lexicon term {term!r} {len(ways)} ways: {listing}"
+        else:
+            sev = Severity.ERROR if dist == 1 or len(word) >= 7 else Severity.WARNING
+            kind = Kind.VARIANT if len(ways) > 1 else Kind.NONWORD
+            msg = f"{word!r} is in no dictionary and {dist} edit(s) from lexicon term {term!r}"
+            if len(ways) > 1:
+                msg += f"; spelled {len(ways)} ways here: {listing}"
+        out.append(Finding(sev, kind, span, None, _suggest(word, term), msg, ("lexicon",)))
+    out.extend(_identifier_findings(transcript, tokens, lexicon))
+    return sorted(out, key=lambda f: f.transcript.start if f.transcript else 0)
+
+
+def _suggest(word: str, term: str) -> str:
+    return term.upper() if word.isupper() else term
+
+
+def _identifier_findings(transcript: Transcript, tokens: Sequence[Token], lexicon: Lexicon) -> list[Finding]:
+    """Identifiers shaped like those that match a pattern, but not matching it."""
+    if not lexicon.patterns:
+        return []
+    cores = [(tok, re.sub(r"^[^\w]+|[^\w]+$", "", tok.text)) for tok in tokens]
+    good_shapes = {shape(c) for _, c in cores if c and lexicon.pattern_for(c)}
+    out: list[Finding] = []
+    for tok, core in cores:
+        if not core or not any(ch.isdigit() for ch in core) or lexicon.pattern_for(core):
+            continue
+        if shape(core) in good_shapes:
+            start = tok.start + tok.text.find(core)
+            out.append(Finding(Severity.WARNING, Kind.NONWORD, transcript.span(start, start + len(core)), None,
+                               core, f"{core!r} has the form of a catalogued identifier but matches no "
+                               "lexicon pattern", ("pattern",)))
+    return out

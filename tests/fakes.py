@@ -1,0 +1,50 @@
+"""Test doubles: an OCR engine that "reads" a page from its text, with made-up boxes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocr_fix.model import BBox, Page, PageRef, Word
+
+CHAR_W, LINE_H, MARGIN = 25, 50, 300
+
+
+def page_from_text(text: str, number: int = 1, path: Path | None = None,
+                   conf: float | dict[str, float] = 95.0) -> Page:
+    """A Page whose words are ``text``'s words, line by line, monospace boxes.
+
+    ``conf`` is one confidence for all words or a map word -> confidence (default 95).
+    """
+    words: list[Word] = []
+    line_no = 0
+    for row in text.splitlines():
+        if not row.strip():
+            continue
+        line_no += 1
+        col = 0
+        for part in row.split(" "):
+            if part:
+                x0 = MARGIN + col * CHAR_W
+                y0 = MARGIN + line_no * LINE_H
+                c = conf.get(part, 95.0) if isinstance(conf, dict) else conf
+                words.append(Word(part, BBox(x0, y0, x0 + len(part) * CHAR_W, y0 + 40), c, line_no, 1, 1))
+            col += len(part) + 1
+    ref = PageRef(path or Path(f"{number:02d}.png"), 0, number)
+    return Page(ref, 2550, 3300, tuple(words))
+
+
+class FakeEngine:
+    """OcrEngine over a dict image-path -> text; counts calls to prove cache hits."""
+
+    def __init__(self, texts: dict[str, str], conf: float = 95.0) -> None:
+        self.texts = texts
+        self.conf = conf
+        self.calls = 0
+
+    def cache_token(self) -> str:
+        return "fake-1"
+
+    def recognise(self, ref: PageRef) -> Page:
+        self.calls += 1
+        page = page_from_text(self.texts[ref.path.name], ref.number, ref.path, self.conf)
+        return Page(ref, page.width, page.height, page.words)
