@@ -7,8 +7,9 @@ so the CLI can draw bars, the batch runner can log lines, and tests can ignore i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ocr_fix.align import Alignment, align
 from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
@@ -18,6 +19,9 @@ from ocr_fix.normalize import Token, normalize_transcript, tokenize
 from ocr_fix.triage import TriageSettings, mismatch_finding, triage
 from ocr_fix.transcript import Transcript, read_transcript
 from ocr_fix.variants import lexicon_only
+
+if TYPE_CHECKING:
+    from ocr_fix.ocr import OcrCache, OcrEngine
 
 Progress = Callable[[str, int, int], None]
 
@@ -68,7 +72,7 @@ def check_pages(transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
     tokens = tokenize(folded)
     dictionary = Dictionary.english()
     if not pages:
-        findings = lexicon_only(transcript, tokens, lexicon, dictionary)
+        findings = lexicon_only(transcript, folded, tokens, lexicon, dictionary)
         return CheckResult(transcript, tuple(scans), (), tuple(findings), None, (), len(lexicon))
     alignment = align(tokens, pages)
     stats = _page_stats(tokens, alignment, pages)
@@ -110,3 +114,36 @@ def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[P
         label = str(page.ref.path) + (f"#{page.ref.frame + 1}" if page.ref.multi else "")
         out.append(PageStat(page.number, label, rate, round(page.mean_confidence, 1), len(page.words)))
     return tuple(out)
+
+
+def engine_for(lang: str = "eng", psm: int | None = None) -> OcrEngine:
+    """The Tesseract engine with the project's tuned settings, overridden as asked."""
+    from ocr_fix.ocr import OcrSettings, TesseractEngine
+
+    settings = OcrSettings(lang=lang)
+    if psm is not None:
+        settings = replace(settings, psm=psm)
+    return TesseractEngine(settings)
+
+
+def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
+    from ocr_fix.ocr import OcrCache
+
+    if no_cache:
+        return None
+    return OcrCache(cache_dir) if cache_dir is not None else OcrCache.default()
+
+
+def scan_ocr(engine: OcrEngine, cache: OcrCache | None, jobs: int | None = None,
+             timeout: float | None = None) -> Callable[[Sequence[Path], Progress], list[Page]]:
+    """The OCR step of :func:`run_check`: expand scan paths to pages, OCR them (cached,
+    in parallel processes), report progress as stage ``ocr``."""
+    from ocr_fix.ocr import ocr_pages
+    from ocr_fix.scans import expand_scans
+
+    def run(paths: Sequence[Path], progress: Progress) -> list[Page]:
+        refs = expand_scans(list(paths))
+        return ocr_pages(refs, engine, jobs=jobs, cache=cache, timeout=timeout,
+                         progress=lambda done, total: progress("ocr", done, total))
+
+    return run

@@ -87,6 +87,17 @@ def _trim_common(t: str, o: str) -> tuple[int, int]:
     return lead, trail
 
 
+def token_span(transcript: Transcript, folded: Folded, first: Token, lead: int, last: Token,
+               trail: int) -> TranscriptSpan:
+    """Transcript span from ``lead`` folded characters into ``first`` to ``trail``
+    characters before the end of ``last``, mapped back to the raw file (markup inside
+    a token, such as ``<sup>4</sup>E-197715``, is skipped correctly)."""
+    fa = bisect.bisect_left(folded.origin, first.start) + lead
+    fb = bisect.bisect_left(folded.origin, last.start) + len(last.text) - trail
+    start, end = folded.raw_span(fa, max(fa, fb))
+    return transcript.span(start, end)
+
+
 @dataclass(frozen=True)
 class _Ctx:
     transcript: Transcript
@@ -96,12 +107,7 @@ class _Ctx:
     settings: TriageSettings
 
     def span(self, first: Token, lead: int, last: Token, trail: int) -> TranscriptSpan:
-        """Transcript span from ``lead`` folded characters into ``first`` to ``trail``
-        characters before the end of ``last``, mapped back to the raw file."""
-        fa = bisect.bisect_left(self.folded.origin, first.start) + lead
-        fb = bisect.bisect_left(self.folded.origin, last.start) + len(last.text) - trail
-        start, end = self.folded.raw_span(fa, max(fa, fb))
-        return self.transcript.span(start, end)
+        return token_span(self.transcript, self.folded, first, lead, last, trail)
 
     def unechoed(self, t_toks: Sequence[Token], o: str) -> str:
         """``o`` without edge ``*``/``_`` that the transcript has as markup around the

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import Finding, Kind, Severity
-from ocr_fix.normalize import Token
+from ocr_fix.normalize import Folded, Token
 from ocr_fix.transcript import Transcript
+from ocr_fix.triage import token_span
 
 
 def max_distance(word: str) -> int:
@@ -29,7 +30,7 @@ def shape(word: str) -> str:
     return re.sub(r"\d", "9", re.sub(r"[^\W\d_]", "A", word))
 
 
-def lexicon_only(transcript: Transcript, tokens: Sequence[Token], lexicon: Lexicon,
+def lexicon_only(transcript: Transcript, folded: Folded, tokens: Sequence[Token], lexicon: Lexicon,
                  dictionary: Dictionary) -> list[Finding]:
     """Findings for a transcript checked against a lexicon alone."""
     candidates: list[tuple[Token, str, str, int, bool]] = []  # token, word, term, distance, in_dict
@@ -47,7 +48,10 @@ def lexicon_only(transcript: Transcript, tokens: Sequence[Token], lexicon: Lexic
             continue
         term, dist = near[0]
         in_dict = word in dictionary
-        if in_dict and not (word[0].isupper() and term[0].isupper() and dist == 1):
+        # A real word is only suspect as a rarer spelling of a capitalised term
+        # (Tojo for Togo), never when it is the commoner word (China for Chita).
+        if in_dict and not (word[0].isupper() and term[0].isupper() and dist == 1
+                            and dictionary.frequency(word) < dictionary.frequency(term)):
             continue
         candidates.append((tok, word, term, dist, in_dict))
         spellings[term][word] += 1
@@ -58,8 +62,8 @@ def lexicon_only(transcript: Transcript, tokens: Sequence[Token], lexicon: Lexic
             continue  # a real word and the term never appears: no evidence of a variant
         ways = spellings[term]
         listing = ", ".join(f"{w} x{n}" for w, n in ways.most_common())
-        start = tok.start + tok.text.find(word) if word in tok.text else tok.start
-        span = transcript.span(start, start + len(word)) if word in tok.text else transcript.span(tok.start, tok.end)
+        lead = max(tok.text.find(word), 0)
+        span = token_span(transcript, folded, tok, lead, tok, max(len(tok.text) - lead - len(word), 0))
         if in_dict:
             sev, kind = Severity.WARNING, Kind.VARIANT
             msg = f"{word!r} is a word, but this transcript spells lexicon term {term!r} {len(ways)} ways: {listing}"
@@ -70,7 +74,7 @@ def lexicon_only(transcript: Transcript, tokens: Sequence[Token], lexicon: Lexic
             if len(ways) > 1:
                 msg += f"; spelled {len(ways)} ways here: {listing}"
         out.append(Finding(sev, kind, span, None, _suggest(word, term), msg, ("lexicon",)))
-    out.extend(_identifier_findings(transcript, tokens, lexicon))
+    out.extend(_identifier_findings(transcript, folded, tokens, lexicon))
     return sorted(out, key=lambda f: f.transcript.start if f.transcript else 0)
 
 
@@ -78,19 +82,36 @@ def _suggest(word: str, term: str) -> str:
     return term.upper() if word.isupper() else term
 
 
-def _identifier_findings(transcript: Transcript, tokens: Sequence[Token], lexicon: Lexicon) -> list[Finding]:
-    """Identifiers shaped like those that match a pattern, but not matching it."""
+def _identifier_findings(transcript: Transcript, folded: Folded, tokens: Sequence[Token],
+                         lexicon: Lexicon) -> list[Finding]:
+    """Identifiers shaped like those that match a pattern, but not matching it.
+
+    The suggestion keeps the identifier's digits and takes its letters from the
+    characters that every matching identifier of that shape shares (``E-197715`` ->
+    ``H-197715`` when all the good ones start with ``H-``).
+    """
     if not lexicon.patterns:
         return []
-    cores = [(tok, re.sub(r"^[^\w]+|[^\w]+$", "", tok.text)) for tok in tokens]
-    good_shapes = {shape(c) for _, c in cores if c and lexicon.pattern_for(c)}
+    cores = [(tok, re.sub(r"^[^\w#]+|[^\w]+$", "", tok.text)) for tok in tokens]
+    templates: dict[str, list[str | None]] = {}
+    for _, core in cores:
+        if core and lexicon.pattern_for(core):
+            prev = templates.get(shape(core))
+            templates[shape(core)] = list(core) if prev is None else [
+                a if a == b else None for a, b in zip(prev, core)]
     out: list[Finding] = []
     for tok, core in cores:
         if not core or not any(ch.isdigit() for ch in core) or lexicon.pattern_for(core):
             continue
-        if shape(core) in good_shapes:
-            start = tok.start + tok.text.find(core)
-            out.append(Finding(Severity.WARNING, Kind.NONWORD, transcript.span(start, start + len(core)), None,
-                               core, f"{core!r} has the form of a catalogued identifier but matches no "
-                               "lexicon pattern", ("pattern",)))
+        template = templates.get(shape(core))
+        if template is None:
+            continue
+        fixed = "".join(t if t is not None and not c.isdigit() else c for c, t in zip(core, template))
+        if fixed == core or not lexicon.pattern_for(fixed):
+            continue
+        lead = max(tok.text.find(core), 0)
+        span = token_span(transcript, folded, tok, lead, tok, len(tok.text) - lead - len(core))
+        out.append(Finding(Severity.WARNING, Kind.NONWORD, span, None, fixed,
+                           f"{core!r} has the form of a catalogued identifier but matches no "
+                           f"lexicon pattern; the others of its form read like {fixed!r}", ("pattern",)))
     return out

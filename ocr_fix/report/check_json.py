@@ -1,0 +1,63 @@
+"""``--format json``: the stable ``ocr-fix/check/1`` document for scripts.
+
+Built from dicts and ``json.dumps``; keys and their meaning are part of the interface
+(README, "JSON output"). New keys may be added; none is renamed or removed within /1.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ocr_fix import __version__
+from ocr_fix.model import Finding, Severity
+from ocr_fix.pipeline import CheckResult
+
+SCHEMA = "ocr-fix/check/1"
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    t = f.transcript
+    s = f.scan
+    out: dict[str, Any] = {
+        "severity": f.severity.value,
+        "kind": f.kind.value,
+        "transcript": None if t is None else {
+            "line": t.line, "column": t.column, "end_column": t.end_column, "text": t.text,
+            **({"end_line": t.end_line} if t.end_line else {}),
+            "offset": t.start, "end_offset": t.end,
+        },
+        "scan": None if s is None else {
+            "page": s.page, "line": s.line, "text": s.text, "confidence": s.confidence,
+            "bbox": s.bbox.as_list() if s.bbox else None, "image": s.image,
+        },
+        "suggestion": f.suggestion,
+        "message": f.message,
+    }
+    if f.evidence:
+        out["evidence"] = list(f.evidence)
+    return out
+
+
+def result_dict(r: CheckResult) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "tool": f"ocr-fix {__version__}",
+        "transcript": str(r.transcript.path),
+        "transcript_sha256": r.transcript.sha256,
+        "scans": list(r.scans),
+        "mode": "scans" if r.scans else "lexicon-only",
+        "agreement": None if r.agreement is None else round(r.agreement, 4),
+        "page_order": list(r.order),
+        "pages": [
+            {"page": p.page, "image": p.image, "cer": p.cer, "mean_confidence": p.mean_confidence,
+             "words": p.words}
+            for p in r.pages
+        ],
+        "findings": [finding_dict(f) for f in r.findings],
+        "summary": {s.value: r.count(s) for s in Severity},
+    }
+
+
+def render(r: CheckResult) -> str:
+    return json.dumps(result_dict(r), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,78 @@
+"""``--format table`` (default): findings grouped by scan page, for a person at a terminal."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from ocr_fix.model import Finding, Severity
+from ocr_fix.pipeline import CheckResult
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+
+
+def _where(f: Finding) -> str:
+    t = f.transcript
+    return f"{t.line}:{t.column}" if t else "-"
+
+
+def _table(title: str, findings: list[Finding]) -> Table:
+    table = Table(title=title, title_justify="left", expand=False, show_lines=False)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("transcript", no_wrap=True)
+    table.add_column("text", overflow="fold")
+    table.add_column("scan", no_wrap=True)
+    table.add_column("scan shows", overflow="fold")
+    table.add_column("conf", justify="right", no_wrap=True)
+    table.add_column("suggestion", overflow="fold")
+    for f in findings:
+        style = _STYLE[f.severity]
+        s = f.scan
+        table.add_row(
+            Text(f.severity.value, style=style), f.kind.value, _where(f),
+            Text(f.transcript.text if f.transcript else f.message),
+            f"p{s.page} l{s.line}" if s else "-",
+            Text(s.text if s else ""),
+            f"{s.confidence:.0f}" if s else "",
+            Text(f.suggestion, style="green"),
+        )
+    return table
+
+
+def summary_line(r: CheckResult) -> Text:
+    counts = {s: r.count(s) for s in Severity}
+    line = Text()
+    for s in Severity:
+        line.append(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}", style=_STYLE[s] if counts[s] else "")
+        line.append("  ")
+    if r.agreement is not None:
+        line.append(f"{len(r.pages)} page(s), {r.agreement:.1%} of scan words agree")
+        cers = [p.cer for p in r.pages if p.cer is not None]
+        if cers:
+            line.append(f", scan-vs-transcript CER {sum(cers) / len(cers):.2%}")
+    else:
+        line.append(f"lexicon-only ({r.lexicon_terms} lexicon entries)")
+    return line
+
+
+def render(r: CheckResult, console: Console, min_severity: Severity = Severity.INFO) -> None:
+    shown = [f for f in r.findings if f.severity.rank >= min_severity.rank]
+    groups: dict[int | None, list[Finding]] = defaultdict(list)
+    for f in shown:
+        groups[f.scan.page if f.scan else None].append(f)
+    parts = []
+    images = {p.page: p.image for p in r.pages}
+    for page in sorted(groups, key=lambda p: (p is None, p or 0)):
+        title = f"page {page} ({images.get(page, '')})" if page is not None else "whole document"
+        parts.append(_table(title, groups[page]))
+    if parts:
+        console.print(Group(*parts))
+    hidden = len(r.findings) - len(shown)
+    line = summary_line(r)
+    if hidden:
+        line.append(f"  ({hidden} below {min_severity.value} not shown; --show info)", style="dim")
+    console.print(line)
