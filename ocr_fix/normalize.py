@@ -230,6 +230,7 @@ def _inline_paragraph(lines: list[_Line]) -> list[_Cell]:
     if is_table:
         cells = [_Cell(" ", c.o, c.e, True) if c.ch == "|" and not c.lit else c for c in cells]
     cells = _code_spans(cells)
+    cells = _comments(cells)
     cells = _rewrite(cells, _HTML, _html_repl)
     cells = _rewrite(cells, _ENTITY, _entity_repl)
     cells = _rewrite(cells, _LINKISH, _link_repl)
@@ -322,11 +323,26 @@ def _rewrite(cells: list[_Cell], pattern: re.Pattern[str], repl: _Repl) -> list[
     return out
 
 
+def _comments(cells: list[_Cell]) -> list[_Cell]:
+    """Delete ``<!-- ... -->``; a linear scan (a lazy regex is quadratic when unclosed)."""
+    scan = "".join("\x00" if c.lit else c.ch for c in cells)
+    out: list[_Cell] = []
+    pos = 0
+    while (open_at := scan.find("<!--", pos)) >= 0:
+        close_at = scan.find("-->", open_at + 4)
+        if close_at < 0:
+            break
+        out.extend(cells[pos:open_at])
+        pos = close_at + 3
+    if pos == 0:
+        return cells
+    out.extend(cells[pos:])
+    return out
+
+
 _HTML = re.compile(
-    r"<!--.*?-->"
-    r"|<(?P<auto>(?:https?|ftp|mailto):[^<>\s]*)>"
-    r"|<(?P<close>/)?(?P<tag>[A-Za-z][A-Za-z0-9-]*)(?:\s+[A-Za-z_:][^<>]*?)?\s*/?>",
-    re.DOTALL,
+    r"<(?P<auto>(?:https?|ftp|mailto):[^<>\s]*)>"
+    r"|<(?P<close>/)?(?P<tag>[A-Za-z][A-Za-z0-9-]*)(?:\s+[A-Za-z_:][^<>]*?)?\s*/?>"
 )
 _LINE_BREAK_TAGS = {"br", "p", "div", "li", "tr", "hr"}
 
@@ -353,10 +369,11 @@ def _entity_repl(m: re.Match[str], cells: list[_Cell]) -> list[_Cell] | None:
 
 
 _LINKISH = re.compile(
-    r"!\[[^\]\x00]*\]\([^)]*\)"  # image: nothing of it is on a typed page
+    r"!\[[^\[\]]*\]\([^()]*\)"  # image: nothing of it is on a typed page
     r"|\[\^(?P<note>[^\]\s]+)\]"  # footnote reference: the number shows
-    r"|\[(?P<text>[^\]]*)\]\((?:[^()\s]*(?:\([^()]*\))?)*(?:\s+\"[^\"]*\")?\)"
-    r"|\[(?P<rtext>[^\]]+)\]\[[^\]]*\]"
+    # Destination: balanced one-level parentheses, written so it cannot backtrack.
+    r"|\[(?P<text>[^\[\]]*)\]\((?:<[^<>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"]*\")?\)"
+    r"|\[(?P<rtext>[^\[\]]+)\]\[[^\[\]]*\]"
 )
 
 
@@ -430,10 +447,14 @@ def _emphasis(cells: list[_Cell]) -> list[_Cell]:
         return cells
     delims.sort(key=lambda d: d.start)
     drop: set[int] = set()
+    # CommonMark's "openers bottom": where a failed search for this kind of closer
+    # stopped, so a paragraph full of unmatched "word*" marks stays linear.
+    bottom: dict[tuple[str, bool, int], int] = {}
     for ci, closer in enumerate(delims):
         while closer.can_close and closer.remaining > 0:
             found = None
-            for oi in range(ci - 1, -1, -1):
+            key = (closer.char, closer.can_open, closer.length % 3)
+            for oi in range(ci - 1, bottom.get(key, -1), -1):
                 op = delims[oi]
                 if op.char != closer.char or not op.can_open or op.remaining <= 0:
                     continue
@@ -444,6 +465,7 @@ def _emphasis(cells: list[_Cell]) -> list[_Cell]:
                 found = oi
                 break
             if found is None:
+                bottom[key] = ci - 1
                 break
             op = delims[found]
             n = 2 if op.remaining >= 2 and closer.remaining >= 2 else 1
