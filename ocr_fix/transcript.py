@@ -128,7 +128,11 @@ def read_transcript(path: Path) -> Transcript:
         raise BadInput(f"cannot read: {exc.strerror or exc}", path) from exc
     digest = hashlib.sha256(raw).hexdigest()
     suffix = path.suffix.lower()
+    if not raw.strip():
+        raise BadInput("empty transcript", path)
     if suffix == ".xml":
+        if raw.startswith(_BINARY_MAGIC):
+            raise BadInput("binary file, not a transcript", path)
         kind, text = _read_xml(raw, path)
         _require_content(text, path)
         return Transcript(path, text, kind, sha256=digest)

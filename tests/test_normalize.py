@@ -71,6 +71,9 @@ def md_tokens(text: str) -> list[tuple[str, str]]:
         ("soft\u00adhyphen zero\u200bwidth", [("softhyphen", "soft\u00adhyphen"), ("zerowidth", "zero\u200bwidth")]),
         ("non\u00a0breaking", [("non", "non"), ("breaking", "breaking")]),
         ("x\u00b9 and \u2026", [("x1", "x\u00b9"), ("and", "and"), ("...", "\u2026")]),
+        ("2 * 3 _ 4", [("2", "2"), ("*", "*"), ("3", "3"), ("_", "_"), ("4", "4")]),
+        ("footnote mark* here", [("footnote", "footnote"), ("mark*", "mark*"), ("here", "here")]),
+        ("a **b** *c* ***d***", [("a", "a"), ("b", "b"), ("c", "c"), ("d", "d")]),
         ("see <https://example.org>", [("see", "see"), ("https://example.org", "https://example.org")]),
     ],
 )

@@ -54,6 +54,20 @@ def test_position_matches_naive_count(tmp_path_factory: pytest.TempPathFactory, 
     assert [t.line_text(n) for n in range(1, len(lines) + 1)] == lines
 
 
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet="ab \n\r\u00e9", min_size=1, max_size=30), data=st.data())
+def test_span_agrees_with_position(text: str, data: st.DataObject) -> None:
+    t = Transcript(Path("x.md"), text, "markdown")
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    span = t.span(start, end)
+    assert span.text == text[start:end] and (span.start, span.end) == (start, end)
+    assert (span.line, span.column) == t.position(start)
+    if end > start:
+        last_line, last_col = t.position(end - 1)
+        assert (span.end_line or span.line, span.end_column) == (last_line, last_col + 1)
+
+
 def test_kinds_from_suffix(tmp_path: Path) -> None:
     for name, kind in [("a.md", "markdown"), ("a.markdown", "markdown"), ("a.txt", "text"), ("README", "text")]:
         (tmp_path / name).write_text("hello\n", encoding="utf-8")
@@ -221,3 +235,21 @@ def test_real_multi_block_alto_keeps_every_line_in_order() -> None:
     lines = t.text.split("\n")
     assert "" in lines  # blocks are separated
     assert [ln for ln in lines if ln] == xml.with_suffix(".gt.txt").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize(("raw", "message"), [(b"", "empty transcript"), (b" \n", "empty transcript"),
+                                              (b"%PDF-1.7\n\x00\x01", "binary file")])
+def test_xml_suffix_empty_or_binary(tmp_path: Path, raw: bytes, message: str) -> None:
+    path = tmp_path / "page.xml"
+    path.write_bytes(raw)
+    with pytest.raises(BadInput, match=message):
+        read_transcript(path)
+
+
+def test_position_rejects_offsets_outside_the_text() -> None:
+    t = Transcript(Path("x.txt"), "ab\ncd")
+    assert t.position(len(t.text)) == (2, 3)
+    with pytest.raises(ValueError):
+        t.position(-1)
+    with pytest.raises(ValueError):
+        t.line_text(3)
