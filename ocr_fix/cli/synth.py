@@ -1,0 +1,36 @@
+"""``ocr-fix synth PAGE.gt.txt... -o DIR``: render ground-truth pages as typed page scans
+(see :mod:`ocr_fix.synth`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ocr_fix.cli import app
+from ocr_fix.cli.common import err_console, handles_errors
+from ocr_fix.synth import Degrade, SynthSettings, synth_pages
+
+
+@app.command()
+@handles_errors
+def synth(
+    pages: list[Path] = typer.Argument(..., help="Ground-truth pages (NN.gt.txt), one typed page each."),
+    out_dir: Path = typer.Option(..., "--output-dir", "-o", help="Directory for the page images (NN.png)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives identical images."),
+    degrade: Degrade = typer.Option(Degrade.MEDIUM, "--degrade", help="How worn the typing and the scan look."),
+    dpi: int = typer.Option(300, "--dpi", min=72, max=1200, help="Scan resolution."),
+    jpeg_quality: Optional[int] = typer.Option(  # noqa: UP007 - typer needs Optional
+        None, "--jpeg-quality", min=5, max=100, help="Pass the page through JPEG at this quality."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not list the written files."),
+) -> None:
+    """Render each PAGE.gt.txt as a typewritten US-letter page scan DIR/PAGE.png.
+
+    Exit 3 if an input is missing, 4 if it is not UTF-8 text or the Courier Prime font
+    (Debian package fonts-courier-prime) is not installed.
+    """
+    settings = SynthSettings(seed=seed, degrade=degrade, dpi=dpi, jpeg_quality=jpeg_quality)
+    for path in synth_pages(pages, out_dir, settings):
+        if not quiet:
+            err_console.print(f"wrote {path}", markup=False, highlight=False)
