@@ -1,0 +1,91 @@
+"""Alignment: page anchoring, order, coverage, and the round-trip property."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ocr_fix.align import align, page_tokens
+from ocr_fix.normalize import Folded, tokenize
+from tests.fakes import page_from_text
+
+WORDS = st.sampled_from("the of and to in a war Japan Soviet envoy Konoye Togo July 1945 mission reply".split())
+
+
+def _tokens(text: str):
+    return tokenize(Folded.identity(text))
+
+
+def _pages(words: list[str], per_page: int, per_line: int = 8):
+    pages = []
+    for n, i in enumerate(range(0, len(words), per_page), start=1):
+        chunk = words[i:i + per_page]
+        lines = [" ".join(chunk[j:j + per_line]) for j in range(0, len(chunk), per_line)]
+        pages.append(page_from_text("\n".join(lines), n))
+    return pages
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(WORDS, min_size=30, max_size=200), st.lists(WORDS, min_size=0, max_size=200),
+       st.integers(20, 80))
+def test_dropping_the_gaps_gives_back_each_side(t_words, o_words, per_page):
+    """Concatenating each side of every pair, in order, reproduces that side exactly."""
+    tokens = _tokens(" ".join(t_words))
+    pages = _pages(o_words or t_words, per_page)
+    alignment = align(tokens, pages)
+    for pa in alignment.pages:
+        t_seen, o_seen = [], []
+        for pair in pa.pairs:
+            t_seen.extend(range(*pair.t))
+            o_seen.extend(range(*pair.o))
+        assert t_seen == list(range(*pa.t_range))
+        assert o_seen == list(range(len(pa.tokens)))
+    covered = sorted([pa.t_range for pa in alignment.pages] + list(alignment.uncovered))
+    pos = 0
+    for lo, hi in covered:
+        assert lo == pos
+        pos = hi
+    assert pos == len(tokens)
+
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "psis-400-23"
+
+
+def _golden_pages(order):
+    return [page_from_text((GOLDEN / f"{i:02d}.gt.txt").read_text(), n) for n, i in enumerate(order, 1)]
+
+
+def _golden_tokens():
+    from ocr_fix.normalize import normalize_transcript
+    from ocr_fix.transcript import read_transcript
+
+    return tokenize(normalize_transcript(read_transcript(GOLDEN / "golden.md")))
+
+
+def test_pages_out_of_order_are_found_in_transcript_order():
+    alignment = align(_golden_tokens(), _golden_pages([3, 1, 2, 4]))
+    assert [pa.page.number for pa in alignment.pages] == [2, 3, 1, 4]  # scan positions, transcript order
+    assert alignment.agreement > 0.95
+
+
+def test_missing_page_leaves_an_uncovered_range():
+    tokens = _golden_tokens()
+    alignment = align(tokens, _golden_pages([1, 2, 4]))
+    big = [(lo, hi) for lo, hi in alignment.uncovered if hi - lo > 100]
+    assert len(big) >= 1  # page 3 and pages 5..20 have no scan
+    page3_word = next(i for i, t in enumerate(tokens) if t.text == "obedience")
+    assert any(lo <= page3_word < hi for lo, hi in big)
+
+
+def test_line_end_hyphenation_is_rejoined():
+    page = page_from_text("the nego-\ntiations went on\nthe pro-\nAxis camp")
+    toks = [t.text for t in page_tokens(page, frozenset({"proaxis", "pro-axis"}))]
+    assert "negotiations" in toks
+    assert "pro-Axis" in toks or "proAxis" in toks
+
+
+def test_typed_rules_are_not_words():
+    page = page_from_text("text here\n____________________\nmore")
+    assert [t.text for t in page_tokens(page)] == ["text", "here", "more"]

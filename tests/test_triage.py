@@ -1,0 +1,164 @@
+"""Triage rules, one at a time, on small transcripts against fake OCR pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ocr_fix.lexicon import Lexicon, Pattern, Term
+from ocr_fix.model import Kind, Severity
+from ocr_fix.pipeline import check_pages
+from ocr_fix.transcript import Transcript
+from tests.fakes import page_from_text
+
+BODY = (
+    "On the evening of the eighteenth the ambassador at the capital received a long "
+    "communication from the vice commissar reading in part as follows and the mission "
+    "of the special envoy was in no way made clear so it was impossible for the "
+    "government to give a definite reply to the proposal that had been made earlier"
+)
+LEX = Lexicon.build([Term("Konoye", "name"), Term("Lozovsky", "name"), Term("Togo", "name")],
+                    [Pattern(re.compile(r"H-\d{6}"))])
+
+
+def _transcript(text: str) -> Transcript:
+    return Transcript(path=Path("t.txt"), text=text, kind="text")
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    lines, cur = [], ""
+    for w in text.split():
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    return "\n".join(lines + [cur])
+
+
+def _check(transcript_text: str, page_text: str, conf=95.0, lexicon: Lexicon = LEX):
+    page = page_from_text(_wrap(page_text), 1, conf=conf)
+    return check_pages(_transcript(transcript_text), [page], lexicon)
+
+
+def _only(result, severities=(Severity.ERROR, Severity.WARNING)):
+    return [f for f in result.findings if f.severity in severities]
+
+
+def test_identical_text_has_no_findings():
+    r = _check(BODY, BODY)
+    assert r.findings == ()
+    assert r.pages[0].cer == 0.0
+
+
+def test_misspelt_lexicon_term_is_an_error_with_its_position():
+    t = BODY.replace("special envoy", "special envoy Kenoye")
+    p = BODY.replace("special envoy", "special envoy Konoye")
+    (f,) = _only(_check(t, p))
+    assert (f.severity, f.kind, f.suggestion) == (Severity.ERROR, Kind.SUBSTITUTION, "Konoye")
+    assert t[f.transcript.start:f.transcript.end] == "Kenoye"
+    assert f.transcript.line == 1 and f.transcript.column == t.index("Kenoye") + 1
+    assert f.scan.page == 1 and f.scan.text == "Konoye" and f.scan.line >= 1 and f.scan.bbox is not None
+
+
+def test_two_real_names_disagreeing_is_a_warning():
+    t = BODY.replace("the ambassador", "Tojo the ambassador")
+    p = BODY.replace("the ambassador", "Togo the ambassador")
+    (f,) = _only(_check(t, p))
+    assert f.severity is Severity.WARNING and f.suggestion == "Togo"
+
+
+def test_two_dictionary_words_disagreeing_is_a_warning():
+    t = BODY.replace("in no way", "is no way")
+    (f,) = _only(_check(t, BODY))
+    assert f.severity is Severity.WARNING and f.suggestion == "in" and f.transcript.text == "is"
+
+
+def test_ocr_nonword_against_a_real_word_is_noise():
+    p = BODY.replace("communication", "cornmunication")
+    r = _check(BODY, p)
+    assert _only(r) == []
+    (f,) = r.findings
+    assert f.severity is Severity.INFO
+
+
+def test_low_confidence_reading_is_info_even_when_plausible():
+    t = BODY.replace("in no way", "is no way")
+    r = _check(t, BODY, conf={"in": 30.0})
+    assert _only(r) == [] and r.findings[0].severity is Severity.INFO
+
+
+def test_identifier_matching_the_lexicon_pattern_beats_the_transcript():
+    t = BODY + " E-197715 refers"
+    p = BODY + " H-197715 refers"
+    (f,) = _only(_check(t, p))
+    assert f.severity is Severity.ERROR and f.transcript.text == "E" and f.suggestion == "H"
+
+
+def test_identifier_digit_difference_without_pattern_is_a_warning():
+    t = BODY + " serial 947000 refers"
+    p = BODY + " serial 947022 refers"
+    (f,) = _only(_check(t, p, lexicon=Lexicon()))
+    assert f.severity is Severity.WARNING
+
+
+def test_case_only_difference_is_info():
+    r = _check(BODY.replace("government", "Government"), BODY)
+    assert [f.severity for f in r.findings] == [Severity.INFO]
+
+
+def test_punctuation_difference_with_a_sharp_reading_is_a_warning():
+    t = BODY.replace("the eighteenth the", "the eighteenth, the")
+    p = BODY.replace("the eighteenth the", "the eighteenth), the")
+    (f,) = _only(_check(t, p))
+    assert f.severity is Severity.WARNING and f.transcript.text == "eighteenth" and f.suggestion == "eighteenth)"
+
+
+def test_dropped_words_are_one_omission_per_run():
+    t = BODY.replace("reading in part as follows", "reading as follows")
+    (f,) = _only(_check(t, BODY))
+    assert f.kind is Kind.OMISSION and f.suggestion == "in part" and f.transcript.text == ""
+    assert f.transcript.start == t.index("as follows")
+
+
+def test_repeated_word_in_the_transcript_is_an_error():
+    t = BODY.replace("the vice commissar", "the vice vice commissar")
+    (f,) = _only(_check(t, BODY))
+    assert f.kind is Kind.INSERTION and f.severity is Severity.ERROR and f.suggestion == ""
+    fixed = t[:f.transcript.start] + t[f.transcript.end:]
+    assert fixed == BODY
+
+
+def test_scans_of_another_document_give_one_mismatch_finding():
+    other = " ".join(["harvest rice fields dry season scheme ashes weak point enemy landing"] * 8)
+    r = _check(BODY, other)
+    (f,) = r.findings
+    assert f.kind is Kind.MISMATCH and f.severity is Severity.ERROR
+    assert "do not match" in f.message
+
+
+@pytest.mark.parametrize("conf", [95.0])
+def test_a_page_with_no_transcript_text_is_reported_once(conf):
+    extra = page_from_text(_wrap(" ".join(["harvest rice fields dry season scheme ashes weak"] * 4)), 2, conf=conf)
+    r = check_pages(_transcript(BODY), [page_from_text(_wrap(BODY), 1), extra], LEX)
+    kinds = [f.kind for f in r.findings]
+    assert kinds == [Kind.UNTRANSCRIBED]
+
+
+def test_lexicon_only_mode_flags_variants_and_nonwords():
+    text = "Lozovsky met Lozovsky and then Loxovsky, while Togo and Tojo spoke of Kenoye."
+    r = check_pages(_transcript(text), [], LEX)
+    got = {f.transcript.text: (f.severity, f.suggestion) for f in r.findings}
+    assert got["Loxovsky"] == (Severity.ERROR, "Lozovsky")
+    assert got["Kenoye"] == (Severity.ERROR, "Konoye")
+    assert got["Tojo"] == (Severity.WARNING, "Togo")
+    assert "Lozovsky" not in got and "Togo" not in got
+
+
+def test_lexicon_only_mode_suggests_identifier_letters_from_its_peers():
+    text = "See H-197581 and H-197582 and E-197715 today."
+    r = check_pages(_transcript(text), [], LEX)
+    (f,) = r.findings
+    assert f.transcript.text == "E-197715" and f.suggestion == "H-197715"
