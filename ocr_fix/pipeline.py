@@ -110,7 +110,7 @@ def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[P
         rate = None
         if pa is not None:
             gt = " ".join(t.text for t in tokens[pa.t_range[0]:pa.t_range[1]])
-            rate = round(cer(gt, " ".join(o.text for o in pa.tokens)), 4)
+            rate = round(cer(gt, " ".join(o.text for o in pa.tokens)), 4) if gt else None
         label = str(page.ref.path) + (f"#{page.ref.frame + 1}" if page.ref.multi else "")
         out.append(PageStat(page.number, label, rate, round(page.mean_confidence, 1), len(page.words)))
     return tuple(out)
