@@ -1,0 +1,126 @@
+"""``ocr-fix fix``: apply the suggestions of a ``check --format json`` run."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.prompt import Prompt
+
+from ocr_fix.cli import app
+from ocr_fix.cli.common import err_console, handles_errors
+from ocr_fix.errors import UsageError
+from ocr_fix.fileio import write_atomic
+from ocr_fix.fix import Candidate, Decision, FixResult, Source, ensure_fresh, load_findings, plan, read_source, unified_diff
+from ocr_fix.model import Severity
+
+
+class Accept(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+def _by_position(cands: object) -> list[Candidate]:
+    return sorted(cands, key=lambda c: (c.start, c.end, c.index))  # type: ignore[attr-defined]
+
+
+def _context(source: Source, cand: Candidate) -> str:
+    """The transcript line of ``cand`` with its span highlighted (rich markup)."""
+    text = source.text
+    line_start = max(text.rfind("\n", 0, cand.start), text.rfind("\r", 0, cand.start)) + 1
+    ends = [i for i in (text.find("\n", cand.end), text.find("\r", cand.end)) if i >= 0]
+    line_end = min(ends) if ends else len(text)
+    span = text[cand.start:cand.end] or "^"
+    return (escape(text[line_start:cand.start]) + f"[reverse bold]{escape(span)}[/]"
+            + escape(text[cand.end:line_end]))
+
+
+def _asker(source: Source, total: int):  # noqa: ANN202 - returns a Decide
+    asked = [0]
+
+    def decide(cand: Candidate) -> tuple[Decision, str | None]:
+        asked[0] += 1
+        con = err_console
+        con.rule(f"{asked[0]}/{total}  {cand.severity.value} {cand.kind.value}  line {cand.line}:{cand.column}")
+        con.print(_context(source, cand), markup=True, highlight=False)
+        conf = "?" if cand.confidence is None else f"{cand.confidence:.0f}"
+        con.print(f"scan shows: {escape(repr(cand.scan_text))} (confidence {conf})", highlight=False)
+        con.print(f"suggestion: {escape(repr(cand.suggestion))}", highlight=False)
+        if cand.message:
+            con.print(f"[dim]{escape(cand.message)}[/]")
+        answer = Prompt.ask("accept / skip / edit / quit", choices=["a", "s", "e", "q"], default="s",
+                            console=con)
+        if answer == "q":
+            return Decision.QUIT, None
+        if answer == "s":
+            return Decision.SKIP, None
+        if answer == "e":
+            return Decision.ACCEPT, Prompt.ask("replacement text", console=con, default=cand.suggestion)
+        return Decision.ACCEPT, None
+
+    return decide
+
+
+def _report(result: FixResult, unplaced: int) -> None:
+    for s in result.skipped:
+        if s.reason != "skipped":
+            err_console.print(f"ocr-fix: skipped {escape(s.candidate.label())}: {escape(s.reason)}",
+                              highlight=False)
+    extra = f"; {unplaced} finding(s) without a transcript fix" if unplaced else ""
+    err_console.print(f"ocr-fix: applied {len(result.applied)} fix(es), skipped {len(result.skipped)}{extra}",
+                      highlight=False)
+
+
+@app.command()
+@handles_errors
+def fix(
+    transcript: Path = typer.Argument(..., help="The transcript the findings were made from (markdown or text)."),
+    findings: Path = typer.Option(..., "--findings", help="Output of: ocr-fix check --format json."),
+    accept: Accept = typer.Option(Accept.error, "--accept", help="Apply findings at or above this severity."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Ask about each fix: accept, skip, edit, quit."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the fixed transcript here."),  # noqa: UP007
+    in_place: bool = typer.Option(False, "--in-place", help="Overwrite TRANSCRIPT, keeping TRANSCRIPT.bak."),
+    diff: Optional[Path] = typer.Option(None, "--diff", help="Write the unified diff here instead of stdout."),  # noqa: UP007
+) -> None:
+    """Apply the suggestions of accepted findings and nothing else.
+
+    Every other byte of TRANSCRIPT (markdown, line endings, trailing spaces, BOM) stays.
+    Without -o or --in-place this is a dry run that prints the diff. Exit 9 when the
+    transcript changed since the findings were made, 4 for an unusable findings file.
+    """
+    if output is not None and in_place:
+        raise UsageError("use either -o/--output or --in-place, not both")
+    source = read_source(transcript)
+    found = load_findings(findings)
+    ensure_fresh(source, found)
+    threshold = Severity(accept.value)
+    if interactive:
+        total = sum(1 for c in found.candidates if c.applicable and c.severity.rank >= threshold.rank)
+        result = plan(source, found.candidates, threshold, _asker(source, total), _by_position)
+    else:
+        result = plan(source, found.candidates, threshold)
+    _report(result, found.unplaced)
+    patch = unified_diff(source.text, result.text, str(transcript))
+    if diff is not None:
+        write_atomic(diff, patch)
+    else:
+        sys.stdout.write(patch)
+        sys.stdout.flush()
+    if output is not None:
+        write_atomic(output, result.data)
+    elif in_place and result.changed:
+        backup = transcript.with_name(transcript.name + ".bak")
+        mode = stat.S_IMODE(transcript.stat().st_mode)
+        write_atomic(backup, source.raw)
+        write_atomic(transcript, result.data)
+        for path in (backup, transcript):  # temp files are created 0600; keep the user's mode
+            os.chmod(path, mode)
+        err_console.print(f"ocr-fix: wrote {escape(str(transcript))} (original in {escape(str(backup))})",
+                          highlight=False)

@@ -1,0 +1,325 @@
+"""Apply the suggestions of a ``check`` run to the transcript, touching nothing else.
+
+A transcript is somebody's edited document: markdown, line endings, trailing spaces and
+a BOM are theirs. So ``fix`` never parses or rewrites it; it splices the accepted
+suggestions into the decoded text at the character offsets ``check`` recorded and
+re-encodes, which reproduces every other byte exactly. The findings file carries the
+SHA-256 of the transcript it was made from; offsets into any other version would land
+in the wrong place, so a changed transcript is refused rather than patched.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from ocr_fix.errors import BadInput, InputNotFound, StaleFindings
+from ocr_fix.model import Kind, Severity
+
+SCHEMA = "ocr-fix/check/1"
+_BOM = b"\xef\xbb\xbf"
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
+
+#: Kinds whose suggestion replaces the transcript span (``insertion``: with nothing).
+_REPLACING = frozenset({Kind.SUBSTITUTION, Kind.INSERTION, Kind.VARIANT, Kind.NONWORD})
+_NO_SPACE_AFTER = "([{\"'“‘"
+_NO_SPACE_BEFORE = ".,;:!?)]}\"'”’"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One finding of the JSON that names a transcript span."""
+
+    index: int  # position in the findings file, 0-based
+    severity: Severity
+    kind: Kind
+    start: int
+    end: int
+    text: str  # what the transcript had at [start:end] when checked
+    suggestion: str
+    line: int
+    column: int
+    end_line: int
+    scan_text: str = ""
+    confidence: float | None = None
+    message: str = ""
+
+    @property
+    def applicable(self) -> bool:
+        """Whether ``fix`` knows how to apply this finding at all."""
+        if self.kind is Kind.INSERTION:
+            return self.end > self.start
+        if self.kind is Kind.OMISSION:
+            return self.start == self.end and bool(self.suggestion.strip())
+        return self.kind in _REPLACING and bool(self.suggestion) and self.end > self.start
+
+    def label(self) -> str:
+        return f"{self.line}:{self.column} {self.kind.value} {self.text!r} -> {self.suggestion!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """The parts of an ``ocr-fix/check/1`` document that ``fix`` uses."""
+
+    transcript: str
+    sha256: str
+    candidates: tuple[Candidate, ...]
+    unplaced: int  # findings without a transcript position or suggestion (never applied)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A transcript file as bytes and as the text the offsets refer to."""
+
+    path: Path
+    raw: bytes
+    text: str
+    bom: bool
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+    def encode(self, text: str) -> bytes:
+        return (_BOM if self.bom else b"") + text.encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    start: int
+    end: int
+    replacement: str
+    candidate: Candidate
+
+
+class Decision(str, Enum):
+    ACCEPT = "accept"
+    SKIP = "skip"
+    QUIT = "quit"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    candidate: Candidate
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixResult:
+    source: Source
+    text: str  # fixed text (BOM excluded, like ``source.text``)
+    applied: tuple[Edit, ...]  # in file order
+    skipped: tuple[Skipped, ...]
+
+    @property
+    def data(self) -> bytes:
+        return self.source.encode(self.text)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.source.text
+
+
+#: Asked once per candidate; returns the decision and, for an accept, the replacement
+#: text (``None``: the candidate's own suggestion).
+Decide = Callable[[Candidate], tuple[Decision, str | None]]
+
+
+def accept_all(candidate: Candidate) -> tuple[Decision, str | None]:
+    return Decision.ACCEPT, None
+
+
+def read_source(path: Path) -> Source:
+    """Read a markdown or plain-text transcript the way ``check`` decoded it."""
+    from ocr_fix.transcript import read_transcript
+
+    path = Path(path)
+    transcript = read_transcript(path)  # same validation and messages as check
+    if transcript.kind not in ("markdown", "text"):
+        raise BadInput(f"fix edits markdown and plain-text transcripts only, not {transcript.kind}", path)
+    raw = path.read_bytes()
+    return Source(path, raw, transcript.text, raw.startswith(_BOM))
+
+
+def load_findings(path: Path) -> Findings:
+    """Parse and validate an ``ocr-fix/check/1`` JSON file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputNotFound(path)
+    if path.is_dir():
+        raise BadInput("is a directory, not a findings file", path)
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise BadInput("not a JSON findings file (make one with: ocr-fix check --format json)", path) from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise BadInput(f"not an {SCHEMA} findings file (schema: {_schema(doc)!r})", path)
+    digest, findings = doc.get("transcript_sha256"), doc.get("findings")
+    if not isinstance(digest, str) or not isinstance(findings, list):
+        raise BadInput("findings file lacks transcript_sha256 or findings", path)
+    candidates: list[Candidate] = []
+    unplaced = 0
+    for i, item in enumerate(findings):
+        cand = _candidate(i, item, path)
+        if cand is None:
+            unplaced += 1
+        else:
+            candidates.append(cand)
+    return Findings(str(doc.get("transcript", "")), digest, tuple(candidates), unplaced)
+
+
+def _schema(doc: Any) -> Any:
+    return doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+
+
+def _candidate(i: int, item: Any, path: Path) -> Candidate | None:
+    def bad(what: str) -> BadInput:
+        return BadInput(f"finding {i + 1}: {what}", path)
+
+    if not isinstance(item, dict):
+        raise bad("not an object")
+    try:
+        severity, kind = Severity(item.get("severity")), Kind(item.get("kind"))
+    except ValueError:
+        raise bad(f"unknown severity {item.get('severity')!r} or kind {item.get('kind')!r}") from None
+    t, s = item.get("transcript"), item.get("scan")
+    suggestion = item.get("suggestion", "")
+    if not isinstance(suggestion, str):
+        raise bad("suggestion is not a string")
+    if t is None:
+        return None
+    if not isinstance(t, dict):
+        raise bad("transcript is not an object")
+    start, end, text, line, col = (t.get(k) for k in ("offset", "end_offset", "text", "line", "column"))
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, line, col)) \
+            or not isinstance(text, str) or not 0 <= start <= end:
+        raise bad("transcript position needs integer offset <= end_offset, line, column and text")
+    end_line = t.get("end_line") if isinstance(t.get("end_line"), int) else line
+    scan_text, conf = "", None
+    if isinstance(s, dict):
+        scan_text = s.get("text") if isinstance(s.get("text"), str) else ""
+        conf = s.get("confidence") if isinstance(s.get("confidence"), (int, float)) else None
+    message = item.get("message") if isinstance(item.get("message"), str) else ""
+    return Candidate(i, severity, kind, start, end, text, suggestion, line, col, end_line,
+                     scan_text, conf, message)
+
+
+def ensure_fresh(source: Source, findings: Findings) -> None:
+    """Refuse findings made from another version of the transcript."""
+    if source.sha256 != findings.sha256:
+        raise StaleFindings("transcript changed since the findings were made "
+                            "(sha256 differs); run ocr-fix check again", source.path)
+
+
+def priority(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """Who wins an overlap: higher severity first, then earlier in the findings file."""
+    return sorted(candidates, key=lambda c: (-c.severity.rank, c.index))
+
+
+def _overlaps(a: Candidate | Edit, b: Edit) -> bool:
+    if a.start == a.end and b.start == b.end:
+        return a.start == b.start
+    if a.start == a.end:
+        return b.start < a.start < b.end
+    if b.start == b.end:
+        return a.start < b.start < a.end
+    return a.start < b.end and b.start < a.end
+
+
+def _replacement(text: str, cand: Candidate, words: str) -> str:
+    """The text that goes into ``[start:end]``; omissions get the spaces they need."""
+    if cand.kind is not Kind.OMISSION:
+        return words
+    words = words.strip()
+    before = text[cand.start - 1] if cand.start > 0 else ""
+    after = text[cand.start] if cand.start < len(text) else ""
+    if before and not before.isspace() and before not in _NO_SPACE_AFTER:
+        words = " " + words
+    if after and not after.isspace() and after not in _NO_SPACE_BEFORE:
+        words = words + " "
+    return words
+
+
+def plan(source: Source, candidates: Sequence[Candidate], accept: Severity,
+         decide: Decide = accept_all, order: Callable[[Iterable[Candidate]], list[Candidate]] = priority,
+         ) -> FixResult:
+    """Choose the edits and apply them.
+
+    Candidates below ``accept`` or of a kind that cannot be applied are left out
+    silently (they are not suggestions); the rest are offered to ``decide`` in ``order``
+    unless they overlap an edit already taken or the transcript no longer reads as the
+    finding says, which is reported in ``skipped``.
+    """
+    text = source.text
+    edits: list[Edit] = []
+    skipped: list[Skipped] = []
+    wanted = [c for c in candidates if c.severity.rank >= accept.rank and c.applicable]
+    quit_ = False
+    for cand in order(wanted):
+        if quit_:
+            skipped.append(Skipped(cand, "not asked (quit)"))
+            continue
+        if cand.end > len(text) or text[cand.start:cand.end] != cand.text:
+            skipped.append(Skipped(cand, f"transcript does not read {cand.text!r} there"))
+            continue
+        clash = next((e for e in edits if _overlaps(cand, e)), None)
+        if clash is not None:
+            skipped.append(Skipped(cand, f"overlaps the fix at {clash.candidate.line}:{clash.candidate.column}"))
+            continue
+        decision, words = decide(cand)
+        if decision is Decision.QUIT:
+            quit_ = True
+            skipped.append(Skipped(cand, "not asked (quit)"))
+            continue
+        if decision is Decision.SKIP:
+            skipped.append(Skipped(cand, "skipped"))
+            continue
+        edits.append(Edit(cand.start, cand.end,
+                          _replacement(text, cand, cand.suggestion if words is None else words), cand))
+    return FixResult(source, apply_edits(text, edits), tuple(sorted(edits, key=lambda e: (e.start, e.end))),
+                     tuple(skipped))
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Splice non-overlapping edits into ``text``, last first so offsets stay valid."""
+    out = text
+    for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        out = out[:e.start] + e.replacement + out[e.end:]
+    return out
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings; ``\\r\\n``, ``\\n`` and ``\\r`` only (not ``\\f``)."""
+    return _LINES.findall(text)
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    """A ``diff -u`` / ``git diff`` style patch between two versions of ``name``."""
+    name = name.lstrip("/")
+    out: list[str] = []
+    for row in difflib.unified_diff(split_lines(old), split_lines(new), f"a/{name}", f"b/{name}"):
+        if row.endswith(("\n", "\r")):
+            out.append(row)
+        else:
+            out.append(row + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def changed_lines(old: str, new: str) -> set[int]:
+    """1-based line numbers of ``old`` that differ in ``new`` (deleted or replaced)."""
+    a, b = split_lines(old), split_lines(new)
+    out: set[int] = set()
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            out.update(range(i1 + 1, i2 + 1))
+        elif tag == "insert":
+            out.add(max(i1, 1))
+    return out
