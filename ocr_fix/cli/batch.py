@@ -1,0 +1,97 @@
+"""``ocr-fix batch ROOT -o OUT``: check every document of an archive (see :mod:`ocr_fix.batch`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ocr_fix.batch import BatchOptions, BatchResult, Outcome, discover, read_manifest, run_batch
+from ocr_fix.cli import app
+from ocr_fix.cli.common import err_console, handles_errors
+from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
+from ocr_fix.cli.progress import progress_reporter
+from ocr_fix.errors import ExitCode
+from ocr_fix.pipeline import cache_for, engine_for
+
+
+@app.command()
+@handles_errors
+def batch(
+    root: Optional[Path] = typer.Argument(None, help="Archive folder: every subfolder with page images and a transcript is a document."),  # noqa: UP007
+    output: Path = typer.Option(..., "--output", "-o", help="Output folder: <id>/findings.json per document and summary.jsonl."),
+    lexicon: Optional[list[Path]] = typer.Option(None, "--lexicon", "-l", help="Lexicon for every document (repeatable); a document's own lexicon.txt is added."),  # noqa: UP007
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="CSV (id,transcript,scans) or JSONL naming the documents instead of ROOT; scans ';'-separated, paths relative to the manifest."),  # noqa: UP007
+    transcript_glob: Optional[str] = typer.Option(None, "--transcript-glob", help="File name pattern of transcripts (default: transcript.md or transcript.txt)."),  # noqa: UP007
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://HOST:PORT) or 'local' for a local Dask cluster; needs ocr-fix[dask]."),  # noqa: UP007
+    force: bool = typer.Option(False, "--force", help="Redo documents already done by an earlier run."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary table."),
+    jobs: Jobs = None,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
+    lang: Lang = "eng",
+    psm: Psm = None,
+    page_timeout: PageTimeout = None,
+) -> None:
+    """Check every document under ROOT (or in --manifest) into OUT, in parallel and resumably.
+
+    A rerun skips documents whose inputs, settings and tool version are unchanged since
+    they last succeeded, and retries failed ones (--force redoes all). A document that
+    cannot be checked (no transcript, unreadable image, bad lexicon, Tesseract crash or
+    timeout) is marked failed in summary.jsonl and the others go on.
+
+    Exit 0: every document checked (findings do not change the exit code; read
+    summary.jsonl); 8: finished, but some documents failed; 3/4/5: ROOT, manifest or a
+    --lexicon is missing or unusable; 6: Tesseract (or, with --scheduler, Dask) is not
+    installed; 130: interrupted (rerun to resume).
+    """
+    if (root is None) == (manifest is None):
+        raise typer.BadParameter("give either ROOT or --manifest", param_hint="ROOT")
+    exclude = [output]
+    documents = read_manifest(manifest) if manifest is not None else discover(root, transcript_glob, exclude)  # type: ignore[arg-type]
+    options = BatchOptions(lexicons=tuple(lexicon or ()), force=force, page_timeout=page_timeout)
+    engine = engine_for(lang, psm)
+    cache = cache_for(no_cache, cache_dir)
+    from ocr_fix.distributed import executor_for
+
+    executor = executor_for(scheduler, jobs)
+    plain_log = not quiet and not sys.stderr.isatty()
+    try:
+        with progress_reporter(enabled=not quiet, console=err_console) as report:
+            result = run_batch(documents, output, engine, executor, cache, options, progress=report,
+                               on_document=_log_line if plain_log else _no_line)
+    finally:
+        executor.close()
+    if not quiet:
+        print_summary(result, err_console)
+    raise typer.Exit(int(ExitCode.PARTIAL if result.failed else ExitCode.OK))
+
+
+def _log_line(outcome: Outcome, done: int, total: int) -> None:
+    what = (f"ok {outcome.error} errors {outcome.warning} warnings" if outcome.ok
+            else f"failed: {outcome.reason}")
+    err_console.print(f"[{done}/{total}] {outcome.document} {what} {outcome.seconds:.1f}s",
+                      markup=False, highlight=False)
+
+
+def _no_line(outcome: Outcome, done: int, total: int) -> None:
+    return None
+
+
+def print_summary(result: BatchResult, console: Console) -> None:
+    """Totals on stderr, then one line per failed document."""
+    ok = sum(1 for o in result.outcomes if o.ok)
+    table = Table(title="ocr-fix batch", show_header=True, header_style="bold")
+    for col in ("documents", "ok", "failed", "resumed", "errors", "warnings", "info", "pages", "time"):
+        table.add_column(col, justify="right")
+    table.add_row(str(len(result.outcomes)), str(ok), str(len(result.failed)), str(len(result.skipped)),
+                  str(result.total("error")), str(result.total("warning")), str(result.total("info")),
+                  str(result.total("pages")), f"{result.seconds:.1f}s")
+    console.print(table)
+    for o in result.failed:
+        console.print(f"[red]failed[/] {escape(o.document)}: {escape(o.reason or '')}", highlight=False)
