@@ -256,18 +256,43 @@ def _align_words(t_keys: Sequence[str], o_keys: Sequence[str], t_text: Sequence[
                  o_text: Sequence[str], t_offset: int) -> list[Pair]:
     """Word alignment of one page; replace blocks split so each pair is small."""
     pairs: list[Pair] = []
-    for op in Levenshtein.opcodes(list(t_keys), list(o_keys)):
+    for op in _merged_opcodes(Levenshtein.opcodes(list(t_keys), list(o_keys))):
         t = (op.src_start + t_offset, op.src_end + t_offset)
         o = (op.dest_start, op.dest_end)
-        if op.tag == "replace" and (op.src_end - op.src_start) != (op.dest_end - op.dest_start):
+        if op.tag == "replace" and (op.src_end - op.src_start, op.dest_end - op.dest_start) != (1, 1):
+            # Even equal-sized blocks may be split differently on each side
+            # ("and effecting" against "and-effecting ...").
             pairs.extend(_split_replace(t_text[op.src_start:op.src_end], o_text[op.dest_start:op.dest_end],
                                         t[0], o[0]))
         elif op.tag == "replace":
-            pairs.extend(Pair("replace", (t[0] + k, t[0] + k + 1), (o[0] + k, o[0] + k + 1))
-                         for k in range(t[1] - t[0]))
+            pairs.append(Pair("replace", t, o))
         else:  # rapidfuzz's "delete" drops transcript words: the transcript has extra text
             pairs.append(Pair(_FLIP.get(op.tag, op.tag), t, o))
     return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _Op:
+    tag: str
+    src_start: int
+    src_end: int
+    dest_start: int
+    dest_end: int
+
+
+def _merged_opcodes(ops) -> list[_Op]:  # noqa: ANN001 - rapidfuzz Opcodes
+    """Adjacent non-equal opcodes as one block: a word split or joined differently on
+    each side (``expressed`` / ``express ed``) is one edit, not a change plus an extra."""
+    out: list[_Op] = []
+    for op in ops:
+        if op.tag != "equal" and out and out[-1].tag != "equal":
+            last = out[-1]
+            src, dest = (last.src_start, op.src_end), (last.dest_start, op.dest_end)
+            tag = "replace" if src[1] > src[0] and dest[1] > dest[0] else last.tag
+            out[-1] = _Op(tag, src[0], src[1], dest[0], dest[1])
+        else:
+            out.append(_Op(op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end))
+    return out
 
 
 def _split_replace(t_words: Sequence[str], o_words: Sequence[str], t0: int, o0: int) -> list[Pair]:
