@@ -199,3 +199,69 @@ def load_lexicons(paths: Sequence[Path]) -> Lexicon:
     for p in paths:
         lex = lex.merged(read_lexicon(p))
     return lex
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One defect of a lexicon file, for ``ocr-fix lexicon check``."""
+
+    line: int
+    message: str
+
+
+_VARIANTS = re.compile(r"variants:\s*([^(;]*)", re.IGNORECASE)
+
+
+def validate_lexicon(path: Path) -> list[Problem]:
+    """Every defect of a lexicon file, not just the first (:func:`read_lexicon` stops
+    at the first because ``check`` cannot run with a broken lexicon; an editor wants
+    them all). A term that another line lists among its ``variants:`` would make
+    ``check`` accept the misspelling the lexicon was written to catch."""
+    path = Path(path)
+    if not path.exists():
+        raise InputNotFound(path)
+    if path.is_dir():
+        raise BadInput("is a directory, not a lexicon file", path)
+    data = path.read_bytes()
+    if b"\x00" in data:
+        return [Problem(data[: data.index(b"\x00")].count(b"\n") + 1, "binary file, not a lexicon")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [Problem(data[: exc.start].count(b"\n") + 1, f"not UTF-8 (byte 0x{data[exc.start]:02x})")]
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    terms: list[tuple[int, str]] = []
+    variant_of: dict[str, tuple[int, str]] = {}
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.strip().startswith("#"):
+            continue
+        cols = [c.strip() for c in raw.split("\t")]
+        head, note = cols[0], (cols + ["", ""])[2]
+        if not head:
+            problems.append(Problem(n, "empty term (line has columns but no term)"))
+            continue
+        if head.startswith("re:"):
+            source = head[3:]
+            if not source:
+                problems.append(Problem(n, "empty regex"))
+            else:
+                try:
+                    re.compile(source)
+                except re.error as exc:
+                    problems.append(Problem(n, f"bad regex {source!r}: {exc}"))
+        key = unicodedata.normalize("NFC", head).casefold()
+        if key in seen:
+            problems.append(Problem(n, f"{head!r} duplicates line {seen[key]}"))
+        else:
+            seen[key] = n
+            terms.append((n, head))
+        for m in _VARIANTS.finditer(note):
+            for v in (x.strip() for x in m.group(1).split(",")):
+                if v:
+                    variant_of.setdefault(unicodedata.normalize("NFC", v).casefold(), (n, head))
+    for n, head in terms:
+        hit = variant_of.get(unicodedata.normalize("NFC", head).casefold())
+        if hit is not None and hit[0] != n:
+            problems.append(Problem(n, f"{head!r} is listed as a variant of {hit[1]!r} (line {hit[0]})"))
+    return sorted(problems, key=lambda p: p.line)

@@ -1,0 +1,74 @@
+"""``ocr-fix lexicon suggest|check``: write and vet the lexicons ``check`` uses."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ocr_fix.cli import app
+from ocr_fix.cli.common import handles_errors
+from ocr_fix.cli.progress import progress_reporter
+from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
+from ocr_fix.errors import ExitCode, UsageError
+from ocr_fix.fileio import write_atomic
+from ocr_fix.lexicon import validate_lexicon
+from ocr_fix.transcript import read_transcript
+
+lexicon_app = typer.Typer(help="Propose a lexicon for a collection, or check a lexicon file.",
+                          no_args_is_help=True)
+app.add_typer(lexicon_app, name="lexicon")
+
+
+@lexicon_app.command("suggest")
+@handles_errors
+def suggest(
+    transcripts: list[Path] = typer.Argument(..., help="Transcripts of the collection."),
+    scans: Optional[list[Path]] = typer.Option(None, "--scans", help="Scan directory or file of each transcript, in the same order (repeatable)."),  # noqa: UP007
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the lexicon here instead of stdout."),  # noqa: UP007
+    min_count: int = typer.Option(1, "--min-count", min=1, help="Leave out terms seen fewer times in the transcripts."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    jobs: Jobs = None,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
+    lang: Lang = "eng",
+    psm: Psm = None,
+    page_timeout: PageTimeout = None,
+) -> None:
+    """Propose names and terms (with their variant spellings) and identifier patterns.
+
+    The canonical spelling of each term is the one the scans show most often (with
+    --scans), then the one the transcripts use most. Output is a lexicon file for
+    ocr-fix check --lexicon; review it before use.
+    """
+    from ocr_fix.pipeline import cache_for, engine_for, scan_ocr
+    from ocr_fix.suggest import propose, render
+
+    scans = list(scans or ())
+    if scans and len(scans) != len(transcripts):
+        raise UsageError(f"give one --scans per transcript ({len(transcripts)} transcript(s), {len(scans)} --scans)")
+    docs = [read_transcript(t) for t in transcripts]
+    words: list[str] | None = None
+    if scans:
+        ocr = scan_ocr(engine_for(lang, psm), cache_for(no_cache, cache_dir), jobs, page_timeout)
+        with progress_reporter(enabled=not quiet) as report:
+            pages = ocr(scans, report)
+        words = [w.text for page in pages for w in page.words]
+    text = render(propose(docs, words, min_count), [str(t) for t in transcripts])
+    if output is not None:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+@lexicon_app.command("check")
+@handles_errors
+def check(file: Path = typer.Argument(..., help="Lexicon file to validate.")) -> None:
+    """Validate a lexicon: bad regexes, duplicate terms, terms listed as another term's
+    variant, empty terms, non-UTF-8. Exit 0 when clean, 5 when problems were found."""
+    problems = validate_lexicon(file)
+    for p in problems:
+        sys.stdout.write(f"{file}:{p.line}: {p.message}\n")
+    raise typer.Exit(int(ExitCode.BAD_LEXICON if problems else ExitCode.OK))
