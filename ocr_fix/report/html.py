@@ -49,6 +49,8 @@ MARK_MAX = 300
 MAX_SPAN_LINES = 4
 #: Palette index of the outline colour in crop PNGs; indices below it are greys.
 _OUTLINE = 255
+_GREY_INDEX = np.array([round(g * (_OUTLINE - 1) / 255) for g in range(256)], dtype=np.uint8)
+_PALETTE = [v for i in range(_OUTLINE) for v in (round(i * 255 / (_OUTLINE - 1)),) * 3] + [220, 30, 30]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ def render(result: CheckResult) -> str:
     """The report as one HTML document (UTF-8 text, no external resources)."""
     env = _environment()
     anchors = {id(f): f"f-{i}" for i, f in enumerate(result.findings, 1)}
-    refs, scans_problem = _page_refs(result.scans)
+    refs = _page_refs(result)
     crops: dict[int, Picture] = {}
     pages: list[PageView] = []
     for stat, image, problem in _page_images(result, refs):
@@ -144,7 +146,6 @@ def render(result: CheckResult) -> str:
         version=__version__,
         findings=views,
         pages=pages,
-        scans_problem=scans_problem,
         counts={s.value: result.count(s) for s in Severity},
         severities=[s.value for s in Severity],
         kinds=kinds,
@@ -233,16 +234,29 @@ def _segments(text: str, lo: int, hi: int) -> Iterator[Segment]:
 # --- scan images ----------------------------------------------------------------------------
 
 
-def _page_refs(scans: Sequence[str]) -> tuple[dict[int, PageRef], str]:
-    """Page number -> where to read it, numbered exactly as the check numbered them."""
-    if not scans:
-        return {}, ""
+def _page_refs(result: CheckResult) -> dict[int, PageRef]:
+    """Page number -> where to read it, numbered exactly as the check numbered them.
+
+    Re-expanding the scan arguments gives the same numbering the check used; when that
+    fails (a file moved or broke since), each page is located by its own image label so
+    one bad file costs one page's pictures, not all of them.
+    """
+    if not result.scans:
+        return {}
     from ocr_fix.scans import expand_scans
 
     try:
-        return {ref.number: ref for ref in expand_scans([Path(s) for s in scans])}, ""
-    except OcrFixError as exc:
-        return {}, f"scan images not shown: {exc}"
+        return {ref.number: ref for ref in expand_scans([Path(s) for s in result.scans])}
+    except OcrFixError:
+        return {stat.page: _ref_from_label(stat.image, stat.page) for stat in result.pages}
+
+
+def _ref_from_label(label: str, number: int) -> PageRef:
+    """``dir/scan.png`` or ``dir/doc.pdf#3`` (frame 3 of a multi-page file) as a PageRef."""
+    path, _, frame = label.rpartition("#")
+    if path and frame.isdigit() and int(frame) > 0 and not Path(label).exists():
+        return PageRef(Path(path), int(frame) - 1, number, multi=True)
+    return PageRef(Path(label), 0, number)
 
 
 def _page_images(result: CheckResult, refs: dict[int, PageRef]) -> Iterator[tuple[PageStat, np.ndarray | None, str]]:
@@ -289,15 +303,14 @@ def crop_picture(image: np.ndarray, bbox: BBox) -> Picture:
     if scale < 1.0:
         size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-    index = (grey.astype(np.uint16) * (_OUTLINE - 1) // 255).astype(np.uint8)
+    index = _GREY_INDEX[grey]
     pad = 3
     top_left = (round((bbox.x0 - region.x0) * scale) - pad, round((bbox.y0 - region.y0) * scale) - pad)
     bottom_right = (round((bbox.x1 - region.x0) * scale) + pad - 1, round((bbox.y1 - region.y0) * scale) + pad - 1)
     cv2.rectangle(index, top_left, bottom_right, _OUTLINE, 2)
     h, w = index.shape
     pil = Image.frombytes("P", (w, h), np.ascontiguousarray(index).tobytes())
-    palette = [v for i in range(_OUTLINE) for v in (i * 255 // (_OUTLINE - 1),) * 3]
-    pil.putpalette(palette + [220, 30, 30])
+    pil.putpalette(_PALETTE)
     buf = io.BytesIO()
     pil.save(buf, format="PNG", optimize=True)
     return Picture(_data_uri("image/png", buf.getvalue()), w, h, bbox)
