@@ -48,6 +48,10 @@ TRANSCRIPT_NAMES = ("transcript.md", "transcript.txt")
 
 Progress = Callable[[str, int, int], None]
 
+#: A page is declared stuck when no page at all finished for this long past the timeout
+#: (Tesseract itself is killed at the timeout; this only catches a hung worker).
+STALL_GRACE = 10.0
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -441,7 +445,7 @@ class _Runner:
         for job in jobs:
             job.outstanding = len(job.refs)
         position = 0
-        stall = None if self.options.page_timeout is None else 2 * self.options.page_timeout + 10
+        stall = None if self.options.page_timeout is None else 2 * self.options.page_timeout + STALL_GRACE
         while position < len(queue) or self.pending:
             while position < len(queue) and len(self.pending) < self.window:
                 job, ref = queue[position]
@@ -497,7 +501,7 @@ class _Runner:
                 future.cancel()
 
     def _stalled(self) -> Iterable[Outcome]:
-        """No page finished for 2x the page timeout (+10 s): executing pages are stuck."""
+        """No page finished for 2x the page timeout + STALL_GRACE: executing pages are stuck."""
         stuck = self.executor.executing(list(self.pending))
         if not stuck:
             return
