@@ -159,6 +159,12 @@ def load_findings(path: Path) -> Findings:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise BadInput("not a JSON findings file (make one with: ocr-fix check --format json)", path) from None
+    return findings_from_dict(doc, path)
+
+
+def findings_from_dict(doc: Any, path: Path | str = "findings") -> Findings:
+    """Validate an already-parsed ``ocr-fix/check/1`` document (``path`` names it in errors)."""
+    path = Path(path)
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise BadInput(f"not an {SCHEMA} findings file (schema: {_schema(doc)!r})", path)
     digest, findings = doc.get("transcript_sha256"), doc.get("findings")

@@ -156,13 +156,18 @@ def clusters_of(keys: Sequence[str]) -> list[list[str]]:
     return list(groups.values())
 
 
-def _split_attested(groups: list[list[str]], in_scans: Counter[str]) -> list[list[str]]:
-    """Spellings that all occur on the scans are different words (``Hirose`` and
-    ``Hirota``), not variants: each keeps its own cluster, and each unattested spelling
-    joins the nearest attested one."""
+def _split_attested(groups: list[list[str]], in_scans: Counter[str], used: dict[str, int]) -> list[list[str]]:
+    """Spellings that the scans confirm are different words (``Hirose`` and
+    ``Hirota``), not variants: each keeps its own cluster, and each unconfirmed spelling
+    joins the nearest confirmed one.
+
+    A spelling is confirmed when the scans show it at least half as often as the
+    transcripts use it; an OCR misreading now and then (``Kenoye`` once on the scans,
+    three times in the transcript) confirms nothing.
+    """
     out: list[list[str]] = []
     for group in groups:
-        attested = [k for k in group if in_scans[k] > 0]
+        attested = [k for k in group if in_scans[k] > 0 and 2 * in_scans[k] >= used[k]]
         if len(attested) < 2:
             out.append(group)
             continue
@@ -221,7 +226,8 @@ def propose(transcripts: Sequence[Transcript], scan_words: Iterable[str] | None 
     forms = candidate_counts(transcripts, dictionary)
     in_scans = scan_counts(scan_words) if scan_words is not None else Counter()
     clusters: list[Cluster] = []
-    for group in _split_attested(clusters_of(sorted(forms)), in_scans):
+    used = {k: sum(c.values()) for k, c in forms.items()}
+    for group in _split_attested(clusters_of(sorted(forms)), in_scans, used):
         variants = [Variant(_display(forms[k]), sum(forms[k].values()), in_scans[k]) for k in group]
         total = sum(v.in_transcripts for v in variants)
         if total < min_count:
