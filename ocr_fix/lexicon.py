@@ -265,3 +265,27 @@ def validate_lexicon(path: Path) -> list[Problem]:
         if hit is not None and hit[0] != n:
             problems.append(Problem(n, f"{head!r} is listed as a variant of {hit[1]!r} (line {hit[0]})"))
     return sorted(problems, key=lambda p: p.line)
+
+
+class Bigrams:
+    """symspellpy's English bigram counts (243,342 pairs): how often two words follow
+    each other. Triage uses them as context evidence when both readings of a word are
+    real words (``enemy in order`` against ``enemy is order``)."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def english(cls) -> Bigrams:
+        ref = importlib.resources.files("symspellpy") / "frequency_bigramdictionary_en_243_342.txt"
+        counts: dict[str, int] = {}
+        for row in ref.read_text(encoding="utf-8").splitlines():
+            a, _, rest = row.partition(" ")
+            b, _, count = rest.partition(" ")
+            if a and b:
+                counts[f"{a} {b}"] = int(count or 0)
+        return cls(counts)
+
+    def count(self, first: str, second: str) -> int:
+        return self._counts.get(f"{first.casefold()} {second.casefold()}", 0)

@@ -20,7 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ocr_fix.align import Alignment, OcrToken, PageAlignment, Pair
-from ocr_fix.lexicon import Dictionary, Lexicon, bare
+import math
+
+from rapidfuzz.distance import Levenshtein
+
+from ocr_fix.lexicon import Bigrams, Dictionary, Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
 from ocr_fix.normalize import Folded, Token, loose_key
 from ocr_fix.transcript import Transcript
@@ -32,10 +36,12 @@ E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 class TriageSettings:
     """Confidence thresholds (Tesseract word confidence, 0..100)."""
 
-    low_conf: float = 60.0  # below: the scan reading is not evidence
+    floor_conf: float = 30.0  # below: the scan reading is no evidence at all
+    low_conf: float = 60.0  # below: only a lexicon term or pattern in the scan counts
     high_conf: float = 85.0  # at or above: the scan reading is trusted
     punct_conf: float = 90.0  # punctuation-only differences need a sharper reading
     min_uncovered_tokens: int = 12  # smaller transcript stretches without a scan are info
+    context_margin: float = 3.0  # log10 bigram evidence that overrules a real-word OCR reading
 
 
 @dataclass(frozen=True)
@@ -186,10 +192,34 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Fin
     if t_core.casefold() == o_core.casefold():
         return Finding(I, Kind.SUBSTITUTION, span, scan, o_core,
                        f"case differs: transcript {t_core!r}, scan {o_core!r}", ("case",))
-    sev = W if o_tok.conf >= ctx.settings.punct_conf else I
+    # Tesseract confuses , ; . and invents specks of punctuation all the time; what it
+    # rarely invents is the bracket or quote that the transcript's own text is missing.
+    balances = _balances(ctx, t_tok, t_core, o_core)
+    sev = W if balances and o_tok.conf >= ctx.settings.low_conf else I
+    why = "the scan's bracket or quote balances the transcript's text" if balances else "likely OCR noise"
     return Finding(sev, Kind.SUBSTITUTION, span, scan, o_core,
-                   f"punctuation differs: transcript {t_core!r}, scan shows {o_core!r}",
+                   f"punctuation differs: transcript {t_core!r}, scan shows {o_core!r} ({why})",
                    ("punctuation", f"conf={o_tok.conf:.0f}"))
+
+
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _balances(ctx: _Ctx, t_tok: Token, t_core: str, o_core: str) -> bool:
+    """True when the scan's reading restores bracket balance in the transcript line.
+
+    Counts brackets on the transcript line (paragraph) around the token, with the
+    transcript's reading and with the scan's: a fix that closes an open bracket (or opens
+    a closed one) is evidence a typist dropped it."""
+    line_no = ctx.transcript.position(t_tok.start)[0]
+    line = ctx.transcript.line_text(line_no)
+
+    def imbalance(text: str) -> int:
+        return sum(abs(text.count(a) - text.count(b)) for a, b in _PAIRS.items())
+
+    before = imbalance(line)
+    after = imbalance(line.replace(t_core, o_core, 1)) if t_core else before
+    return after < before
 
 
 def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
@@ -198,7 +228,8 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
     t = " ".join(x.text for x in t_toks)
     o = ctx.unechoed(t_toks, " ".join(x.text for x in o_toks))
     scan = _scan(pa, o_toks)
-    severity, suggestion, why = _judge(ctx, t, o, scan.confidence)
+    context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
+    severity, suggestion, why = _judge(ctx, t, o, scan.confidence, context)
     lead, trail = _trim_common(t, suggestion)
     if len(t_toks) > 1:  # joined text has single spaces where the file may have more
         lead = min(lead, len(t_toks[0].text))
@@ -209,38 +240,110 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
                    (why, f"conf={scan.confidence:.0f}"))
 
 
-def _judge(ctx: _Ctx, t: str, o: str, conf: float) -> tuple[Severity, str, str]:
+#: Glyphs that OCR swaps between digits and letters (typewriter faces make them near twins).
+_HOMOGLYPHS = {frozenset(p) for p in ("0O", "0o", "0D", "1l", "1I", "1i", "1|", "5S", "5s", "8B", "2Z", "6b", "9g", "4A")}
+
+
+def _homoglyphs_only(t: str, o: str) -> bool:
+    """True when every difference between ``t`` and ``o`` is a digit/letter look-alike swap."""
+    ops = Levenshtein.editops(t, o)
+    return bool(ops) and all(op.tag == "replace" and frozenset((t[op.src_pos], o[op.dest_pos])) in _HOMOGLYPHS
+                             for op in ops)
+
+
+def _pattern_fix(ev: Evidence, t: str, o: str) -> str:
+    """The smallest correction of ``t`` that matches the pattern: the scan's letters and
+    punctuation where they differ, the transcript's digits (Tesseract misreads digits
+    inside identifiers far more than typists change letters for digits). Falls back to
+    the scan reading."""
+    out: list[str] = []
+    pos = 0
+    for op in Levenshtein.editops(t, o):
+        out.append(t[pos:op.src_pos])
+        pos = op.src_pos
+        src = t[op.src_pos] if op.tag != "insert" else ""
+        dst = o[op.dest_pos] if op.tag != "delete" else ""
+        if src.isdigit() and (dst.isdigit() or not dst):
+            out.append(src)
+        else:
+            out.append(dst)
+        if op.tag != "insert":
+            pos += 1
+    out.append(t[pos:])
+    merged = "".join(out)
+    return merged if ev.lexicon.pattern_for(merged) else o
+
+
+def _context_score(context: tuple[str, str], word: str) -> float:
+    """log10 of how often ``word`` follows the previous word plus how often the next
+    word follows it, in English text (0 for a side with no usable neighbour)."""
+    bigrams = Bigrams.english()
+    prev, nxt = context
+    w = bare(word)
+    score = 0.0
+    if prev:
+        score += math.log10(1 + bigrams.count(prev, w))
+    if nxt:
+        score += math.log10(1 + bigrams.count(w, nxt))
+    return score
+
+
+def _context(ctx: _Ctx, first: int, last: int) -> tuple[str, str]:
+    """The transcript words either side of tokens ``first..last``, when no punctuation
+    separates them from it (a bigram across a comma says little)."""
+    prev = ctx.tokens[first - 1].text if first > 0 else ""
+    nxt = ctx.tokens[last + 1].text if last + 1 < len(ctx.tokens) else ""
+    own_first, own_last = ctx.tokens[first].text, ctx.tokens[last].text
+    left = bare(prev) if prev and prev[-1].isalnum() and own_first[:1].isalnum() else ""
+    right = bare(nxt) if nxt and nxt[:1].isalnum() and own_last[-1:].isalnum() else ""
+    return left, right
+
+
+def _judge(ctx: _Ctx, t: str, o: str, conf: float,
+           context: tuple[str, str] | None = None) -> tuple[Severity, str, str]:
     """Severity, suggestion and the main reason for one substitution."""
     s, ev = ctx.settings, ctx.evidence
     if loose_key(t) == loose_key(o):
         return I, o, "spacing or punctuation only"
     # An implausible OCR reading one edit from a lexicon term is that term, misread.
     suggestion = o
-    if not ev.plausible(o) and len(ev.words(o)) == 1 and not _has_digit(o):
+    if not ev.plausible(o) and len(ev.words(o)) == 1 and not _has_digit(o) and len(bare(o)) >= 4:
         near = ev.lexicon.nearest(o, 1)
-        if near and loose_key(near[0][0]) != loose_key(t):
+        if near and loose_key(near[0][0]) != loose_key(t) and bare(o)[0].isupper() == near[0][0][0].isupper():
             suggestion = _recase(o, near[0][0])
-    if conf < s.low_conf:
-        return I, suggestion, "low OCR confidence"
-    if _has_digit(t) or _has_digit(o):
+    if conf < s.floor_conf:
+        return I, suggestion, "very low OCR confidence"
+    # OCR noise seldom lands exactly on a lexicon term or identifier pattern, so such a
+    # reading counts even where Tesseract's confidence is modest.
+    digits = _has_digit(t) or _has_digit(o)
+    if digits:
         p_t, p_o = ev.lexicon.pattern_for(t), ev.lexicon.pattern_for(o)
         if p_o and not p_t:
-            return E, o, "scan matches an identifier pattern, transcript does not"
+            return E, _pattern_fix(ev, t, o), "scan matches an identifier pattern, transcript does not"
         if p_t and not p_o:
             return I, o, "transcript matches an identifier pattern"
-        return (W if conf >= s.high_conf else I), o, "identifier differs"
     t_lex, o_lex = ev.in_lexicon(t), ev.in_lexicon(suggestion)
     t_ok, o_ok = ev.plausible(t), ev.plausible(suggestion)
-    if o_lex and not t_lex:
+    if not digits and o_lex and not t_lex:
         if t_ok:
             return W, suggestion, "both are words; the scan's is a lexicon term"
         return E, suggestion, "scan reading is a lexicon term, transcript's is not a word"
+    if conf < s.low_conf:
+        return I, suggestion, "low OCR confidence"
+    if digits:
+        if _homoglyphs_only(t, o):
+            return I, o, "digit/letter look-alikes (OCR noise)"
+        return (W if conf >= s.high_conf else I), o, "identifier differs"
     if t_lex and not o_lex:
         return I, suggestion, "transcript reading is a lexicon term"
     near_t = ev.lexicon.nearest(t, 2) if not t_ok else []
     if not t_ok and near_t and loose_key(near_t[0][0]) == loose_key(suggestion):
         return E, suggestion, "transcript word is a misspelling of a lexicon term"
     if t_ok and o_ok:
+        if context is not None:
+            favour = _context_score(context, suggestion) - _context_score(context, t)
+            if favour <= -s.context_margin:
+                return I, suggestion, "both readings are words; the context favours the transcript's"
         return (W if conf >= s.high_conf else I), suggestion, "both readings are words"
     if o_ok:
         return (E if conf >= s.high_conf else W), suggestion, "transcript word is not in the dictionary"

@@ -109,11 +109,32 @@ def test_case_only_difference_is_info():
     assert [f.severity for f in r.findings] == [Severity.INFO]
 
 
-def test_punctuation_difference_with_a_sharp_reading_is_a_warning():
-    t = BODY.replace("the eighteenth the", "the eighteenth, the")
-    p = BODY.replace("the eighteenth the", "the eighteenth), the")
+def test_punctuation_that_closes_an_open_bracket_is_a_warning():
+    t = BODY.replace("of the eighteenth the", "of (the eighteenth, the")
+    p = BODY.replace("of the eighteenth the", "of (the eighteenth), the")
     (f,) = _only(_check(t, p))
     assert f.severity is Severity.WARNING and f.transcript.text == "eighteenth" and f.suggestion == "eighteenth)"
+
+
+def test_other_punctuation_differences_are_ocr_noise():
+    t = BODY.replace("the eighteenth the", "the eighteenth, the")
+    p = BODY.replace("the eighteenth the", "the eighteenth; the")
+    r = _check(t, p)
+    assert _only(r) == [] and [f.severity for f in r.findings] == [Severity.INFO]
+
+
+def test_a_rare_word_the_context_rejects_is_ocr_noise():
+    t = BODY.replace("the mission", "of our mission")
+    p = BODY.replace("the mission", "of cur mission")
+    r = _check(t, p)
+    assert _only(r) == [] and "context" in r.findings[0].message
+
+
+def test_a_real_word_the_context_prefers_is_a_warning():
+    t = BODY.replace("reading in part", "reading is order")
+    p = BODY.replace("reading in part", "reading in order")
+    (f,) = _only(_check(t, p))
+    assert f.severity is Severity.WARNING and f.suggestion == "in"
 
 
 def test_dropped_words_are_one_omission_per_run():
