@@ -1,0 +1,427 @@
+"""Re-OCR page scans with Tesseract: preprocessing, a content-addressed cache, a process pool.
+
+Tesseract is run as a subprocess per page (as pytesseract does) but invoked directly, so
+each call gets ``OMP_THREAD_LIMIT=1`` in its own environment (parallelism comes from the
+pool, and OpenMP threads inside each Tesseract only fight over the same cores), a real
+timeout, and failures are told apart by exit status and exception type, never by
+message text.
+
+Word boxes are reported in the pixel space of the page image as given: the upscale is
+undone and each box corner is rotated back through the deskew angle, then the box is
+the corners' bounding rectangle (for the small angles deskew handles, < 5 degrees,
+that widens a word box by at most a few pixels).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+
+from ocr_fix.errors import BadInput, OcrFailed, OcrFixError, TesseractMissing
+from ocr_fix.model import BBox, Page, PageRef, Word
+from ocr_fix.scans import Prepared, Preprocess, content_key, load_image, map_point_back, prepare
+
+TESSERACT = "tesseract"
+INSTALL_HINT = "sudo apt-get install tesseract-ocr tesseract-ocr-eng"
+#: Bump when this module's output for the same image and settings changes.
+ENGINE_REVISION = 1
+JSON_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OcrSettings:
+    """Tesseract settings. Defaults were chosen by measurement (bench/bench_ocr.py):
+    psm 4 ("one column of text of variable sizes") keeps typed pages in one column where
+    the default psm 3 splits them at whitespace rivers; ``preserve_interword_spaces``
+    made no difference to word text and is left off."""
+
+    lang: str = "eng"
+    psm: int = 4
+    oem: int = 1  # LSTM only
+    dpi: int = 300
+    preprocess: Preprocess = field(default_factory=Preprocess)
+    config: str = ""  # extra "-c name=value" settings, space separated: "a=1 b=2"
+    timeout: float | None = None  # seconds per page; not part of the cache token
+
+    def token_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("timeout")
+        return d
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    """What :func:`ocr_pages` needs from an OCR engine (a fake in tests, Tesseract here)."""
+
+    def recognise(self, ref: PageRef) -> Page: ...
+
+    def cache_token(self) -> str: ...
+
+
+# --- Tesseract discovery -------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _version(binary: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        raise TesseractMissing(f"tesseract is not installed; install it with: {INSTALL_HINT}")
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TesseractMissing(f"tesseract does not run ({type(exc).__name__}); reinstall it with: {INSTALL_HINT}") from None
+    text = (out.stdout or out.stderr).strip()
+    if out.returncode != 0 or not text:
+        raise TesseractMissing(f"tesseract does not run (exit {out.returncode}); reinstall it with: {INSTALL_HINT}")
+    return text.splitlines()[0].strip()
+
+
+@lru_cache(maxsize=4)
+def _languages(binary: str) -> frozenset[str]:
+    out = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, timeout=30, check=False)
+    # First line is a header ("List of available languages in ...").
+    return frozenset(line.strip() for line in out.stdout.splitlines()[1:] if line.strip())
+
+
+def debian_package(lang: str) -> str:
+    """Debian's package for a Tesseract language: ``chi_sim`` -> ``tesseract-ocr-chi-sim``."""
+    return "tesseract-ocr-" + lang.lower().replace("_", "-")
+
+
+def check_tesseract(lang: str = "eng", binary: str = TESSERACT) -> str:
+    """Return Tesseract's version line; raise :class:`TesseractMissing` if the binary or
+    one of the ``+``-joined languages is not installed."""
+    version = _version(binary)
+    have = _languages(binary)
+    for code in lang.split("+"):
+        if code and code not in have:
+            raise TesseractMissing(
+                f"Tesseract language '{code}' is not installed; install it with: "
+                f"sudo apt-get install {debian_package(code)}")
+    return version
+
+
+# --- the engine ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TesseractEngine:
+    """Page image -> :class:`Page` through preprocessing and the Tesseract CLI."""
+
+    settings: OcrSettings = field(default_factory=OcrSettings)
+    binary: str = TESSERACT
+    version: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.version:
+            object.__setattr__(self, "version", check_tesseract(self.settings.lang, self.binary))
+
+    def cache_token(self) -> str:
+        blob = json.dumps({"engine": "tesseract", "version": self.version, "revision": ENGINE_REVISION,
+                           "settings": self.settings.token_dict()}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def with_timeout(self, timeout: float | None) -> TesseractEngine:
+        return replace(self, settings=replace(self.settings, timeout=timeout))
+
+    def args(self) -> list[str]:
+        s = self.settings
+        out = ["-l", s.lang, "--psm", str(s.psm), "--oem", str(s.oem)]
+        for item in s.config.split():
+            out += ["-c", item]
+        return out
+
+    def recognise(self, ref: PageRef) -> Page:
+        original = load_image(ref, self.settings.dpi)
+        prepared = prepare(original, self.settings.preprocess)
+        tsv = self.run(prepared.image, ref, "tsv")
+        words = parse_tsv(tsv, prepared, original.shape[:2])
+        return Page(ref=ref, width=int(original.shape[1]), height=int(original.shape[0]), words=words)
+
+    def run(self, image: np.ndarray, ref: PageRef, output: str) -> str:
+        """Run Tesseract on an image, reading it from stdin; ``output`` is a config such
+        as ``tsv``, ``hocr`` or ``txt``. Returns stdout."""
+        ok, png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            raise OcrFailed(f"cannot encode page {ref.label} for Tesseract")
+        cmd = [self.binary, "stdin", "stdout", *self.args()]
+        if output != "txt":
+            cmd.append(output)
+        env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        try:
+            proc = subprocess.run(cmd, input=png.tobytes(), capture_output=True, env=env,
+                                  timeout=self.settings.timeout, check=False)
+        except FileNotFoundError:
+            raise TesseractMissing(f"tesseract is not installed; install it with: {INSTALL_HINT}") from None
+        except subprocess.TimeoutExpired:
+            raise OcrFailed(f"Tesseract timed out after {self.settings.timeout:g} s on page "
+                            f"{ref.number} ({ref.label})") from None
+        if proc.returncode != 0:
+            tail = " ".join(proc.stderr.decode("utf-8", "replace").split())[-200:]
+            raise OcrFailed(f"Tesseract failed on page {ref.number} ({ref.label}), "
+                            f"exit {proc.returncode}: {tail}")
+        return proc.stdout.decode("utf-8", "replace")
+
+
+def parse_tsv(tsv: str, prepared: Prepared, shape: tuple[int, int]) -> tuple[Word, ...]:
+    """Words of Tesseract's TSV output, lines numbered 1.. in reading order, boxes mapped
+    back to the original image (``shape`` = its height, width)."""
+    height, width = shape
+    pshape = prepared.image.shape[:2]
+    words: list[Word] = []
+    line_ids: dict[tuple[int, int, int], int] = {}
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5":
+            continue
+        text = cols[11].strip()
+        if not text:
+            continue
+        block, par, line = int(cols[2]), int(cols[3]), int(cols[4])
+        left, top, w, h = (int(c) for c in cols[6:10])
+        number = line_ids.setdefault((block, par, line), len(line_ids) + 1)
+        box = _map_box(left, top, left + w, top + h, prepared, pshape, width, height)
+        words.append(Word(text=text, box=box, conf=round(float(cols[10]), 2), line=number,
+                          block=block, par=par))
+    return tuple(words)
+
+
+def _map_box(x0: int, y0: int, x1: int, y1: int, prepared: Prepared, pshape: tuple[int, int],
+             width: int, height: int) -> BBox:
+    corners = [map_point_back(x, y, prepared, pshape) for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
+    xs = [c[0] for c in corners]
+    ys = [c[1] for c in corners]
+    bx0 = min(max(0, math.floor(min(xs))), width)
+    by0 = min(max(0, math.floor(min(ys))), height)
+    bx1 = min(max(bx0, math.ceil(max(xs))), width)
+    by1 = min(max(by0, math.ceil(max(ys))), height)
+    return BBox(bx0, by0, bx1, by1)
+
+
+# --- JSON form (cache, distributed workers) ------------------------------------------
+
+
+def page_to_json(page: Page) -> dict[str, Any]:
+    """Stable JSON form of a page; words are compact rows to keep cache files small."""
+    return {
+        "version": JSON_VERSION,
+        "ref": {"path": str(page.ref.path), "frame": page.ref.frame, "number": page.ref.number,
+                "multi": page.ref.multi},
+        "width": page.width,
+        "height": page.height,
+        "words": [[w.text, *w.box.as_list(), w.conf, w.line, w.block, w.par] for w in page.words],
+    }
+
+
+def page_from_json(data: dict[str, Any]) -> Page:
+    """Inverse of :func:`page_to_json`; :class:`BadInput` if the structure is wrong."""
+    try:
+        if data["version"] != JSON_VERSION:
+            raise BadInput(f"page JSON version {data['version']!r}, expected {JSON_VERSION}")
+        r = data["ref"]
+        ref = PageRef(path=Path(r["path"]), frame=int(r["frame"]), number=int(r["number"]),
+                      multi=bool(r["multi"]))
+        words = tuple(
+            Word(text=str(t), box=BBox(int(x0), int(y0), int(x1), int(y1)), conf=float(conf),
+                 line=int(line), block=int(block), par=int(par))
+            for t, x0, y0, x1, y1, conf, line, block, par in data["words"]
+        )
+        return Page(ref=ref, width=int(data["width"]), height=int(data["height"]), words=words)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadInput(f"malformed page JSON ({type(exc).__name__}: {exc})") from None
+
+
+# --- cache ---------------------------------------------------------------------------
+
+
+class OcrCache:
+    """OCR results on disk, keyed by page content and engine (settings + version).
+
+    One JSON file per page under ``<dir>/<2 hex>/<key>.json``, written atomically, so
+    concurrent runs and interrupted runs never see half a file. A file that cannot be
+    read counts as a miss, and a cache that cannot be written is skipped: the cache only
+    ever saves time.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    @classmethod
+    def default(cls) -> OcrCache:
+        from platformdirs import user_cache_dir
+
+        return cls(Path(user_cache_dir("ocr-fix")) / "ocr")
+
+    def key(self, ref: PageRef, engine: OcrEngine) -> str:
+        return hashlib.sha256(f"{content_key(ref)}|{engine.cache_token()}".encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, ref: PageRef, engine: OcrEngine) -> Page | None:
+        path = self._path(self.key(ref, engine))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            page = page_from_json(data)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, BadInput):
+            return None
+        return replace(page, ref=ref)
+
+    def put(self, ref: PageRef, engine: OcrEngine, page: Page) -> None:
+        path = self._path(self.key(ref, engine))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(page_to_json(page), fh, separators=(",", ":"))
+            os.replace(tmp, path)
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)
+
+
+# --- running many pages --------------------------------------------------------------
+
+
+def ocr_page_task(ref: PageRef, engine: OcrEngine) -> dict[str, Any]:
+    """OCR one page and return :func:`page_to_json` of it: the unit of work a process pool,
+    a batch runner or a Dask worker submits (module-level, so it pickles)."""
+    return page_to_json(engine.recognise(ref))
+
+
+def _pool_task(ref: PageRef, engine: OcrEngine) -> tuple[str, Any]:
+    # OcrFixError subclasses take different constructor arguments, so they do not
+    # round-trip through pickle; ship the class and the finished message instead.
+    try:
+        return "ok", ocr_page_task(ref, engine)
+    except OcrFixError as exc:
+        return "error", (type(exc), str(exc))
+
+
+def _rebuild_error(cls: type[OcrFixError], message: str) -> OcrFixError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.path = None
+    return err
+
+
+def ocr_pages(refs: Sequence[PageRef], engine: OcrEngine, *, jobs: int | None = None,
+              cache: OcrCache | None = None, progress: Callable[[int, int], None] | None = None,
+              timeout: float | None = None) -> list[Page]:
+    """OCR pages in input order: cache hits first, then the misses in a process pool.
+
+    ``jobs`` defaults to the number of cores; ``jobs=1`` runs in this process. The first
+    failure is raised after the pages not yet started are cancelled. ``timeout`` (seconds
+    per page) is handed to engines that support it (``with_timeout``).
+    """
+    total = len(refs)
+    done = 0
+    report = progress or (lambda d, t: None)
+    if timeout is not None and hasattr(engine, "with_timeout"):
+        engine = engine.with_timeout(timeout)
+    results: list[Page | None] = [None] * total
+    misses: list[int] = []
+    for i, ref in enumerate(refs):
+        hit = cache.get(ref, engine) if cache is not None else None
+        if hit is None:
+            misses.append(i)
+        else:
+            results[i] = hit
+            done += 1
+            report(done, total)
+
+    def finish(i: int, page: Page) -> None:
+        nonlocal done
+        results[i] = page
+        if cache is not None:
+            cache.put(refs[i], engine, page)
+        done += 1
+        report(done, total)
+
+    workers = min(jobs or os.cpu_count() or 1, len(misses))
+    if workers <= 1:
+        for i in misses:
+            finish(i, engine.recognise(refs[i]))
+    else:
+        with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_pool_task, refs[i], engine): i for i in misses}
+            try:
+                for fut in cf.as_completed(futures):
+                    i = futures[fut]
+                    try:
+                        status, payload = fut.result()
+                    except BrokenProcessPool:
+                        raise OcrFailed(f"the OCR worker died on page {refs[i].number} "
+                                        f"({refs[i].label})") from None
+                    if status == "error":
+                        raise _rebuild_error(*payload)
+                    finish(i, replace(page_from_json(payload), ref=refs[i]))
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    return [p for p in results if p is not None]
+
+
+# --- output formats ------------------------------------------------------------------
+
+
+def page_tsv(page: Page) -> str:
+    """Tesseract-style TSV (word rows only) in original-image coordinates."""
+    head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [head]
+    counts: dict[int, int] = {}
+    for w in page.words:
+        counts[w.line] = counts.get(w.line, 0) + 1
+        b = w.box
+        rows.append(f"5\t{page.number}\t{w.block}\t{w.par}\t{w.line}\t{counts[w.line]}\t"
+                    f"{b.x0}\t{b.y0}\t{b.width}\t{b.height}\t{w.conf:g}\t{w.text}")
+    return "\n".join(rows) + "\n"
+
+
+def page_hocr(page: Page) -> str:
+    """hOCR 1.2 of a page (ocr_page / ocr_line / ocrx_word), boxes in original pixels."""
+    from html import escape
+
+    n = page.number
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
+        "<head><title></title>",
+        '<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
+        '<meta name="ocr-system" content="ocr-fix (tesseract)"/>',
+        '<meta name="ocr-capabilities" content="ocr_page ocr_line ocrx_word ocrp_wconf"/>',
+        "</head><body>",
+        f'<div class="ocr_page" id="page_{n}" title="image &quot;{escape(page.ref.path.name)}&quot;; '
+        f'bbox 0 0 {page.width} {page.height}; ppageno {n - 1}">',
+    ]
+    for li, line in enumerate(page.lines(), start=1):
+        box = line[0].box
+        for w in line[1:]:
+            box = box.union(w.box)
+        out.append(f'<span class="ocr_line" id="line_{n}_{li}" title="bbox {box.x0} {box.y0} {box.x1} {box.y1}">')
+        for wi, w in enumerate(line, start=1):
+            b = w.box
+            out.append(f'<span class="ocrx_word" id="word_{n}_{li}_{wi}" title="bbox {b.x0} {b.y0} '
+                       f'{b.x1} {b.y1}; x_wconf {round(w.conf)}">{escape(w.text)}</span>')
+        out.append("</span>")
+    out += ["</div>", "</body></html>"]
+    return "\n".join(out) + "\n"
