@@ -47,10 +47,14 @@ LINE_CONTEXT = 100
 MARK_MAX = 300
 #: A span crossing more lines than this shows its first and last lines only.
 MAX_SPAN_LINES = 4
-#: Palette index of the outline colour in crop PNGs; indices below it are greys.
-_OUTLINE = 255
-_GREY_INDEX = np.array([round(g * (_OUTLINE - 1) / 255) for g in range(256)], dtype=np.uint8)
-_PALETTE = [v for i in range(_OUTLINE) for v in (round(i * 255 / (_OUTLINE - 1)),) * 3] + [220, 30, 30]
+#: Grey levels kept in crop PNGs. Typed text on paper reads the same with 15 levels as
+#: with 256, and the 4-bit PNG is a third of the size (the report carries hundreds).
+GREY_LEVELS = 15
+#: A median darker than this is not paper (dark scan, photo): leave such crops alone.
+PAPER_MIN = 128
+_OUTLINE = GREY_LEVELS  # palette index of the outline colour, after the greys
+_GREY_INDEX = np.array([round(g * (GREY_LEVELS - 1) / 255) for g in range(256)], dtype=np.uint8)
+_PALETTE = [v for i in range(GREY_LEVELS) for v in (round(i * 255 / (GREY_LEVELS - 1)),) * 3] + [220, 30, 30]
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,8 +298,8 @@ def crop_region(bbox: BBox, shape: tuple[int, ...]) -> BBox:
 def crop_picture(image: np.ndarray, bbox: BBox) -> Picture:
     """A PNG of the scan around ``bbox`` with the box outlined.
 
-    Encoded as an 8-bit palette image (greys plus one outline colour) so a crop costs
-    what a greyscale PNG costs.
+    Encoded as a 4-bit palette image (:data:`GREY_LEVELS` greys plus the outline colour),
+    at the scan's own resolution so the letters stay legible.
     """
     region = crop_region(bbox, image.shape)
     grey = _grey(image[region.y0:region.y1, region.x0:region.x1])
@@ -303,7 +307,7 @@ def crop_picture(image: np.ndarray, bbox: BBox) -> Picture:
     if scale < 1.0:
         size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-    index = _GREY_INDEX[grey]
+    index = _GREY_INDEX[_paper_to_white(grey)]
     pad = 3
     top_left = (round((bbox.x0 - region.x0) * scale) - pad, round((bbox.y0 - region.y0) * scale) - pad)
     bottom_right = (round((bbox.x1 - region.x0) * scale) + pad - 1, round((bbox.y1 - region.y0) * scale) + pad - 1)
@@ -312,8 +316,18 @@ def crop_picture(image: np.ndarray, bbox: BBox) -> Picture:
     pil = Image.frombytes("P", (w, h), np.ascontiguousarray(index).tobytes())
     pil.putpalette(_PALETTE)
     buf = io.BytesIO()
-    pil.save(buf, format="PNG", optimize=True)
+    pil.save(buf, format="PNG", compress_level=6)  # optimize=True: 8x slower, 7% smaller
     return Picture(_data_uri("image/png", buf.getvalue()), w, h, bbox)
+
+
+def _paper_to_white(grey: np.ndarray) -> np.ndarray:
+    """Stretch so the paper (the crop's median: most of a crop around a word is paper) is
+    white. Paper texture would otherwise quantise into blotches; the ink is untouched."""
+    paper = float(np.median(grey))
+    if paper < PAPER_MIN or paper >= 254:
+        return grey
+    lut = np.minimum(255, np.arange(256) * (255.0 / paper)).astype(np.uint8)
+    return lut[grey]
 
 
 def thumbnail(image: np.ndarray) -> Picture:
