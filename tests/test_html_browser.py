@@ -7,7 +7,6 @@ with playwright against that binary; playwright's own browser download is never 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
