@@ -149,12 +149,18 @@ def run(docs: int = 5, pages: int = 20, dask_pages: int = 20) -> dict[str, float
             out["dask"] = f"skipped ({type(exc).__name__})"
             return out
         try:
-            dask_s, _ = _timed_batch(dask_root.parent, tmp / "dask-dask", None, True, cores, executor)
+            dask_s, dask_result = _timed_batch(dask_root.parent, tmp / "dask-dask", None, True, cores, executor)
         finally:
             executor.close()
         out.update({"dask_pages": len(list(dask_root.glob("*.png"))), "local_pool_s": round(local_s, 1),
                     "dask_s": round(dask_s, 1), "dask_over_local": round(dask_s / local_s, 3),
+                    "dask_failed_documents": len(dask_result.failed),  # type: ignore[attr-defined]
                     "dask_findings_identical": _findings(tmp / "dask-local") == _findings(tmp / "dask-dask")})
+        a, b = _findings(tmp / "dask-local"), _findings(tmp / "dask-dask")
+        if a != b:
+            out["dask_differs_in"] = ",".join(sorted({k for doc in a.keys() & b.keys()
+                                                       for k in a[doc] if a[doc][k] != b[doc].get(k)})
+                                              or ["documents"])
         return out
 
 
