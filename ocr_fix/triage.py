@@ -42,6 +42,7 @@ class TriageSettings:
     punct_conf: float = 90.0  # punctuation-only differences need a sharper reading
     min_uncovered_tokens: int = 12  # smaller transcript stretches without a scan are info
     context_margin: float = 3.0  # log10 bigram evidence that overrules a real-word OCR reading
+    rarity_margin: float = 2.7  # log10 word-frequency ratio that marks a real-word OCR reading as noise
 
 
 @dataclass(frozen=True)
@@ -344,6 +345,9 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
             favour = _context_score(context, suggestion) - _context_score(context, t)
             if favour <= -s.context_margin:
                 return I, suggestion, "both readings are words; the context favours the transcript's"
+        rarity = math.log10(1 + ev.dictionary.frequency(t)) - math.log10(1 + ev.dictionary.frequency(suggestion))
+        if rarity >= s.rarity_margin:
+            return I, suggestion, "both readings are words; the scan's is a far rarer word"
         return (W if conf >= s.high_conf else I), suggestion, "both readings are words"
     if o_ok:
         return (E if conf >= s.high_conf else W), suggestion, "transcript word is not in the dictionary"
