@@ -41,6 +41,8 @@ INSTALL_HINT = "sudo apt-get install tesseract-ocr tesseract-ocr-eng"
 #: Bump when this module's output for the same image and settings changes.
 ENGINE_REVISION = 1
 JSON_VERSION = 1
+#: Characters no typewriter types; Tesseract's language model likes to produce them.
+TYPEWRITER_CONFIG = "tessedit_char_blacklist=\u201c\u201d\u2018\u2019\u2014\u2013"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +50,15 @@ class OcrSettings:
     """Tesseract settings. Defaults were chosen by measurement (bench/bench_ocr.py):
     psm 4 ("one column of text of variable sizes") keeps typed pages in one column where
     the default psm 3 splits them at whitespace rivers; ``preserve_interword_spaces``
-    made no difference to word text and is left off."""
+    made no difference to word text and is left off. Typewriters have no typographic
+    quotes or dashes, so Tesseract is kept from "seeing" them (:data:`TYPEWRITER_CONFIG`)."""
 
     lang: str = "eng"
     psm: int = 4
     oem: int = 1  # LSTM only
     dpi: int = 300
     preprocess: Preprocess = field(default_factory=Preprocess)
-    config: str = ""  # extra "-c name=value" settings, space separated: "a=1 b=2"
+    config: str = TYPEWRITER_CONFIG  # "-c name=value" settings, space separated: "a=1 b=2"
     timeout: float | None = None  # seconds per page; not part of the cache token
 
     def token_dict(self) -> dict[str, Any]:

@@ -171,6 +171,7 @@ class Preprocess:
     denoise: bool = True
     binarise: bool = False
     upscale: bool = True  # bring low-resolution scans up to ~300 dpi text size
+    char_height: float = 30.0  # px: capital height that small text (< 70 % of it) is scaled up to
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +183,6 @@ class Prepared:
     angle: float  # degrees the page was rotated by to deskew it
 
 
-#: Typewriter capital height at 300 dpi is ~30 px; Tesseract reads best near that size.
-TARGET_CHAR_HEIGHT = 30.0
 MAX_UPSCALE = 4.0
 
 
@@ -199,7 +198,7 @@ def prepare(img: np.ndarray, settings: Preprocess = Preprocess()) -> Prepared:
         out = _grey(out)
     scale = 1.0
     if settings.upscale:
-        scale = _upscale_factor(out)
+        scale = _upscale_factor(out, settings.char_height)
         if scale > 1.0:
             out = cv2.resize(out, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     angle = 0.0
@@ -248,11 +247,11 @@ def char_height(img: np.ndarray) -> float:
     return float(np.percentile(h[keep], 75))
 
 
-def _upscale_factor(img: np.ndarray) -> float:
+def _upscale_factor(img: np.ndarray, target: float) -> float:
     height = char_height(img)
-    if height <= 0 or height >= TARGET_CHAR_HEIGHT * 0.7:
+    if height <= 0 or height >= target * 0.7:
         return 1.0
-    return float(min(MAX_UPSCALE, TARGET_CHAR_HEIGHT / height))
+    return float(min(MAX_UPSCALE, target / height))
 
 
 def estimate_skew(img: np.ndarray, max_angle: float = 5.0, step: float = 0.1) -> float:

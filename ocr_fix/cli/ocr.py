@@ -1,0 +1,97 @@
+"""``ocr-fix ocr SCAN...``: re-OCR page scans (preprocessed, cached, in parallel)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ocr_fix.cli import app
+from ocr_fix.cli.common import handles_errors
+from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
+from ocr_fix.cli.progress import progress_reporter
+from ocr_fix.errors import BadInput, UsageError
+from ocr_fix.fileio import write_atomic
+from ocr_fix.model import Page
+from ocr_fix.ocr import OcrCache, OcrSettings, TesseractEngine, ocr_pages, page_hocr, page_tsv
+from ocr_fix.scans import Preprocess, expand_scans
+
+
+class Format(str, Enum):
+    txt = "txt"
+    tsv = "tsv"
+    hocr = "hocr"
+
+
+def render_page(page: Page, fmt: Format) -> str:
+    if fmt is Format.tsv:
+        return page_tsv(page)
+    if fmt is Format.hocr:
+        return page_hocr(page)
+    return page.text() + "\n"
+
+
+@app.command()
+@handles_errors
+def ocr(
+    scans: list[Path] = typer.Argument(..., help="Page scans: images (PNG, JPEG, TIFF), PDFs or directories, in page order."),
+    out_dir: Optional[Path] = typer.Option(  # noqa: UP007 - typer needs Optional
+        None, "--output-dir", "-o", help="Write one file per page here (03.png -> DIR/03.txt) instead of stdout."),
+    fmt: Format = typer.Option(Format.txt, "--format", "-f", help="txt, tsv (word boxes) or hocr."),
+    jobs: Jobs = None,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
+    lang: Lang = "eng",
+    psm: Psm = None,
+    deskew: bool = typer.Option(True, "--deskew/--no-deskew", help="Straighten tilted pages."),
+    denoise: bool = typer.Option(True, "--denoise/--no-denoise", help="Median filter against specks."),
+    binarise: bool = typer.Option(False, "--binarise/--no-binarise", help="Local (Sauvola) threshold before OCR."),
+    upscale: bool = typer.Option(True, "--upscale/--no-upscale", help="Enlarge low-resolution scans to ~300 dpi text size."),
+    dpi: int = typer.Option(300, "--dpi", min=72, max=1200, help="Resolution PDF pages are rendered at."),
+    page_timeout: PageTimeout = None,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """OCR page scans with Tesseract after deskew/denoise/upscale; print or save the text.
+
+    Results are cached by image content and settings. Exit 3 if a scan is missing, 4 if
+    it is unreadable, 6 if Tesseract or the language is not installed, 7 if Tesseract
+    fails on a page.
+    """
+    refs = expand_scans(scans)
+    if out_dir is None and fmt is Format.hocr and len(refs) > 1:
+        raise UsageError("--format hocr with several pages needs --output-dir")
+    if out_dir is not None:
+        stems = [r.stem for r in refs]
+        dupes = sorted({s for s in stems if stems.count(s) > 1})
+        if dupes:
+            raise BadInput(f"two pages would both be written to {dupes[0]}.{fmt.value}", out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise BadInput("output path exists and is not a directory", out_dir)
+    settings = OcrSettings(lang=lang, dpi=dpi,
+                           preprocess=Preprocess(deskew=deskew, denoise=denoise, binarise=binarise, upscale=upscale))
+    if psm is not None:
+        settings = replace(settings, psm=psm)
+    engine = TesseractEngine(settings)
+    cache = None if no_cache else (OcrCache(cache_dir) if cache_dir is not None else OcrCache.default())
+    with progress_reporter(enabled=not quiet and len(refs) > 1) as report:
+        pages = ocr_pages(refs, engine, jobs=jobs, cache=cache, timeout=page_timeout,
+                          progress=lambda done, total: report("ocr", done, total))
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for page in pages:
+            write_atomic(out_dir / f"{page.ref.stem}.{fmt.value}", render_page(page, fmt))
+        return
+    out = sys.stdout
+    for i, page in enumerate(pages):
+        if fmt is Format.tsv:
+            body = render_page(page, fmt)
+            out.write(body if i == 0 else body.split("\n", 1)[1])
+            continue
+        if len(pages) > 1:
+            out.write(f"{'' if i == 0 else chr(10)}==> {page.ref.label} (page {page.number}) <==\n")
+        out.write(render_page(page, fmt))
+    out.flush()
