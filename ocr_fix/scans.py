@@ -81,7 +81,13 @@ def _page_count(path: Path) -> int:
         return count
     try:
         with Image.open(path) as im:
-            return int(getattr(im, "n_frames", 1))
+            count = int(getattr(im, "n_frames", 1))
+        if count == 1:
+            # Checks the whole file (PNG chunk CRCs, JPEG markers) without decoding, so
+            # a truncated page fails now rather than after minutes of OCR.
+            with Image.open(path) as im:
+                im.verify()
+        return count
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise BadInput(f"not a readable image ({_reason(exc)})", path) from None
 

@@ -1,0 +1,185 @@
+"""Page expansion, image loading, preprocessing (no Tesseract needed)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from ocr_fix.cli import app
+from ocr_fix.errors import BadInput, InputNotFound
+from ocr_fix.scans import (
+    Prepared, Preprocess, char_height, content_key, estimate_skew, expand_scans, load_image,
+    map_point_back, prepare, rotate,
+)
+
+runner = CliRunner()
+
+
+def _png(path: Path, shade: int = 0, size: tuple[int, int] = (40, 30)) -> Path:
+    Image.new("L", size, 255 - shade).save(path)
+    return path
+
+
+def _text_page(width: int = 1200, height: int = 1500, scale: float = 1.0, thickness: int = 2) -> np.ndarray:
+    img = np.full((height, width), 255, np.uint8)
+    y = int(80 * scale)
+    while y < height - 60 * scale:
+        cv2.putText(img, "The quick brown fox jumps over the lazy dog 1945", (int(60 * scale), y),
+                    cv2.FONT_HERSHEY_SIMPLEX, 1.0 * scale, 0, thickness, cv2.LINE_AA)
+        y += int(50 * scale)
+    return img
+
+
+def test_directory_pages_sorted_by_name_other_files_ignored(tmp_path):
+    for name in ("10.png", "02.jpg", "01.png"):
+        if name.endswith(".jpg"):
+            Image.new("L", (20, 20), 200).save(tmp_path / name, format="JPEG")
+        else:
+            _png(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("not a page")
+    (tmp_path / "sub").mkdir()
+    _png(tmp_path / "sub" / "00.png")
+    refs = expand_scans([tmp_path])
+    assert [r.path.name for r in refs] == ["01.png", "02.jpg", "10.png"]
+    assert [r.number for r in refs] == [1, 2, 3]
+    assert all(not r.multi and r.frame == 0 for r in refs)
+
+
+def test_multipage_tiff_and_pdf_pages_in_place(tmp_path):
+    frames = [Image.new("L", (30, 20), v) for v in (10, 120, 240)]
+    frames[0].save(tmp_path / "b.tif", save_all=True, append_images=frames[1:])
+    pdf_pages = [Image.new("RGB", (72, 144), "white") for _ in range(2)]
+    pdf_pages[0].save(tmp_path / "c.pdf", save_all=True, append_images=pdf_pages[1:], resolution=72)
+    a = _png(tmp_path / "a.png")
+    refs = expand_scans([a, tmp_path / "b.tif", tmp_path / "c.pdf", a])
+    assert [(r.path.name, r.frame, r.number) for r in refs] == [
+        ("a.png", 0, 1), ("b.tif", 0, 2), ("b.tif", 1, 3), ("b.tif", 2, 4),
+        ("c.pdf", 0, 5), ("c.pdf", 1, 6), ("a.png", 0, 7)]
+    assert refs[2].multi and refs[2].stem == "b-002"
+    assert [int(load_image(r).mean()) for r in refs[1:4]] == [10, 120, 240]
+    pdf_page = load_image(refs[4], dpi=144)
+    assert pdf_page.dtype == np.uint8 and pdf_page.shape == (288, 144)
+
+
+def test_load_image_colour_and_alpha_become_grey(tmp_path):
+    Image.new("RGBA", (10, 10), (0, 0, 0, 0)).save(tmp_path / "t.png")
+    Image.new("RGB", (10, 10), (255, 0, 0)).save(tmp_path / "r.png")
+    grey_t, grey_r = (load_image(r) for r in expand_scans([tmp_path / "t.png", tmp_path / "r.png"]))
+    assert grey_t.ndim == 2 and int(grey_t.min()) == 255  # transparent = paper
+    assert 60 <= int(grey_r.mean()) <= 90
+
+
+def test_bad_inputs_raise_with_exit_codes(tmp_path):
+    with pytest.raises(InputNotFound):
+        expand_scans([tmp_path / "missing.png"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadInput, match=r"no page images \(PNG, JPEG, TIFF, PDF\)"):
+        expand_scans([tmp_path / "empty"])
+    (tmp_path / "text.png").write_text("hello")
+    with pytest.raises(BadInput, match="not a readable image"):
+        expand_scans([tmp_path / "text.png"])
+    (tmp_path / "doc.docx").write_bytes(b"PK")
+    with pytest.raises(BadInput, match="not a page image"):
+        expand_scans([tmp_path / "doc.docx"])
+
+
+@pytest.mark.parametrize("case, code, fragment", [
+    ("missing", 3, "no such file or directory"),
+    ("empty_dir", 4, "no page images (PNG, JPEG, TIFF, PDF)"),
+    ("text_as_png", 4, "not a readable image"),
+    ("truncated_png", 4, "not a readable image"),
+    ("bad_pdf", 4, "cannot read PDF"),
+])
+def test_ocr_cli_bad_scans_one_line_and_exit_code(tmp_path, case, code, fragment):
+    target = tmp_path / "x.png"
+    if case == "empty_dir":
+        target = tmp_path / "pages"
+        target.mkdir()
+        (target / "readme.txt").write_text("nothing")
+    elif case == "text_as_png":
+        target.write_text("this is text, not a PNG\n")
+    elif case == "truncated_png":
+        full = tmp_path / "full.png"
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200), dtype=np.uint8)).save(full)
+        target.write_bytes(full.read_bytes()[:3000])
+    elif case == "bad_pdf":
+        target = tmp_path / "x.pdf"
+        target.write_bytes(b"%PDF-1.4\nnot really\n")
+    result = runner.invoke(app, ["ocr", str(target), "--no-cache"])
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.stderr
+
+
+def test_load_image_corrupt_after_header(tmp_path):
+    full = tmp_path / "full.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (300, 300), dtype=np.uint8)).save(full)
+    ref = expand_scans([full])[0]
+    full.write_bytes(full.read_bytes()[:2000])  # damaged between listing and reading
+    with pytest.raises(BadInput, match=r"full\.png: not a readable image"):
+        load_image(ref)
+
+
+def test_content_key_tracks_bytes_and_frame_not_path(tmp_path):
+    a = _png(tmp_path / "a.png", shade=10)
+    b = tmp_path / "b.png"
+    shutil.copy(a, b)
+    c = _png(tmp_path / "c.png", shade=20)
+    ra, rb, rc = expand_scans([a, b, c])
+    assert content_key(ra) == content_key(rb) != content_key(rc)
+    frames = [Image.new("L", (8, 8), v) for v in (0, 0)]
+    frames[0].save(tmp_path / "d.tif", save_all=True, append_images=frames[1:])
+    d0, d1 = expand_scans([tmp_path / "d.tif"])
+    assert content_key(d0) != content_key(d1)
+
+
+@pytest.mark.parametrize("angle", [-2.3, -0.7, 1.5])
+def test_deskew_recovers_known_rotation(angle):
+    tilted = rotate(_text_page(), angle)
+    assert abs(estimate_skew(tilted) + angle) < 0.2
+    prepared = prepare(tilted, Preprocess(denoise=False, upscale=False))
+    assert abs(prepared.angle + angle) < 0.2
+    assert abs(estimate_skew(prepared.image)) < 0.2
+
+
+def test_level_page_is_not_rotated():
+    page = _text_page()
+    prepared = prepare(page, Preprocess(denoise=False))
+    assert prepared.angle == 0.0 and prepared.scale == 1.0
+    assert np.array_equal(prepared.image, page)
+
+
+def test_small_text_is_upscaled_and_large_text_is_not():
+    small = _text_page(400, 500, scale=0.35, thickness=1)
+    big = _text_page(1200, 1500, scale=1.3, thickness=3)
+    assert 0 < char_height(small) < 15
+    p_small = prepare(small, Preprocess(deskew=False, denoise=False))
+    assert p_small.scale > 1.5 and p_small.image.shape[0] == round(500 * p_small.scale)
+    assert prepare(big, Preprocess(deskew=False, denoise=False)).scale == 1.0
+    assert prepare(small, Preprocess(upscale=False)).scale == 1.0
+
+
+def test_binarise_gives_two_levels_and_keeps_text_dark():
+    page = _text_page()
+    out = prepare(page, Preprocess(deskew=False, denoise=False, binarise=True)).image
+    assert set(np.unique(out)) <= {0, 255}
+    ink = page < 128
+    assert (out[ink] == 0).mean() > 0.9 and (out[~ink] == 255).mean() > 0.98
+
+
+def test_map_point_back_inverts_scale_and_rotation():
+    h, w = 1000, 800
+    prepared = Prepared(image=np.zeros((h, w), np.uint8), scale=2.0, angle=1.7)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 1.7, 1.0)
+    for x, y in ((10.0, 20.0), (399.0, 250.0), (150.0, 480.0)):
+        sx, sy = x * 2, y * 2  # upscaled
+        rx, ry = m @ np.array([sx, sy, 1.0])  # then rotated
+        bx, by = map_point_back(rx, ry, prepared, (h, w))
+        assert math.isclose(bx, x, abs_tol=1e-6) and math.isclose(by, y, abs_tol=1e-6)

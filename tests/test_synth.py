@@ -1,0 +1,104 @@
+"""Synthetic page renderer: determinism, geometry, CLI behaviour."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import ocr_fix.synth as synth
+from ocr_fix.cli import app
+from ocr_fix.errors import BadInput
+from ocr_fix.synth import Degrade, SynthSettings, find_font, page_stem, render_page
+
+runner = CliRunner()
+LINES = ["RUSSO-JAPANESE RELATIONS", "", "The quick brown fox jumps over the lazy dog.",
+         "Attaché (OP-20-3-850) 1945; \"quoted\" and 'single'."]
+
+pytestmark = pytest.mark.skipif(not any(p.is_file() for p in synth.FONT_PATHS), reason="Courier Prime not installed")
+
+
+def _digest(img: np.ndarray) -> str:
+    return hashlib.sha256(img.tobytes()).hexdigest()
+
+
+def test_same_seed_same_pixels_other_seed_or_page_differs():
+    a = render_page(LINES, "01", SynthSettings(seed=7, dpi=150))
+    b = render_page(LINES, "01", SynthSettings(seed=7, dpi=150))
+    c = render_page(LINES, "01", SynthSettings(seed=8, dpi=150))
+    d = render_page(LINES, "02", SynthSettings(seed=7, dpi=150))
+    assert _digest(a) == _digest(b)
+    assert len({_digest(a), _digest(c), _digest(d)}) == 3
+
+
+@pytest.mark.parametrize("dpi", [100, 300])
+def test_us_letter_size_greyscale(dpi):
+    img = render_page(LINES, "x", SynthSettings(dpi=dpi, degrade=Degrade.LIGHT))
+    assert img.dtype == np.uint8 and img.ndim == 2
+    assert img.shape == (11 * dpi, round(8.5 * dpi))
+
+
+def test_text_sits_inside_one_inch_margins_when_clean():
+    img = render_page(["X" * 65] * 3, "m", SynthSettings(degrade=Degrade.NONE, dpi=100))
+    ys, xs = np.nonzero(img < 128)
+    assert xs.min() >= 100 - 2 and xs.max() <= 750 + 2  # 65 columns at 10 cpi = 6.5 in
+    assert ys.min() >= 100 and ys.max() < 200
+    margin = img[:95, :]
+    assert margin.min() == margin.max() >= 200  # clean, even paper
+
+
+def test_degradation_levels_are_ordered():
+    def noise(level: Degrade) -> float:
+        img = render_page(LINES, "n", SynthSettings(degrade=level, dpi=100)).astype(float)
+        paper = img[5:95, 5:845]  # top margin: no text
+        return float(paper.std())
+    assert noise(Degrade.NONE) < noise(Degrade.LIGHT) < noise(Degrade.HEAVY)
+
+
+def test_jpeg_option_changes_pixels():
+    plain = render_page(LINES, "j", SynthSettings(dpi=100))
+    jpeg = render_page(LINES, "j", SynthSettings(dpi=100, jpeg_quality=30))
+    assert _digest(plain) != _digest(jpeg) and plain.shape == jpeg.shape
+
+
+def test_page_stem():
+    from pathlib import Path
+    assert page_stem(Path("d/03.gt.txt")) == "03"
+    assert page_stem(Path("notes.txt")) == "notes"
+
+
+def test_cli_writes_named_pngs_deterministically(tmp_path):
+    (tmp_path / "03.gt.txt").write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    (tmp_path / "04.gt.txt").write_text("Second page.\n", encoding="utf-8")
+    args = ["synth", str(tmp_path / "03.gt.txt"), str(tmp_path / "04.gt.txt"), "--dpi", "100", "--seed", "5", "-q"]
+    first = runner.invoke(app, [*args, "-o", str(tmp_path / "a")])
+    second = runner.invoke(app, [*args, "-o", str(tmp_path / "b")])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["03.png", "04.png"]
+    assert (tmp_path / "a" / "03.png").read_bytes() == (tmp_path / "b" / "03.png").read_bytes()
+    with Image.open(tmp_path / "a" / "03.png") as im:
+        assert im.mode == "L" and im.size == (850, 1100)
+
+
+def test_cli_bad_inputs_write_nothing(tmp_path):
+    good = tmp_path / "01.gt.txt"
+    good.write_text("fine\n", encoding="utf-8")
+    bad = tmp_path / "02.gt.txt"
+    bad.write_bytes(b"caf\xe9\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["synth", str(good), str(bad), "-o", str(out)])
+    assert result.exit_code == 4
+    assert "not UTF-8" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+    missing = runner.invoke(app, ["synth", str(tmp_path / "nope.gt.txt"), "-o", str(out)])
+    assert missing.exit_code == 3 and not out.exists()
+
+
+def test_missing_font_is_bad_input(monkeypatch, tmp_path):
+    monkeypatch.setattr(synth, "FONT_PATHS", (tmp_path / "none.otf",))
+    monkeypatch.setattr(synth.shutil, "which", lambda name: None)
+    with pytest.raises(BadInput, match="fonts-courier-prime"):
+        find_font()
