@@ -219,3 +219,40 @@ def test_bundled_page_ocr_cer_and_cli_outputs(tmp_path):
     # Second run is served from the cache and prints the same text.
     printed = runner.invoke(app, ["ocr", str(scan), "--cache-dir", str(tmp_path / "c")])
     assert printed.exit_code == 0 and cer(gt, printed.stdout) < 0.05
+
+
+def _fake_tesseract(tmp_path: Path, body: str) -> str:
+    """A stand-in tesseract binary: answers --version/--list-langs, runs ``body`` otherwise."""
+    script = tmp_path / "fake-tesseract"
+    script.write_text("#!/bin/sh\n"
+                      'case "$1" in\n'
+                      '  --version) echo "tesseract 9.9.9-fake"; exit 0;;\n'
+                      '  --list-langs) echo "List of available languages (1):"; echo eng; exit 0;;\n'
+                      "esac\n" + body + "\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_tesseract_crash_is_ocr_failed_naming_the_page(tmp_path):
+    refs, _ = _pages(tmp_path, 2)
+    engine = TesseractEngine(binary=_fake_tesseract(tmp_path, 'cat >/dev/null; echo "Segmentation fault" >&2; exit 139'))
+    assert engine.version == "tesseract 9.9.9-fake"
+    with pytest.raises(OcrFailed, match=r"page 2 \(02\.png\), exit 139: Segmentation fault"):
+        engine.recognise(refs[1])
+
+
+def test_page_timeout_is_ocr_failed(tmp_path):
+    refs, _ = _pages(tmp_path, 1)
+    engine = TesseractEngine(binary=_fake_tesseract(tmp_path, "cat >/dev/null; sleep 5"))
+    with pytest.raises(OcrFailed, match="timed out after 0.3 s on page 1"):
+        ocr_pages(refs, engine, jobs=1, timeout=0.3)
+
+
+def test_cache_token_changes_with_settings_not_timeout(tmp_path):
+    from dataclasses import replace
+
+    from ocr_fix.ocr import OcrSettings
+    binary = _fake_tesseract(tmp_path, "exit 0")
+    base = TesseractEngine(OcrSettings(), binary=binary)
+    assert base.cache_token() == base.with_timeout(5.0).cache_token()
+    assert base.cache_token() != TesseractEngine(replace(OcrSettings(), psm=6), binary=binary).cache_token()
