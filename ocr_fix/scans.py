@@ -26,15 +26,13 @@ PDF_SUFFIXES = frozenset({".pdf"})
 SCAN_SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
 NO_PAGES = "no page images (PNG, JPEG, TIFF, PDF)"
 
-# Decompression-bomb guard stays on, but a 600 dpi A3 scan is legitimately large.
-Image.MAX_IMAGE_PIXELS = 400_000_000
-
 
 def expand_scans(paths: Sequence[Path]) -> list[PageRef]:
     """Turn files and directories into pages numbered 1.. in reading order.
 
     A directory contributes its images and PDFs sorted by name (not recursively; other
-    files are ignored, because scan folders often hold notes or checksums). A file named
+    files are ignored, because scan folders often hold notes or checksums, and so are
+    hidden files such as the temporary files of a writer still at work). A file named
     explicitly must be a supported scan. Multi-page files contribute their pages in place.
     """
     files: list[Path] = []
@@ -44,7 +42,8 @@ def expand_scans(paths: Sequence[Path]) -> list[PageRef]:
             raise InputNotFound(path)
         if path.is_dir():
             found = sorted(
-                (p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES),
+                (p for p in path.iterdir()
+                 if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES and not p.name.startswith(".")),
                 key=lambda p: p.name,
             )
             if not found:
@@ -88,6 +87,8 @@ def _page_count(path: Path) -> int:
             with Image.open(path) as im:
                 im.verify()
         return count
+    except Image.DecompressionBombError as exc:
+        raise BadInput(f"image too large to open safely ({_reason(exc)})", path) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise BadInput(f"not a readable image ({_reason(exc)})", path) from None
 
@@ -104,6 +105,8 @@ def load_image(ref: PageRef, dpi: int = 300) -> np.ndarray:
             return np.asarray(_to_grey(im), dtype=np.uint8).copy()
     except FileNotFoundError:
         raise InputNotFound(ref.path) from None
+    except Image.DecompressionBombError as exc:
+        raise BadInput(f"image too large to open safely ({_reason(exc)})", ref.path) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise BadInput(f"not a readable image ({_reason(exc)})", ref.path) from None
 

@@ -44,6 +44,7 @@ def test_directory_pages_sorted_by_name_other_files_ignored(tmp_path):
         else:
             _png(tmp_path / name)
     (tmp_path / "notes.txt").write_text("not a page")
+    _png(tmp_path / ".00.partial.png")
     (tmp_path / "sub").mkdir()
     _png(tmp_path / "sub" / "00.png")
     refs = expand_scans([tmp_path])
