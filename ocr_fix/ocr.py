@@ -279,16 +279,25 @@ class OcrCache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, ref: PageRef, engine: OcrEngine) -> Page | None:
-        path = self._path(self.key(ref, engine))
+        data = self.get_json(self.key(ref, engine))
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            page = page_from_json(data)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, BadInput):
+            page = page_from_json(data) if data is not None else None
+        except BadInput:
             return None
-        return replace(page, ref=ref)
+        return replace(page, ref=ref) if page is not None else None
 
     def put(self, ref: PageRef, engine: OcrEngine, page: Page) -> None:
-        path = self._path(self.key(ref, engine))
+        self.put_json(self.key(ref, engine), page_to_json(page))
+
+    def get_json(self, key: str) -> Any:
+        """Any JSON stored under ``key``, or None on a miss or an unreadable file."""
+        try:
+            return json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+
+    def put_json(self, key: str, data: Any) -> None:
+        path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
@@ -296,7 +305,7 @@ class OcrCache:
             return
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(page_to_json(page), fh, separators=(",", ":"))
+                json.dump(data, fh, separators=(",", ":"))
             os.replace(tmp, path)
         except OSError:
             Path(tmp).unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from ocr_fix.normalize import Token, normalize_transcript, tokenize
 from ocr_fix.triage import TriageSettings, mismatch_finding, triage
 from ocr_fix.transcript import Transcript, read_transcript
 from ocr_fix.variants import lexicon_only
+from ocr_fix.verify import LineReader, TesseractLineReader, verify
 
 if TYPE_CHECKING:
     from ocr_fix.ocr import OcrCache, OcrEngine
@@ -61,8 +62,12 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class CheckOptions:
+    """What a check needs besides its inputs. ``reader`` gives disputed lines a second
+    OCR reading (:mod:`ocr_fix.verify`); without one, findings rest on the first reading."""
+
     lexicons: tuple[Path, ...] = ()
     triage: TriageSettings = field(default_factory=TriageSettings)
+    reader: LineReader | None = field(default=None, compare=False)
 
 
 def check_pages(transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
@@ -80,6 +85,8 @@ def check_pages(transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
         findings = [mismatch_finding(alignment.agreement, len(pages))]
     else:
         findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
+        if options.reader is not None:
+            findings = verify(findings, pages, options.reader)
     return CheckResult(transcript, tuple(scans), stats, tuple(findings), alignment.agreement,
                        alignment.order, len(lexicon))
 
@@ -124,6 +131,12 @@ def engine_for(lang: str = "eng", psm: int | None = None) -> OcrEngine:
     if psm is not None:
         settings = replace(settings, psm=psm)
     return TesseractEngine(settings)
+
+
+def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
+    """Second readings with the same Tesseract engine, cached beside page OCR; none for
+    engines that cannot read a region (test fakes)."""
+    return TesseractLineReader(engine, cache) if hasattr(engine, "run") else None
 
 
 def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:

@@ -61,10 +61,11 @@ class Evidence:
             and any(self.lexicon.contains(w) for w in ws)
 
     def plausible(self, text: str) -> bool:
-        """Every word is a lexicon term, a dictionary word, a number or a known identifier."""
+        """Every word is a lexicon term, a dictionary word, a number or a known identifier
+        (a single character — an initial, a footnote mark — is never evidence against)."""
         ws = self.words(text)
         return bool(ws) and all(
-            self.lexicon.contains(w) or w in self.dictionary or _is_number(w)
+            len(w) == 1 or self.lexicon.contains(w) or w in self.dictionary or _is_number(w)
             or self.lexicon.pattern_for(w) is not None
             for w in ws
         )

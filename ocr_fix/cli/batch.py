@@ -17,7 +17,7 @@ from ocr_fix.cli.common import err_console, handles_errors
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode
-from ocr_fix.pipeline import cache_for, engine_for
+from ocr_fix.pipeline import CheckOptions, cache_for, engine_for, reader_for
 
 
 @app.command()
@@ -54,9 +54,10 @@ def batch(
         raise typer.BadParameter("give either ROOT or --manifest", param_hint="ROOT")
     exclude = [output]
     documents = read_manifest(manifest) if manifest is not None else discover(root, transcript_glob, exclude)  # type: ignore[arg-type]
-    options = BatchOptions(lexicons=tuple(lexicon or ()), force=force, page_timeout=page_timeout)
     engine = engine_for(lang, psm)
     cache = cache_for(no_cache, cache_dir)
+    options = BatchOptions(lexicons=tuple(lexicon or ()), force=force, page_timeout=page_timeout,
+                           check=CheckOptions(reader=reader_for(engine, cache)))
     from ocr_fix.distributed import executor_for
 
     executor = executor_for(scheduler, jobs)

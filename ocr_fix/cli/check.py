@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -18,7 +19,7 @@ from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, 
 from ocr_fix.errors import ExitCode
 from ocr_fix.fileio import write_atomic
 from ocr_fix.model import Severity
-from ocr_fix.pipeline import CheckOptions, CheckResult, cache_for, engine_for, run_check, scan_ocr
+from ocr_fix.pipeline import CheckOptions, CheckResult, cache_for, engine_for, reader_for, run_check, scan_ocr
 from ocr_fix.report import check_json, github, table
 
 
@@ -84,7 +85,11 @@ def check(
     """
     options = CheckOptions(lexicons=tuple(lexicon or ()))
     progress = progress_reporter(enabled=not quiet)
-    ocr = scan_ocr(engine_for(lang, psm), cache_for(no_cache, cache_dir), jobs, page_timeout) if scans else None
+    ocr = None
+    if scans:
+        engine, cache = engine_for(lang, psm), cache_for(no_cache, cache_dir)
+        options = replace(options, reader=reader_for(engine, cache))
+        ocr = scan_ocr(engine, cache, jobs, page_timeout)
     with progress as report:
         result = run_check(transcript, list(scans or ()), options, ocr=ocr, progress=report)
     text = render(result, fmt, show, color=output is None and sys.stdout.isatty())

@@ -1,0 +1,221 @@
+"""A second, independent reading of the lines where the transcript and the scan disagree.
+
+Tesseract's word confidence is poorly calibrated: it reads a degraded ``be`` as ``he`` at
+96. What separates OCR noise from a real transcript error is *agreement*: a transcription
+error is on the page and every careful reading sees it, while most OCR noise comes from
+one particular view of the pixels. So the lines of the warning and error findings are
+read again, cropped, at another scale and without the first pass's smoothing, and
+
+- when the second reading of the disputed words agrees with the **transcript**, the
+  finding is downgraded to ``info`` (the first OCR reading was noise);
+- when it agrees with the first OCR reading, the finding keeps its severity and says so;
+- when it agrees with neither, nothing changes.
+
+It only ever lowers a severity. Each line is read on its own (Tesseract's single-line
+mode; the lines of a page in parallel threads, each a Tesseract process), and the
+readings are cached like page OCR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import cv2
+import numpy as np
+from lxml import etree
+from rapidfuzz.distance import Levenshtein
+
+from ocr_fix.model import BBox, Finding, Kind, Page, Severity, Word
+from ocr_fix.normalize import fold_ocr_text, loose_key
+
+PAD_X = 12  # pixels of margin left and right of a line crop
+PAD_Y = 10  # above and below: more would take in the neighbouring lines' ascenders
+SCALE = 1.5  # the second reading sees the line bigger than the first
+MIN_ALTERNATIVE = 1.0  # an LSTM alternative weighed at least this much (0..100) counts
+
+
+#: A glyph: the character read and Tesseract's alternatives for it with their confidences.
+Glyph = tuple[str, dict[str, float]]
+#: A word of a second reading: its text and its glyphs.
+ReadWord = tuple[str, list[Glyph]]
+
+
+class LineReader(Protocol):
+    """Reads given line regions of a page again; for each box, the words read there."""
+
+    def read_lines(self, page: Page, boxes: Sequence[BBox]) -> list[list[ReadWord]]: ...
+
+
+@dataclass(frozen=True)
+class TesseractLineReader:
+    """Second readings through the same Tesseract binary in single-line mode, on
+    upscaled crops of the original image, with the LSTM's per-glyph alternatives."""
+
+    engine: object  # ocr.TesseractEngine (kept loose: this module must not import the pool)
+    cache: object | None = None  # ocr.OcrCache
+
+    def _token(self) -> str:
+        return f"reread-v3|{self.engine.cache_token()}|{PAD_X}|{PAD_Y}|{SCALE}"  # type: ignore[attr-defined]
+
+    def read_lines(self, page: Page, boxes: Sequence[BBox]) -> list[list[ReadWord]]:
+        from ocr_fix.scans import content_key, load_image
+
+        key = hashlib.sha256(json.dumps([content_key(page.ref), self._token(),
+                                         [b.as_list() for b in boxes]]).encode()).hexdigest()
+        if self.cache is not None:
+            hit = self.cache.get_json(key)  # type: ignore[attr-defined]
+            if isinstance(hit, list) and len(hit) == len(boxes):
+                return [[(w[0], [(g[0], dict(g[1])) for g in w[1]]) for w in line] for line in hit]
+        image = load_image(page.ref, self.engine.settings.dpi)  # type: ignore[attr-defined]
+        settings = self.engine.settings  # type: ignore[attr-defined]
+        config = f"{settings.config} lstm_choice_mode=2 hocr_char_boxes=1".strip()
+        single_line = replace(self.engine, settings=replace(settings, psm=7, config=config))
+        crops = [crop_line(image, b) for b in boxes]
+        with ThreadPoolExecutor(max_workers=max(1, min(len(crops), os.cpu_count() or 1))) as pool:
+            lines = [parse_hocr_glyphs(h) for h in pool.map(lambda c: single_line.run(c, page.ref, "hocr"), crops)]
+        if self.cache is not None:
+            self.cache.put_json(key, lines)  # type: ignore[attr-defined]
+        return lines
+
+
+def parse_hocr_glyphs(hocr: str) -> list[ReadWord]:
+    """Words of Tesseract hOCR made with ``lstm_choice_mode=2`` and ``hocr_char_boxes``:
+    each glyph with the alternatives the LSTM weighed for it."""
+    if not hocr.strip():
+        return []
+    root = etree.fromstring(hocr.encode("utf-8"), etree.HTMLParser())
+    words: list[ReadWord] = []
+    for word in root.iter("span"):
+        if "ocrx_word" not in (word.get("class") or ""):
+            continue
+        glyphs: list[Glyph] = []
+        for span in word:
+            title, ident = span.get("title") or "", span.get("id") or ""
+            if "x_bboxes" in title:
+                glyphs.append(((span.text or ""), {}))
+            elif ident.startswith("lstm_choices") and glyphs:
+                alts = glyphs[-1][1]
+                for choice in span:
+                    m = re.search(r"x_confs\s+([\d.]+)", choice.get("title") or "")
+                    if m and choice.text:
+                        alts[choice.text] = max(alts.get(choice.text, 0.0), float(m.group(1)))
+        text = "".join(g[0] for g in glyphs) or "".join(word.itertext()).strip()
+        if text:
+            words.append((text, glyphs))
+    return words
+
+
+def crop_line(image: np.ndarray, box: BBox) -> np.ndarray:
+    """The line's region with a small margin, upscaled: what the second reading sees."""
+    h, w = image.shape[:2]
+    crop = image[max(0, box.y0 - PAD_Y):min(h, box.y1 + PAD_Y), max(0, box.x0 - PAD_X):min(w, box.x1 + PAD_X)]
+    return cv2.resize(crop, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_CUBIC)
+
+
+def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReader,
+           progress: Callable[[int, int], None] | None = None) -> list[Finding]:
+    """``findings`` with those that a second reading contradicts lowered to ``info``."""
+    by_number = {p.number: p for p in pages}
+    todo: dict[int, list[int]] = {}
+    for i, f in enumerate(findings):
+        if (f.severity.rank >= Severity.WARNING.rank and f.kind in (Kind.SUBSTITUTION, Kind.OMISSION)
+                and f.scan is not None and f.scan.bbox is not None and f.scan.page in by_number):
+            todo.setdefault(f.scan.page, []).append(i)
+    out = list(findings)
+    for done, (number, idxs) in enumerate(sorted(todo.items()), start=1):
+        page = by_number[number]
+        lines = {w.line: [] for w in page.words}
+        for w in page.words:
+            lines[w.line].append(w)
+        wanted = sorted({findings[i].scan.line for i in idxs if findings[i].scan.line in lines})  # type: ignore[union-attr]
+        boxes = [_union([w.box for w in lines[n]]) for n in wanted]
+        readings = dict(zip(wanted, reader.read_lines(page, boxes)))
+        for i in idxs:
+            f = findings[i]
+            line_no = f.scan.line  # type: ignore[union-attr]
+            if line_no in readings:
+                out[i] = _decide(f, lines[line_no], readings[line_no])
+        if progress:
+            progress(done, len(todo))
+    return out
+
+
+def _union(boxes: Sequence[BBox]) -> BBox:
+    box = boxes[0]
+    for b in boxes[1:]:
+        box = box.union(b)
+    return box
+
+
+def _counterpart(line: Sequence[Word], target: BBox, second: Sequence[ReadWord]) -> list[ReadWord] | None:
+    """The words of the second reading where the first reading had the words in
+    ``target``: the two readings of the line aligned on their word keys."""
+    first = [fold_ocr_text(w.text) for w in line]
+    inside = [i for i, w in enumerate(line) if w.box.x0 >= target.x0 - 2 and w.box.x1 <= target.x1 + 2
+              and w.box.y0 >= target.y0 - 2 and w.box.y1 <= target.y1 + 2]
+    if not inside:
+        return None
+    lo, hi = inside[0], inside[-1] + 1
+    mapped: list[int] = []
+    keys = [loose_key(fold_ocr_text(w[0])) for w in second]
+    for op in Levenshtein.opcodes([loose_key(t) for t in first], keys):
+        if op.src_end <= lo or op.src_start >= hi:
+            continue
+        if op.tag == "equal":
+            a, b = max(op.src_start, lo), min(op.src_end, hi)
+            mapped.extend(range(op.dest_start + a - op.src_start, op.dest_start + b - op.src_start))
+        else:
+            mapped.extend(range(op.dest_start, op.dest_end))
+    return [second[j] for j in sorted(set(mapped))]
+
+
+def _ambiguous(words: Sequence[ReadWord], wanted: str) -> bool:
+    """True when every character where the second reading differs from ``wanted`` was
+    a glyph for which Tesseract itself weighed ``wanted``'s character."""
+    glyphs: list[Glyph] = []
+    for n, (_, gs) in enumerate(words):
+        if n:
+            glyphs.append((" ", {}))
+        glyphs.extend((fold_ocr_text(c), alts) for c, alts in gs)
+    seen = "".join(c for c, _ in glyphs)
+    if len(seen) != len(glyphs):  # a fold changed a glyph's length: positions unreliable
+        return False
+    ops = Levenshtein.editops(seen, wanted)
+    return bool(ops) and all(
+        op.tag == "replace" and glyphs[op.src_pos][1].get(wanted[op.dest_pos], 0.0) >= MIN_ALTERNATIVE
+        for op in ops)
+
+
+def _decide(f: Finding, line: Sequence[Word], second: Sequence[ReadWord]) -> Finding:
+    assert f.scan is not None and f.scan.bbox is not None and f.transcript is not None
+    words = _counterpart(line, f.scan.bbox, second)
+    if words is None:
+        return f
+    seen = " ".join(fold_ocr_text(w[0]) for w in words)
+    first = f.scan.text
+    if f.kind is Kind.OMISSION:
+        transcript_view = ""
+    elif f.suggestion and f.suggestion in first:
+        transcript_view = first.replace(f.suggestion, f.transcript.text, 1)
+    else:
+        transcript_view = f.transcript.text
+    if seen == transcript_view or (transcript_view and loose_key(seen) == loose_key(transcript_view)
+                                   and f.kind is Kind.SUBSTITUTION and loose_key(first) != loose_key(seen)):
+        return replace(f, severity=Severity.INFO,
+                       message=f"{f.message}; a second reading of the scan shows {seen!r}, as the transcript does",
+                       evidence=f.evidence + ("second reading agrees with the transcript",))
+    # Lexicon- and pattern-backed errors stand on stronger ground than one glyph's doubt.
+    if f.severity is Severity.WARNING and transcript_view and _ambiguous(words, transcript_view):
+        return replace(f, severity=Severity.INFO,
+                       message=f"{f.message}; the glyphs are ambiguous: Tesseract also weighed the transcript's reading",
+                       evidence=f.evidence + ("ambiguous glyphs",))
+    if seen == first:
+        return replace(f, evidence=f.evidence + ("second reading agrees with the scan",))
+    return f

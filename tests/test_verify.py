@@ -1,0 +1,90 @@
+"""The second-reading step: agreement with the transcript or ambiguous glyphs lower a
+finding; agreement with the scan keeps it; errors backed by the lexicon stay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocr_fix.lexicon import Lexicon, Term
+from ocr_fix.model import Severity
+from ocr_fix.pipeline import CheckOptions, check_pages
+from ocr_fix.transcript import Transcript
+from ocr_fix.verify import parse_hocr_glyphs
+from tests.fakes import page_from_text
+
+TEXT = "the enemy in order to accomplish the destruction of our strength sent Konoye bore gifts"
+LEX = Lexicon.build([Term("Konoye", "name")])
+
+
+class Reader:
+    """Answers every line with ``words`` (text -> alternatives per glyph)."""
+
+    def __init__(self, line: str, alts: dict[int, dict[str, float]] | None = None) -> None:
+        self.line, self.alts, self.calls = line, alts or {}, 0
+
+    def read_lines(self, page, boxes):
+        self.calls += 1
+        out, pos = [], 0
+        for word in self.line.split():
+            glyphs = [(c, dict(self.alts.get(pos + i, {}))) for i, c in enumerate(word)]
+            out.append((word, glyphs))
+            pos += len(word) + 1
+        return [out for _ in boxes]
+
+
+def _run(transcript: str, page: str, reader) -> list:
+    t = Transcript(path=Path("t.txt"), text=transcript, kind="text")
+    r = check_pages(t, [page_from_text(page, 1)], LEX, CheckOptions(reader=reader))
+    return list(r.findings)
+
+
+def test_second_reading_agreeing_with_the_transcript_lowers_the_warning():
+    scan = TEXT.replace("bore", "bare")
+    (f,) = _run(TEXT, scan, Reader(TEXT))
+    assert f.severity is Severity.INFO and "second reading" in f.message
+
+
+def test_second_reading_agreeing_with_the_scan_keeps_the_warning():
+    transcript = TEXT.replace("in order", "is order")
+    (f,) = _run(transcript, TEXT, Reader(TEXT))
+    assert f.severity is Severity.WARNING and "second reading agrees with the scan" in f.evidence
+
+
+def test_ambiguous_glyph_lowers_a_warning():
+    scan = TEXT.replace("bore", "bare")
+    at = scan.index(" bare ") + 2
+    (f,) = _run(TEXT, scan, Reader(scan, {at: {"a": 90.0, "o": 40.0}}))
+    assert f.severity is Severity.INFO and "ambiguous glyphs" in f.evidence
+
+
+def test_unambiguous_glyph_keeps_the_warning():
+    scan = TEXT.replace("bore", "bare")
+    at = scan.index(" bare ") + 2
+    (f,) = _run(TEXT, scan, Reader(scan, {at: {"a": 90.0, "o": 0.0}}))
+    assert f.severity is Severity.WARNING
+
+
+def test_lexicon_errors_are_not_lowered_by_doubt():
+    transcript = TEXT.replace("Konoye", "Kenoye")
+    at = TEXT.index("Konoye") + 1
+    (f,) = _run(transcript, TEXT, Reader(TEXT, {at: {"o": 90.0, "e": 50.0}}))
+    assert f.severity is Severity.ERROR
+
+
+def test_no_reader_no_second_reading():
+    scan = TEXT.replace("bore", "bare")
+    t = Transcript(path=Path("t.txt"), text=TEXT, kind="text")
+    (f,) = check_pages(t, [page_from_text(scan, 1)], LEX).findings
+    assert f.severity is Severity.WARNING
+
+
+def test_hocr_glyph_alternatives_are_parsed():
+    hocr = """<html><body><span class='ocrx_word' id='w1' title='bbox 0 0 10 10'>
+      <span class='ocrx_cinfo' title='x_bboxes 0 0 5 10; x_conf 90'>h</span>
+      <span class='ocrx_cinfo' id='lstm_choices_1'>
+        <span class='ocrx_cinfo' id='c1' title='x_confs 88.5'>h</span>
+        <span class='ocrx_cinfo' id='c2' title='x_confs 41.0'>b</span></span>
+      <span class='ocrx_cinfo' title='x_bboxes 5 0 10 10; x_conf 99'>e</span>
+    </span></body></html>"""
+    ((text, glyphs),) = parse_hocr_glyphs(hocr)
+    assert text == "he" and glyphs[0] == ("h", {"h": 88.5, "b": 41.0}) and glyphs[1] == ("e", {})
