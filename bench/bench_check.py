@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ocr_fix.normalize import strip_markdown  # noqa: E402
-from ocr_fix.pipeline import CheckOptions, cache_for, engine_for, run_check, scan_ocr  # noqa: E402
+from ocr_fix.pipeline import OcrRun, check  # noqa: E402
 from ocr_fix.report.check_json import result_dict  # noqa: E402
 
 DOC = "psis-400-23"
@@ -95,14 +95,12 @@ def bench_psis(jobs: int | None = None) -> dict[str, Any]:
     lexicon = ROOT / "lexicons" / f"{DOC}.txt"
     errors = json.loads((ROOT / "golden" / DOC / "errors.json").read_text())
     lines = transcript.read_text(encoding="utf-8").split("\n")
-    opts = CheckOptions(lexicons=(lexicon,))
     t0 = time.perf_counter()
-    ocr = scan_ocr(engine_for(), cache_for(False, None), jobs)
-    result = result_dict(run_check(transcript, [scans], opts, ocr=ocr))
+    result = result_dict(check(transcript, [scans], [lexicon], OcrRun(jobs=jobs)))
     t_scans = time.perf_counter() - t0
     with_scans = score(result["findings"], errors, lines)
     t0 = time.perf_counter()
-    lexonly = result_dict(run_check(transcript, [], opts))
+    lexonly = result_dict(check(transcript, [], [lexicon]))
     t_lex = time.perf_counter() - t0
     names = score(lexonly["findings"], errors, lines, need_page=False, kinds={"name"})
     return {"scans": with_scans, "lexicon_only_names": names, "seconds_scans": t_scans,
@@ -114,10 +112,9 @@ def bench_real(jobs: int | None = None) -> dict[str, Any]:
     if not REALDATA.is_dir():
         return {"skipped": f"{REALDATA} absent"}
     rows = []
-    ocr = scan_ocr(engine_for(), cache_for(False, None), jobs)
     for img in sorted(REALDATA.glob("*.jpg")):
         gt = img.parent / (img.stem + ".gt.txt")
-        r = result_dict(run_check(gt, [img], CheckOptions(), ocr=ocr))
+        r = result_dict(check(gt, [img], run=OcrRun(jobs=jobs)))
         words = len(gt.read_text(encoding="utf-8").split())
         flagged = [f for f in r["findings"] if f["severity"] in ("error", "warning")]
         rows.append({"page": img.stem, "words": words, "error": r["summary"]["error"],

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from ocr_fix.fix import Source, changed_lines, findings_from_dict, plan, split_lines  # noqa: E402
 from ocr_fix.model import Severity  # noqa: E402
-from ocr_fix.pipeline import CheckOptions, cache_for, engine_for, run_check, scan_ocr  # noqa: E402
+from ocr_fix.pipeline import check  # noqa: E402
 from ocr_fix.report.check_json import result_dict  # noqa: E402
 
 DOC = "psis-400-23"
@@ -39,8 +39,7 @@ def run() -> dict:
         print(f"skipped: no page scans in {scans}")
         return {"skipped": "no scans"}
     t0 = time.perf_counter()
-    result = run_check(transcript, [scans], CheckOptions(lexicons=(ROOT / "lexicons" / f"{DOC}.txt",)),
-                       ocr=scan_ocr(engine_for(), cache_for(False, None)))
+    result = check(transcript, [scans], [ROOT / "lexicons" / f"{DOC}.txt"])
     check_s = time.perf_counter() - t0
     found = findings_from_dict(result_dict(result))
     raw = transcript.read_bytes()

@@ -160,3 +160,28 @@ def scan_ocr(engine: OcrEngine, cache: OcrCache | None, jobs: int | None = None,
                          progress=lambda done, total: progress("ocr", done, total))
 
     return run
+
+
+@dataclass(frozen=True)
+class OcrRun:
+    """How scans are OCRed on this machine: the settings every front end shares."""
+
+    lang: str = "eng"
+    psm: int | None = None
+    jobs: int | None = None
+    no_cache: bool = False
+    cache_dir: Path | None = None
+    timeout: float | None = None
+
+
+def check(transcript_path: Path, scan_paths: Sequence[Path], lexicons: Sequence[Path] = (),
+          run: OcrRun = OcrRun(), progress: Progress = _quiet) -> CheckResult:
+    """``ocr-fix check`` as a function: Tesseract OCR (cached, parallel), second readings
+    of disputed lines, triage. Lexicon-only when ``scan_paths`` is empty."""
+    options = CheckOptions(lexicons=tuple(lexicons))
+    ocr = None
+    if scan_paths:
+        engine, cache = engine_for(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
+        options = replace(options, reader=reader_for(engine, cache))
+        ocr = scan_ocr(engine, cache, run.jobs, run.timeout)
+    return run_check(transcript_path, list(scan_paths), options, ocr=ocr, progress=progress)

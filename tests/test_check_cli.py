@@ -29,7 +29,7 @@ def fake_scans(tmp_path, monkeypatch):
         shutil.copy(SCANS / f"{n}.png", d / f"{n}.png")
         texts[f"{n}.png"] = (GOLDEN / f"{n}.gt.txt").read_text()
     engine = FakeEngine(texts)
-    monkeypatch.setattr("ocr_fix.cli.check.engine_for", lambda lang="eng", psm=None: engine)
+    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
     transcript = tmp_path / "t.md"
     lines = (SCANS / "transcript.md").read_text().split("\n")
     transcript.write_text("\n".join(lines[37:60]) + "\n")  # the text of pages 2 and 3

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sys
-from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -19,7 +18,8 @@ from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, 
 from ocr_fix.errors import ExitCode
 from ocr_fix.fileio import write_atomic
 from ocr_fix.model import Severity
-from ocr_fix.pipeline import CheckOptions, CheckResult, cache_for, engine_for, reader_for, run_check, scan_ocr
+from ocr_fix.pipeline import CheckResult, OcrRun
+from ocr_fix.pipeline import check as run_check
 from ocr_fix.report import check_json, github, table
 
 
@@ -83,15 +83,9 @@ def check(
     Every finding names the transcript line:column, the scan page and line, what the scan
     shows, and a suggestion. Exit 0: nothing at or above --fail-on; 1: something is.
     """
-    options = CheckOptions(lexicons=tuple(lexicon or ()))
-    progress = progress_reporter(enabled=not quiet)
-    ocr = None
-    if scans:
-        engine, cache = engine_for(lang, psm), cache_for(no_cache, cache_dir)
-        options = replace(options, reader=reader_for(engine, cache))
-        ocr = scan_ocr(engine, cache, jobs, page_timeout)
-    with progress as report:
-        result = run_check(transcript, list(scans or ()), options, ocr=ocr, progress=report)
+    run = OcrRun(lang=lang, psm=psm, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir, timeout=page_timeout)
+    with progress_reporter(enabled=not quiet) as report:
+        result = run_check(transcript, list(scans or ()), tuple(lexicon or ()), run, progress=report)
     text = render(result, fmt, show, color=output is None and sys.stdout.isatty())
     if output is not None:
         write_atomic(output, text)
