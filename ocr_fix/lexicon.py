@@ -29,7 +29,8 @@ from pathlib import Path
 
 from symspellpy import SymSpell, Verbosity
 
-from ocr_fix.errors import BadInput, InputNotFound, LexiconError
+from ocr_fix.errors import LexiconError
+from ocr_fix.fileio import decode_text, read_input, text_problem
 
 _WORD_EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 _POSSESSIVE = re.compile(r"(?:'s|s')$", re.IGNORECASE)
@@ -157,50 +158,6 @@ class Dictionary:
         return len(parts) > 1 and all(p in self._counts or p.isdigit() for p in parts)
 
 
-def read_lexicon(path: Path) -> Lexicon:
-    """Parse one lexicon file; any defect raises :class:`LexiconError` naming its line."""
-    path = Path(path)
-    if not path.exists():
-        raise InputNotFound(path)
-    if path.is_dir():
-        raise BadInput("is a directory, not a lexicon file", path)
-    data = path.read_bytes()
-    if b"\x00" in data:
-        raise LexiconError("binary file, not a lexicon", path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise LexiconError(f"not UTF-8 (bad byte at line {line})", path) from None
-    terms: list[Term] = []
-    patterns: list[Pattern] = []
-    for n, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        cols = [c.strip() for c in raw.split("\t")]
-        head, kind, note = (cols + ["", ""])[:3]
-        if head.startswith("re:"):
-            source = head[3:]
-            if not source:
-                raise LexiconError(f"line {n}: empty regex", path)
-            try:
-                rx = re.compile(source)
-            except re.error as exc:
-                raise LexiconError(f"line {n}: bad regex {source!r}: {exc}", path) from None
-            patterns.append(Pattern(rx, kind or "identifier", note, n, str(path)))
-        else:
-            terms.append(Term(unicodedata.normalize("NFC", head), kind, note, n, str(path)))
-    return Lexicon.build(terms, patterns)
-
-
-def load_lexicons(paths: Sequence[Path]) -> Lexicon:
-    lex = Lexicon()
-    for p in paths:
-        lex = lex.merged(read_lexicon(p))
-    return lex
-
-
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One defect of a lexicon file, for ``ocr-fix lexicon check``."""
@@ -212,59 +169,80 @@ class Problem:
 _VARIANTS = re.compile(r"variants:\s*([^(;]*)", re.IGNORECASE)
 
 
-def validate_lexicon(path: Path) -> list[Problem]:
-    """Every defect of a lexicon file, not just the first (:func:`read_lexicon` stops
-    at the first because ``check`` cannot run with a broken lexicon; an editor wants
-    them all). A term that another line lists among its ``variants:`` would make
+def parse_lexicon(text: str, source: str = "") -> tuple[list[Term], list[Pattern], list[Problem]]:
+    """Terms, patterns and every defect of a lexicon's text, in one pass.
+
+    Defects: an empty term or regex, a bad regex, a duplicate term (case-insensitive),
+    and a term that another line lists among its ``variants:`` — that would make
     ``check`` accept the misspelling the lexicon was written to catch."""
-    path = Path(path)
-    if not path.exists():
-        raise InputNotFound(path)
-    if path.is_dir():
-        raise BadInput("is a directory, not a lexicon file", path)
-    data = path.read_bytes()
-    if b"\x00" in data:
-        return [Problem(data[: data.index(b"\x00")].count(b"\n") + 1, "binary file, not a lexicon")]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [Problem(data[: exc.start].count(b"\n") + 1, f"not UTF-8 (byte 0x{data[exc.start]:02x})")]
+    terms: list[Term] = []
+    patterns: list[Pattern] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
-    terms: list[tuple[int, str]] = []
     variant_of: dict[str, tuple[int, str]] = {}
     for n, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip() or raw.strip().startswith("#"):
             continue
         cols = [c.strip() for c in raw.split("\t")]
-        head, note = cols[0], (cols + ["", ""])[2]
+        head, kind, note = (cols + ["", ""])[:3]
         if not head:
             problems.append(Problem(n, "empty term (line has columns but no term)"))
             continue
         if head.startswith("re:"):
-            source = head[3:]
-            if not source:
-                problems.append(Problem(n, "empty regex"))
-            else:
-                try:
-                    re.compile(source)
-                except re.error as exc:
-                    problems.append(Problem(n, f"bad regex {source!r}: {exc}"))
+            pattern = head[3:]
+            try:
+                if not pattern:
+                    raise re.error("empty regex")
+                patterns.append(Pattern(re.compile(pattern), kind or "identifier", note, n, source))
+            except re.error as exc:
+                problems.append(Problem(n, f"bad regex {pattern!r}: {exc}" if pattern else "empty regex"))
+        else:
+            terms.append(Term(unicodedata.normalize("NFC", head), kind, note, n, source))
         key = unicodedata.normalize("NFC", head).casefold()
         if key in seen:
             problems.append(Problem(n, f"{head!r} duplicates line {seen[key]}"))
         else:
             seen[key] = n
-            terms.append((n, head))
         for m in _VARIANTS.finditer(note):
             for v in (x.strip() for x in m.group(1).split(",")):
                 if v:
                     variant_of.setdefault(unicodedata.normalize("NFC", v).casefold(), (n, head))
-    for n, head in terms:
-        hit = variant_of.get(unicodedata.normalize("NFC", head).casefold())
-        if hit is not None and hit[0] != n:
-            problems.append(Problem(n, f"{head!r} is listed as a variant of {hit[1]!r} (line {hit[0]})"))
-    return sorted(problems, key=lambda p: p.line)
+    for term in terms:
+        hit = variant_of.get(term.text.casefold())
+        if hit is not None and hit[0] != term.line:
+            problems.append(Problem(term.line, f"{term.text!r} is listed as a variant of {hit[1]!r} (line {hit[0]})"))
+    return terms, patterns, sorted(problems, key=lambda p: p.line)
+
+
+def read_lexicon(path: Path) -> Lexicon:
+    """Parse one lexicon file; a regex or term that cannot be used raises
+    :class:`LexiconError` naming its line (duplicates are harmless here)."""
+    path = Path(path)
+    text = decode_text(read_input(path, "lexicon file"), path, "lexicon", LexiconError)
+    terms, patterns, problems = parse_lexicon(text, str(path))
+    fatal = [p for p in problems if "regex" in p.message or "empty term" in p.message]
+    if fatal:
+        raise LexiconError(f"line {fatal[0].line}: {fatal[0].message}", path)
+    return Lexicon.build(terms, patterns)
+
+
+def load_lexicons(paths: Sequence[Path]) -> Lexicon:
+    lex = Lexicon()
+    for p in paths:
+        lex = lex.merged(read_lexicon(p))
+    return lex
+
+
+def validate_lexicon(path: Path) -> list[Problem]:
+    """Every defect of a lexicon file, not just the first (:func:`read_lexicon` stops
+    at the first because ``check`` cannot run with a broken lexicon; an editor wants
+    them all)."""
+    path = Path(path)
+    raw = read_input(path, "lexicon file")
+    problem = text_problem(raw.removeprefix(b"\xef\xbb\xbf"), "lexicon")
+    if problem is not None:
+        return [Problem(*problem)]
+    return parse_lexicon(decode_text(raw, path, "lexicon", LexiconError), str(path))[2]
 
 
 class Bigrams:

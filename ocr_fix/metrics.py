@@ -51,6 +51,7 @@ import regex
 from rapidfuzz.distance import Levenshtein
 
 from ocr_fix.errors import BadInput, InputNotFound
+from ocr_fix.fileio import decode_text, read_input
 
 __all__ = [
     "Counts",
@@ -284,25 +285,7 @@ def summarise(scores: Sequence[PageScore], top: int = TOP_CONFUSIONS) -> Summary
 
 def read_page(path: Path) -> str:
     """Read a UTF-8 text file (a leading BOM is dropped); BadInput if it is not text."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputNotFound(path) from None
-    except IsADirectoryError:
-        raise BadInput("is a directory, expected a text file", path) from None
-    except OSError as exc:
-        raise BadInput(f"cannot read: {exc.strerror}", path) from None
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise BadInput(f"binary file (NUL byte at offset {nul}, line {line}), expected UTF-8 text", path)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise BadInput(
-            f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line})", path
-        ) from None
+    return decode_text(read_input(path, "text file"), path, "UTF-8 text file")
 
 
 def _page_name(path: Path) -> str:

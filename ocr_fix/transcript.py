@@ -25,7 +25,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ocr_fix.errors import BadInput, InputNotFound
+from ocr_fix.errors import BadInput
+from ocr_fix.fileio import decode_text, read_input
 from ocr_fix.model import TranscriptSpan
 
 KINDS = ("markdown", "text", "alto", "page")
@@ -118,14 +119,7 @@ class Transcript:
 def read_transcript(path: Path) -> Transcript:
     """Read ``path`` as a transcript; every unusable file becomes one :class:`BadInput`."""
     path = Path(path)
-    if not path.exists():
-        raise InputNotFound(path)
-    if path.is_dir():
-        raise BadInput("is a directory, not a transcript file", path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"cannot read: {exc.strerror or exc}", path) from exc
+    raw = read_input(path, "transcript file")
     digest = hashlib.sha256(raw).hexdigest()
     suffix = path.suffix.lower()
     if not raw.strip():
@@ -148,21 +142,9 @@ def _require_content(text: str, path: Path) -> None:
 
 
 def _decode(raw: bytes, path: Path) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise BadInput("UTF-16 text; save the transcript as UTF-8", path)
-    if b"\x00" in raw or raw.startswith(_BINARY_MAGIC):
+    if raw.startswith(_BINARY_MAGIC):
         raise BadInput("binary file, not a transcript", path)
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM):]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start].decode("utf-8")
-        starts = _line_starts(before)
-        line, column = len(starts), len(before) - starts[-1] + 1
-        raise BadInput(
-            f"not UTF-8: byte 0x{raw[exc.start]:02x} at line {line}, column {column}", path
-        ) from exc
+    return decode_text(raw, path, "transcript")
 
 
 def _local(tag: object) -> str:

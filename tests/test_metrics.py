@@ -320,10 +320,10 @@ def test_read_page_rejects_non_text(tmp_path: Path) -> None:
     latin1.write_bytes("line one\ncaf\u00e9\n".encode("latin-1"))
     with pytest.raises(BadInput) as bad:
         read_page(latin1)
-    assert "offset 12" in str(bad.value) and "line 2" in str(bad.value) and "latin1.txt" in str(bad.value)
+    assert "line 2, column 4" in str(bad.value) and "latin1.txt" in str(bad.value)
     binary = tmp_path / "page.txt"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    with pytest.raises(BadInput, match="NUL byte at offset 8"):
+    with pytest.raises(BadInput, match="NUL byte at line 3"):
         read_page(binary)
     with pytest.raises(InputNotFound):
         read_page(tmp_path / "gone.txt")

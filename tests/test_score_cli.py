@@ -125,7 +125,7 @@ def test_non_utf8_exits_4_without_touching_the_output(dirs: tuple[Path, Path], t
     out = tmp_path / "score.json"
     out.write_text("previous good report", encoding="utf-8")
     result = runner.invoke(app, ["score", str(dirs[0]), str(dirs[1]), "-f", "json", "-o", str(out)])
-    _one_line_error(result, 4, "02.txt", "not UTF-8", "offset 8", "line 1")
+    _one_line_error(result, 4, "02.txt", "not UTF-8", "line 1, column 9", "line 1")
     assert out.read_text(encoding="utf-8") == "previous good report"
     fresh = tmp_path / "fresh.json"
     result = runner.invoke(app, ["score", str(dirs[0]), str(dirs[1]), "-o", str(fresh)])
