@@ -33,6 +33,7 @@ from ocr_fix.errors import LexiconError
 from ocr_fix.fileio import decode_text, read_input, text_problem
 
 _WORD_EDGE = re.compile(r"^[^\w]+|[^\w]+$")
+_TRAILING = ".,;:!?)]}\"'"
 _POSSESSIVE = re.compile(r"(?:'s|s')$", re.IGNORECASE)
 
 
@@ -101,10 +102,11 @@ class Lexicon:
         return self._canon.get(b.casefold()) if b else None
 
     def pattern_for(self, token: str) -> Pattern | None:
-        """The first ``re:`` pattern that matches the whole of ``token`` (edges trimmed)."""
-        core = _WORD_EDGE.sub("", token)
+        """The first ``re:`` pattern that matches the whole of ``token``, as it is, without
+        trailing punctuation (``#1214,``), or without any edge punctuation (``(H-173306,``)."""
+        forms = (token, token.rstrip(_TRAILING), token.strip(_TRAILING + "([{\"'"), _WORD_EDGE.sub("", token))
         for p in self.patterns:
-            if p.regex.fullmatch(core) or p.regex.fullmatch(token):
+            if any(p.regex.fullmatch(f) for f in forms if f):
                 return p
         return None
 
