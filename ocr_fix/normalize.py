@@ -18,12 +18,14 @@ Two stages:
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
+from ocr_fix.model import TranscriptSpan
 from ocr_fix.transcript import Transcript
 
 
@@ -631,3 +633,17 @@ def word_key(token_text: str) -> str:
 def loose_key(s: str) -> str:
     """Casefolded alphanumerics only: equal loose keys = a case/punctuation-only difference."""
     return "".join(ch for ch in s.casefold() if ch.isalnum())
+
+
+def token_span(transcript: Transcript, folded: Folded, first: Token, lead: int, last: Token,
+               trail: int) -> TranscriptSpan:
+    """Transcript span from ``lead`` folded characters into ``first`` to ``trail``
+    characters before the end of ``last``, mapped back to the raw file (markup inside
+    a token, such as ``<sup>4</sup>E-197715``, is skipped correctly).
+
+    Tokens do not store their folded offset; origins never decrease, so the token's
+    first folded character is found by bisection on its raw start."""
+    fa = bisect.bisect_left(folded.origin, first.start) + lead
+    fb = bisect.bisect_left(folded.origin, last.start) + len(last.text) - trail
+    start, end = folded.raw_span(fa, max(fa, fb))
+    return transcript.span(start, end)

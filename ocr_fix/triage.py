@@ -14,19 +14,14 @@ matching a lexicon pattern, or an English word, and how far apart the readings a
 
 from __future__ import annotations
 
-import bisect
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ocr_fix.align import Alignment, OcrToken, PageAlignment, Pair
-import math
-
-from rapidfuzz.distance import Levenshtein
-
-from ocr_fix.lexicon import Bigrams, Dictionary, Lexicon, bare
+from ocr_fix.evidence import Evidence, has_digit, homoglyphs_only, is_number, restores_balance
+from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
-from ocr_fix.normalize import Folded, Token, loose_key
+from ocr_fix.normalize import Folded, Token, loose_key, token_span
 from ocr_fix.transcript import Transcript
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -39,44 +34,9 @@ class TriageSettings:
     floor_conf: float = 30.0  # below: the scan reading is no evidence at all
     low_conf: float = 60.0  # below: only a lexicon term or pattern in the scan counts
     high_conf: float = 85.0  # at or above: the scan reading is trusted
-    punct_conf: float = 90.0  # punctuation-only differences need a sharper reading
     min_uncovered_tokens: int = 12  # smaller transcript stretches without a scan are info
     context_margin: float = 3.0  # log10 bigram evidence that overrules a real-word OCR reading
     rarity_margin: float = 2.7  # log10 word-frequency ratio that marks a real-word OCR reading as noise
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the lexicon and the dictionary say about a reading."""
-
-    lexicon: Lexicon
-    dictionary: Dictionary
-
-    def words(self, text: str) -> list[str]:
-        return [b for b in (bare(w) for w in text.split()) if b]
-
-    def in_lexicon(self, text: str) -> bool:
-        ws = self.words(text)
-        return bool(ws) and all(self.lexicon.contains(w) or _is_number(w) for w in ws) \
-            and any(self.lexicon.contains(w) for w in ws)
-
-    def plausible(self, text: str) -> bool:
-        """Every word is a lexicon term, a dictionary word, a number or a known identifier
-        (a single character — an initial, a footnote mark — is never evidence against)."""
-        ws = self.words(text)
-        return bool(ws) and all(
-            len(w) == 1 or self.lexicon.contains(w) or w in self.dictionary or _is_number(w)
-            or self.lexicon.pattern_for(w) is not None
-            for w in ws
-        )
-
-
-def _is_number(word: str) -> bool:
-    return bool(re.fullmatch(r"[\d.,:/-]*\d[\d.,:/-]*", word))
-
-
-def _has_digit(text: str) -> bool:
-    return any(c.isdigit() for c in text)
 
 
 def _trim_common(t: str, o: str) -> tuple[int, int]:
@@ -84,7 +44,7 @@ def _trim_common(t: str, o: str) -> tuple[int, int]:
     need not name: punctuation around words (``July,`` vs ``July),`` names ``July``),
     and any shared characters of identifiers (``4E-197715`` vs ``4H-197715`` names
     ``E``), whose parts are not words."""
-    whole = _has_digit(t) or _has_digit(o)
+    whole = has_digit(t) or has_digit(o)
     lead = 0
     while lead < min(len(t), len(o)) and t[lead] == o[lead] and (whole or not t[lead].isalnum()):
         lead += 1
@@ -93,17 +53,6 @@ def _trim_common(t: str, o: str) -> tuple[int, int]:
            and (whole or not t[-1 - trail].isalnum())):
         trail += 1
     return lead, trail
-
-
-def token_span(transcript: Transcript, folded: Folded, first: Token, lead: int, last: Token,
-               trail: int) -> TranscriptSpan:
-    """Transcript span from ``lead`` folded characters into ``first`` to ``trail``
-    characters before the end of ``last``, mapped back to the raw file (markup inside
-    a token, such as ``<sup>4</sup>E-197715``, is skipped correctly)."""
-    fa = bisect.bisect_left(folded.origin, first.start) + lead
-    fb = bisect.bisect_left(folded.origin, last.start) + len(last.text) - trail
-    start, end = folded.raw_span(fa, max(fa, fb))
-    return transcript.span(start, end)
 
 
 @dataclass(frozen=True)
@@ -196,32 +145,13 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Fin
                        f"case differs: transcript {t_core!r}, scan {o_core!r}", ("case",))
     # Tesseract confuses , ; . and invents specks of punctuation all the time; what it
     # rarely invents is the bracket or quote that the transcript's own text is missing.
-    balances = _balances(ctx, t_tok, t_core, o_core)
+    line = ctx.transcript.line_text(ctx.transcript.position(t_tok.start)[0])
+    balances = restores_balance(line, t_core, o_core)
     sev = W if balances and o_tok.conf >= ctx.settings.low_conf else I
     why = "the scan's bracket or quote balances the transcript's text" if balances else "likely OCR noise"
     return Finding(sev, Kind.SUBSTITUTION, span, scan, o_core,
                    f"punctuation differs: transcript {t_core!r}, scan shows {o_core!r} ({why})",
                    ("punctuation", f"conf={o_tok.conf:.0f}"))
-
-
-_PAIRS = {"(": ")", "[": "]", "{": "}"}
-
-
-def _balances(ctx: _Ctx, t_tok: Token, t_core: str, o_core: str) -> bool:
-    """True when the scan's reading restores bracket balance in the transcript line.
-
-    Counts brackets on the transcript line (paragraph) around the token, with the
-    transcript's reading and with the scan's: a fix that closes an open bracket (or opens
-    a closed one) is evidence a typist dropped it."""
-    line_no = ctx.transcript.position(t_tok.start)[0]
-    line = ctx.transcript.line_text(line_no)
-
-    def imbalance(text: str) -> int:
-        return sum(abs(text.count(a) - text.count(b)) for a, b in _PAIRS.items())
-
-    before = imbalance(line)
-    after = imbalance(line.replace(t_core, o_core, 1)) if t_core else before
-    return after < before
 
 
 def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
@@ -242,54 +172,6 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
                    (why, f"conf={scan.confidence:.0f}"))
 
 
-#: Glyphs that OCR swaps between digits and letters (typewriter faces make them near twins).
-_HOMOGLYPHS = {frozenset(p) for p in ("0O", "0o", "0D", "1l", "1I", "1i", "1|", "5S", "5s", "8B", "2Z", "6b", "9g", "4A")}
-
-
-def _homoglyphs_only(t: str, o: str) -> bool:
-    """True when every difference between ``t`` and ``o`` is a digit/letter look-alike swap."""
-    ops = Levenshtein.editops(t, o)
-    return bool(ops) and all(op.tag == "replace" and frozenset((t[op.src_pos], o[op.dest_pos])) in _HOMOGLYPHS
-                             for op in ops)
-
-
-def _pattern_fix(ev: Evidence, t: str, o: str) -> str:
-    """The smallest correction of ``t`` that matches the pattern: the scan's letters and
-    punctuation where they differ, the transcript's digits (Tesseract misreads digits
-    inside identifiers far more than typists change letters for digits). Falls back to
-    the scan reading."""
-    out: list[str] = []
-    pos = 0
-    for op in Levenshtein.editops(t, o):
-        out.append(t[pos:op.src_pos])
-        pos = op.src_pos
-        src = t[op.src_pos] if op.tag != "insert" else ""
-        dst = o[op.dest_pos] if op.tag != "delete" else ""
-        if src.isdigit() and (dst.isdigit() or not dst):
-            out.append(src)
-        else:
-            out.append(dst)
-        if op.tag != "insert":
-            pos += 1
-    out.append(t[pos:])
-    merged = "".join(out)
-    return merged if ev.lexicon.pattern_for(merged) else o
-
-
-def _context_score(context: tuple[str, str], word: str) -> float:
-    """log10 of how often ``word`` follows the previous word plus how often the next
-    word follows it, in English text (0 for a side with no usable neighbour)."""
-    bigrams = Bigrams.english()
-    prev, nxt = context
-    w = bare(word)
-    score = 0.0
-    if prev:
-        score += math.log10(1 + bigrams.count(prev, w))
-    if nxt:
-        score += math.log10(1 + bigrams.count(w, nxt))
-    return score
-
-
 def _context(ctx: _Ctx, first: int, last: int) -> tuple[str, str]:
     """The transcript words either side of tokens ``first..last``, when no punctuation
     separates them from it (a bigram across a comma says little)."""
@@ -307,21 +189,16 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     s, ev = ctx.settings, ctx.evidence
     if loose_key(t) == loose_key(o):
         return I, o, "spacing or punctuation only"
-    # An implausible OCR reading one edit from a lexicon term is that term, misread.
-    suggestion = o
-    if not ev.plausible(o) and len(ev.words(o)) == 1 and not _has_digit(o) and len(bare(o)) >= 4:
-        near = ev.lexicon.nearest(o, 1)
-        if near and loose_key(near[0][0]) != loose_key(t) and bare(o)[0].isupper() == near[0][0][0].isupper():
-            suggestion = _recase(o, near[0][0])
+    suggestion = ev.lexicon_form(o, t)
     if conf < s.floor_conf:
         return I, suggestion, "very low OCR confidence"
     # OCR noise seldom lands exactly on a lexicon term or identifier pattern, so such a
     # reading counts even where Tesseract's confidence is modest.
-    digits = _has_digit(t) or _has_digit(o)
+    digits = has_digit(t) or has_digit(o)
     if digits:
         p_t, p_o = ev.lexicon.pattern_for(t), ev.lexicon.pattern_for(o)
         if p_o and not p_t:
-            return E, _pattern_fix(ev, t, o), "scan matches an identifier pattern, transcript does not"
+            return E, ev.pattern_fix(t, o), "scan matches an identifier pattern, transcript does not"
         if p_t and not p_o:
             return I, o, "transcript matches an identifier pattern"
     t_lex, o_lex = ev.in_lexicon(t), ev.in_lexicon(suggestion)
@@ -333,7 +210,7 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     if conf < s.low_conf:
         return I, suggestion, "low OCR confidence"
     if digits:
-        if _homoglyphs_only(t, o):
+        if homoglyphs_only(t, o):
             return I, o, "digit/letter look-alikes (OCR noise)"
         return (W if conf >= s.high_conf else I), o, "identifier differs"
     if t_lex and not o_lex:
@@ -343,11 +220,10 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
         return E, suggestion, "transcript word is a misspelling of a lexicon term"
     if t_ok and o_ok:
         if context is not None:
-            favour = _context_score(context, suggestion) - _context_score(context, t)
+            favour = ev.context_score(context, suggestion) - ev.context_score(context, t)
             if favour <= -s.context_margin:
                 return I, suggestion, "both readings are words; the context favours the transcript's"
-        rarity = math.log10(1 + ev.dictionary.frequency(t)) - math.log10(1 + ev.dictionary.frequency(suggestion))
-        if rarity >= s.rarity_margin:
+        if ev.rarity(t, suggestion) >= s.rarity_margin:
             return I, suggestion, "both readings are words; the scan's is a far rarer word"
         return (W if conf >= s.high_conf else I), suggestion, "both readings are words"
     if o_ok:
@@ -357,13 +233,6 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     if near_t:
         return W, near_t[0][0], "neither reading is a word; nearest lexicon term"
     return I, suggestion, "neither reading is a word"
-
-
-def _recase(source: str, term: str) -> str:
-    """``term`` with the edge punctuation of ``source`` (``Konoyc's,`` -> ``Konoye's,``)."""
-    core = bare(source)
-    i = source.find(core)
-    return source[:i] + term + source[i + len(core):] if i >= 0 else term
 
 
 def _neighbour_conf(pa: PageAlignment, pos: int) -> float:
@@ -418,7 +287,7 @@ def _omission(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
     confident = scan.confidence >= s.high_conf
     if edge or not words or not confident or plausible < max(1, 0.8 * len(words)):
         sev, why = I, "scan-only text, likely page furniture or OCR noise"
-    elif all(_is_number(w) for w in words):
+    elif all(is_number(w) for w in words):
         sev, why = I, "scan-only number"
     else:
         sev, why = W, "scan text missing from the transcript"

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 
 from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import Finding, Kind, Severity
-from ocr_fix.normalize import Folded, Token
+from ocr_fix.normalize import Folded, Token, token_span
 from ocr_fix.transcript import Transcript
-from ocr_fix.triage import token_span
 
 
 def max_distance(word: str) -> int:
