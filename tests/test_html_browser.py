@@ -34,15 +34,30 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def open_report(browser: object, path: Path) -> tuple[object, list[str]]:
-    """Open ``path`` and collect console errors, page errors and CSP violations."""
+def open_report(browser: object, path: Path, show_info: bool = True) -> tuple[object, list[str]]:
+    """Open ``path`` and collect console errors, page errors and CSP violations; with
+    ``show_info``, tick the info filter (hidden by default) so every finding shows."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(path.as_uri())
     page.wait_for_load_state("load")
+    info = page.locator("input[data-filter=severity][value=info]")
+    if show_info and info.count():
+        info.check()
     return page, problems
+
+
+def test_info_findings_start_hidden(browser: object, tmp_path: Path) -> None:
+    result = two_page_result(tmp_path)
+    page, problems = open_report(browser, write_report(tmp_path, result), show_info=False)
+    info = [i for i, f in enumerate(result.findings, 1) if f.severity.value == "info"]
+    assert info and not page.locator(f"#f-{info[0]}").is_visible()
+    shown = len(result.findings) - len(info)
+    assert page.locator("#visible-count").text_content() == f"{shown} of {len(result.findings)} findings shown"
+    assert problems == []
+    page.close()
 
 
 def write_report(directory: Path, result: object) -> Path:
