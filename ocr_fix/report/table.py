@@ -19,7 +19,31 @@ def _where(f: Finding) -> str:
     return f"{t.line}:{t.column}" if t else "-"
 
 
-def _table(title: str, findings: list[Finding]) -> Table:
+def _word_view(raw: str, f: Finding) -> tuple[Text, Text]:
+    """The transcript word(s) around the finding with the span marked, and the same
+    words with the suggestion in place: ``34-197845,`` -> ``3H-197845,`` reads better
+    than ``4`` -> ``H``."""
+    t = f.transcript
+    if t is None:
+        return Text(f.message), Text(f.suggestion, style="green")
+    lo, hi = t.start, t.end
+    while lo > 0 and not raw[lo - 1].isspace():
+        lo -= 1
+    while hi < len(raw) and not raw[hi].isspace():
+        hi += 1
+    before, span, after = raw[lo:t.start], raw[t.start:t.end], raw[t.end:hi]
+    if not span and not before and not after:  # an omission between words
+        return Text("^", style="bold red"), Text(f.suggestion, style="green")
+    shown = Text(before)
+    shown.append(span or "^", style="bold red")
+    shown.append(after)
+    fixed = Text(before)
+    fixed.append(f.suggestion, style="bold green")
+    fixed.append(after)
+    return shown, fixed
+
+
+def _table(title: str, findings: list[Finding], raw: str) -> Table:
     table = Table(title=title, title_justify="left", expand=False, show_lines=False)
     table.add_column("severity", no_wrap=True)
     table.add_column("kind", no_wrap=True)
@@ -32,13 +56,13 @@ def _table(title: str, findings: list[Finding]) -> Table:
     for f in findings:
         style = _STYLE[f.severity]
         s = f.scan
+        shown, fixed = _word_view(raw, f)
         table.add_row(
-            Text(f.severity.value, style=style), f.kind.value, _where(f),
-            Text(f.transcript.text if f.transcript else f.message),
+            Text(f.severity.value, style=style), f.kind.value, _where(f), shown,
             f"p{s.page} l{s.line}" if s else "-",
             Text(s.text if s else ""),
             f"{s.confidence:.0f}" if s else "",
-            Text(f.suggestion, style="green"),
+            fixed,
         )
     return table
 
@@ -68,7 +92,7 @@ def render(r: CheckResult, console: Console, min_severity: Severity = Severity.I
     images = {p.page: p.image for p in r.pages}
     for page in sorted(groups, key=lambda p: (p is None, p or 0)):
         title = f"page {page} ({images.get(page, '')})" if page is not None else "whole document"
-        parts.append(_table(title, groups[page]))
+        parts.append(_table(title, groups[page], r.transcript.text))
     if parts:
         console.print(Group(*parts))
     hidden = len(r.findings) - len(shown)
