@@ -1,0 +1,53 @@
+"""The per-reading evidence functions, one question each."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ocr_fix.evidence import Evidence, homoglyphs_only, restores_balance
+from ocr_fix.lexicon import Lexicon, Pattern, Term
+
+LEX = Lexicon.build([Term("Konoye"), Term("Lozovsky")], [Pattern(re.compile(r"H-\d{6}")), Pattern(re.compile(r"#\d{4}"))])
+EV = Evidence(LEX)
+
+
+@pytest.mark.parametrize("t,o,expected", [
+    ("18", "i8", True), ("5On", "50n", True), ("I", "1", True),
+    ("8", "3", False), ("E-197715", "H-197715", False), ("947000", "947022", False),
+])
+def test_homoglyphs_only(t, o, expected):
+    assert homoglyphs_only(t, o) is expected
+
+
+@pytest.mark.parametrize("line,wrong,right,expected", [
+    ("(PSIS 400-22, 21 July, mention", "July", "July)", True),
+    ("(PSIS 400-22, 21 July), mention", "July", "July)", False),
+    ("the eighteenth, the", "eighteenth", "eighteenth;", False),
+])
+def test_restores_balance(line, wrong, right, expected):
+    assert restores_balance(line, wrong, right) is expected
+
+
+def test_pattern_fix_keeps_the_transcripts_digits():
+    # The scan's letter makes it match the pattern; its misread digit is not taken.
+    assert EV.pattern_fix("(R-173306", "(H-173396") == "(H-173306"
+    assert EV.pattern_fix("91214,", "#1214,") == "#1214,"
+
+
+def test_lexicon_form_maps_a_misread_term_and_nothing_else():
+    assert EV.lexicon_form("Konoyc's,", "Kenoye's,") == "Konoye's,"
+    assert EV.lexicon_form("nad", "had") == "nad"  # too short to guess from
+    assert EV.lexicon_form("Konoye", "x") == "Konoye"
+
+
+def test_plausible_and_lexicon():
+    assert EV.plausible("the envoy") and EV.plausible("H-197715,") and EV.plausible("o")
+    assert not EV.plausible("Kenoye")
+    assert EV.in_lexicon("Konoye's") and not EV.in_lexicon("envoy")
+
+
+def test_context_prefers_the_common_phrase():
+    assert EV.context_score(("enemy", "order"), "in") > EV.context_score(("enemy", "order"), "is")
+    assert EV.rarity("terms", "terns") > 2
