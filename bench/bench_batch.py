@@ -40,7 +40,7 @@ from pathlib import Path
 from ocr_fix.batch import BatchOptions, discover, run_batch
 from ocr_fix.distributed import LocalExecutor
 from ocr_fix.ocr import OcrCache
-from ocr_fix.pipeline import engine_for
+from ocr_fix.pipeline import CheckOptions, engine_for, reader_for
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "golden" / "psis-400-23"
@@ -100,7 +100,8 @@ def _timed_batch(root: Path, out: Path, cache: OcrCache | None, force: bool, job
     executor = executor or LocalExecutor(jobs)
     t = time.perf_counter()
     try:
-        result = run_batch(discover(root), out, engine, executor, cache, BatchOptions(force=force))
+        options = BatchOptions(force=force, check=CheckOptions(reader=reader_for(engine, cache)))
+        result = run_batch(discover(root), out, engine, executor, cache, options)
     finally:
         if own:
             executor.close()
