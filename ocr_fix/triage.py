@@ -162,6 +162,8 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
     scan = _scan(pa, o_toks)
     context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
     severity, suggestion, why = _judge(ctx, t, o, scan.confidence, context)
+    if severity is W and len(t_toks) == 1 and _repeats_neighbour(ctx, pair.t[0]):
+        severity, why = E, "the transcript repeats the word next to it where the scan has another"
     lead, trail = _trim_common(t, suggestion)
     if len(t_toks) > 1:  # joined text has single spaces where the file may have more
         lead = min(lead, len(t_toks[0].text))
@@ -170,6 +172,14 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
     return Finding(severity, Kind.SUBSTITUTION, span, scan, suggestion[lead:len(suggestion) - trail],
                    f"transcript has {t!r}, scan shows {o!r} ({why})",
                    (why, f"conf={scan.confidence:.0f}"))
+
+
+def _repeats_neighbour(ctx: _Ctx, i: int) -> bool:
+    """Dittography: transcript word ``i`` is the same word as the one before or after it
+    (``General General``), the commonest slip of a copying eye."""
+    key = loose_key(ctx.tokens[i].text)
+    return bool(key) and any(0 <= j < len(ctx.tokens) and loose_key(ctx.tokens[j].text) == key
+                             for j in (i - 1, i + 1))
 
 
 def _context(ctx: _Ctx, first: int, last: int) -> tuple[str, str]:

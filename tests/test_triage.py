@@ -183,3 +183,10 @@ def test_lexicon_only_mode_suggests_identifier_letters_from_its_peers():
     r = check_pages(_transcript(text), [], LEX)
     (f,) = r.findings
     assert f.transcript.text == "E-197715" and f.suggestion == "H-197715"
+
+
+def test_a_repeated_word_where_the_scan_has_another_is_an_error():
+    t = BODY.replace("the vice commissar", "the vice vice commissar")
+    p = BODY.replace("the vice commissar", "the first vice commissar")
+    (f,) = _only(_check(t, p))
+    assert f.severity is Severity.ERROR and f.kind is Kind.SUBSTITUTION and f.suggestion == "first"
