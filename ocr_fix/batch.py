@@ -33,6 +33,7 @@ from ocr_fix.errors import BadInput, InputNotFound, OcrFixError
 from ocr_fix.fileio import write_atomic
 from ocr_fix.lexicon import Lexicon, load_lexicons
 from ocr_fix.model import Page, PageRef, Severity
+from ocr_fix.ocr import page_from_json, page_result
 from ocr_fix.pipeline import CheckOptions, CheckResult, check_pages
 from ocr_fix.scans import SCAN_SUFFIXES, expand_scans
 from ocr_fix.transcript import Transcript, read_transcript
@@ -475,9 +476,6 @@ class _Runner:
                 yield from self._page_done(job)
 
     def _collect(self, job: _Job, ref: PageRef, future: PageFuture) -> None:
-        from ocr_fix.distributed import page_result
-        from ocr_fix.ocr import page_from_json
-
         try:
             page = page_from_json(page_result(future.result()))
         except Exception as exc:  # noqa: BLE001 - any page failure fails only its document

@@ -56,6 +56,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocr_fix.errors import ExitCode, OcrFixError
+from ocr_fix.ocr import page_task
 
 if TYPE_CHECKING:
     from ocr_fix.model import PageRef
@@ -100,33 +101,6 @@ class PageExecutor(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def page_task(ref: PageRef, engine: OcrEngine) -> tuple[str, Any]:
-    """The task every executor runs: ``("ok", page JSON)`` or ``("error", (class, message))``.
-
-    Expected failures travel as class and finished message because OcrFixError
-    subclasses take different constructor arguments and do not round-trip through
-    pickle; :func:`page_result` turns the pair back into the exception.
-    """
-    from ocr_fix.ocr import ocr_page_task
-
-    try:
-        return "ok", ocr_page_task(ref, engine)
-    except OcrFixError as exc:
-        return "error", (type(exc), str(exc))
-
-
-def page_result(payload: tuple[str, Any]) -> dict[str, Any]:
-    """The page JSON of a finished :func:`page_task`, or its failure raised again."""
-    status, value = payload
-    if status == "ok":
-        return value
-    cls, message = value
-    err = cls.__new__(cls)
-    Exception.__init__(err, message)
-    err.path = None
-    raise err
 
 
 def _ignore_sigint() -> None:

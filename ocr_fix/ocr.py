@@ -325,20 +325,29 @@ def ocr_page_task(ref: PageRef, engine: OcrEngine) -> dict[str, Any]:
     return page_to_json(engine.recognise(ref))
 
 
-def _pool_task(ref: PageRef, engine: OcrEngine) -> tuple[str, Any]:
-    # OcrFixError subclasses take different constructor arguments, so they do not
-    # round-trip through pickle; ship the class and the finished message instead.
+def page_task(ref: PageRef, engine: OcrEngine) -> tuple[str, Any]:
+    """The task every pool runs: ``("ok", page JSON)`` or ``("error", (class, message))``.
+
+    Expected failures travel as class and finished message because OcrFixError
+    subclasses take different constructor arguments and do not round-trip through
+    pickle; :func:`page_result` turns the pair back into the exception.
+    """
     try:
         return "ok", ocr_page_task(ref, engine)
     except OcrFixError as exc:
         return "error", (type(exc), str(exc))
 
 
-def _rebuild_error(cls: type[OcrFixError], message: str) -> OcrFixError:
+def page_result(payload: tuple[str, Any]) -> dict[str, Any]:
+    """The page JSON of a finished :func:`page_task`, or its failure raised again."""
+    status, value = payload
+    if status == "ok":
+        return value
+    cls, message = value
     err = cls.__new__(cls)
     Exception.__init__(err, message)
     err.path = None
-    return err
+    raise err
 
 
 def ocr_pages(refs: Sequence[PageRef], engine: OcrEngine, *, jobs: int | None = None,
@@ -380,18 +389,16 @@ def ocr_pages(refs: Sequence[PageRef], engine: OcrEngine, *, jobs: int | None = 
             finish(i, engine.recognise(refs[i]))
     else:
         with cf.ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(_pool_task, refs[i], engine): i for i in misses}
+            futures = {pool.submit(page_task, refs[i], engine): i for i in misses}
             try:
                 for fut in cf.as_completed(futures):
                     i = futures[fut]
                     try:
-                        status, payload = fut.result()
+                        payload = fut.result()
                     except BrokenProcessPool:
                         raise OcrFailed(f"the OCR worker died on page {refs[i].number} "
                                         f"({refs[i].label})") from None
-                    if status == "error":
-                        raise _rebuild_error(*payload)
-                    finish(i, replace(page_from_json(payload), ref=refs[i]))
+                    finish(i, replace(page_from_json(page_result(payload)), ref=refs[i]))
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
