@@ -126,6 +126,16 @@ class Lexicon:
         return [(self._canon[h.term], h.distance) for h in sorted(hits, key=lambda h: h.distance)]
 
 
+def _symspell_counts(name: str, words: int) -> dict[str, int]:
+    """One of symspellpy's frequency files: ``words`` space-separated words, then a count."""
+    counts: dict[str, int] = {}
+    for row in (importlib.resources.files("symspellpy") / name).read_text(encoding="utf-8").splitlines():
+        parts = row.split(" ")
+        if len(parts) == words + 1 and all(parts[:words]):
+            counts[" ".join(parts[:words])] = int(parts[words] or 0)
+    return counts
+
+
 class Dictionary:
     """symspellpy's English frequency dictionary (82,765 words) as a word test.
 
@@ -139,13 +149,7 @@ class Dictionary:
     @classmethod
     @functools.lru_cache(maxsize=1)
     def english(cls) -> Dictionary:
-        ref = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
-        counts: dict[str, int] = {}
-        for row in ref.read_text(encoding="utf-8").splitlines():
-            word, _, count = row.partition(" ")
-            if word:
-                counts[word] = int(count or 0)
-        return cls(counts)
+        return cls(_symspell_counts("frequency_dictionary_en_82_765.txt", 1))
 
     def frequency(self, word: str) -> int:
         return self._counts.get(bare(word).casefold(), 0)
@@ -258,14 +262,7 @@ class Bigrams:
     @classmethod
     @functools.lru_cache(maxsize=1)
     def english(cls) -> Bigrams:
-        ref = importlib.resources.files("symspellpy") / "frequency_bigramdictionary_en_243_342.txt"
-        counts: dict[str, int] = {}
-        for row in ref.read_text(encoding="utf-8").splitlines():
-            a, _, rest = row.partition(" ")
-            b, _, count = rest.partition(" ")
-            if a and b:
-                counts[f"{a} {b}"] = int(count or 0)
-        return cls(counts)
+        return cls(_symspell_counts("frequency_bigramdictionary_en_243_342.txt", 2))
 
     def count(self, first: str, second: str) -> int:
         return self._counts.get(f"{first.casefold()} {second.casefold()}", 0)
