@@ -136,24 +136,23 @@ def align(tokens: Sequence[Token], pages: Sequence[Page]) -> Alignment:
     p_keys = [[loose_key(o.text) for o in toks] for toks in page_toks]
 
     t_index = _unique_shingles(t_keys)
-    located: list[tuple[int, int, int, int, int]] = []  # (t_first, t_last, p_first, p_last, page idx)
+    located: list[_Located] = []
     for i, keys in enumerate(p_keys):
         chain = _anchor_chain(keys, t_index)
         if len(chain) >= 2:
             (pf, tf), (pl, tl) = chain[0], chain[-1]
-            located.append((tf, tl + SHINGLE, pf, pl + SHINGLE, i))
-    located.sort()
-    located = _drop_overlapping(located)
+            located.append(_Located(tf, tl + SHINGLE, pf, len(keys) - pl - SHINGLE, i))
+    located = _drop_overlapping(sorted(located))
 
-    ranges = _page_ranges(located, [len(k) for k in p_keys], len(tokens))
+    ranges = _page_ranges(located, len(tokens))
     page_aligns: list[PageAlignment] = []
-    covered: list[tuple[int, int]] = []
-    for (t0, t1), (*_, i) in zip(ranges, located):
+    for (t0, t1), loc in zip(ranges, located):
+        i = loc.page
         pairs = _align_words(t_keys[t0:t1], p_keys[i], [t.text for t in tokens[t0:t1]],
                              [o.text for o in page_toks[i]], t0)
         page_aligns.append(PageAlignment(pages[i], tuple(page_toks[i]), (t0, t1), tuple(pairs)))
-        covered.append((t0, t1))
-    located_idx = {loc[4] for loc in located}
+    covered = ranges
+    located_idx = {loc.page for loc in located}
     unlocated = tuple(p for i, p in enumerate(pages) if i not in located_idx)
     total = sum(len(k) for k in p_keys)
     matched = sum(pa.matched for pa in page_aligns)
@@ -211,45 +210,62 @@ def _longest_increasing(anchors: list[tuple[int, int]]) -> list[tuple[int, int]]
     return out[::-1]
 
 
-def _drop_overlapping(located: list[tuple[int, int, int, int, int]]) -> list[tuple[int, int, int, int, int]]:
-    """Keep pages whose anchored spans do not overlap an earlier, longer one (a duplicate
-    scan of the same page would otherwise claim the same transcript words twice)."""
-    kept: list[tuple[int, int, int, int, int]] = []
+@dataclass(frozen=True, order=True, slots=True)
+class _Located:
+    """Where a page's anchors sit: transcript tokens ``t_first..t_last`` (exclusive),
+    with ``head`` page words before the first anchor and ``tail`` after the last."""
+
+    t_first: int
+    t_last: int
+    head: int
+    tail: int
+    page: int  # index into the pages given to :func:`align`
+
+    @property
+    def length(self) -> int:
+        return self.t_last - self.t_first
+
+
+def _drop_overlapping(located: list[_Located]) -> list[_Located]:
+    """Keep pages whose anchored spans do not mostly overlap an earlier one; of two
+    that do, the longer (a duplicate scan of a page would otherwise claim the same
+    transcript words twice)."""
+    kept: list[_Located] = []
     for loc in located:
-        if kept and loc[0] < kept[-1][1]:
-            overlap = kept[-1][1] - loc[0]
-            if overlap > 0.5 * min(loc[1] - loc[0], kept[-1][1] - kept[-1][0]):
-                if loc[1] - loc[0] > kept[-1][1] - kept[-1][0]:
+        if kept and loc.t_first < kept[-1].t_last:
+            overlap = kept[-1].t_last - loc.t_first
+            if overlap > 0.5 * min(loc.length, kept[-1].length):
+                if loc.length > kept[-1].length:
                     kept[-1] = loc
                 continue
         kept.append(loc)
     return kept
 
 
-def _page_ranges(located: Sequence[tuple[int, int, int, int, int]], page_lens: Sequence[int],
-                 n_tokens: int) -> list[tuple[int, int]]:
-    """Transcript token range of each located page.
+def _page_ranges(located: Sequence[_Located], n_tokens: int) -> list[tuple[int, int]]:
+    """Transcript token range of each located page, none overlapping.
 
-    Between two pages, the words past the first page's last anchor and before the next
-    page's first anchor are split in proportion to the unanchored words each page has
-    there. Beyond that slack, words belong to no page (a missing scan).
+    Each page reaches past its outermost anchors by the page words left there (plus a
+    little slack). Where two neighbours' reaches meet, the words between their anchors
+    are split in proportion to the unanchored words each has on that side; where their
+    anchors interleave, at the middle. Words beyond every reach belong to no page (a
+    missing scan).
     """
-    bounds: list[list[int]] = []
-    for tf, tl, pf, pl, i in located:
-        head = pf  # page words before the first anchor
-        tail = page_lens[i] - pl  # page words after the last anchor
-        slack_h = head + max(8, head // 4)
-        slack_t = tail + max(8, tail // 4)
-        bounds.append([max(0, tf - slack_h), min(n_tokens, tl + slack_t), tf, tl, head, tail])
-    for a, b in zip(bounds, bounds[1:]):
-        gap_start, gap_end = a[3], b[2]
-        if a[1] >= b[0] and gap_end >= gap_start:
-            want_a, want_b = a[5], b[4]
-            gap = gap_end - gap_start
-            share = round(gap * want_a / (want_a + want_b)) if want_a + want_b else gap // 2
-            cut = gap_start + share
-            a[1], b[0] = cut, cut
-    return [(lo, hi) for lo, hi, *_ in bounds]
+    bounds = [[max(0, loc.t_first - loc.head - max(8, loc.head // 4)),
+               min(n_tokens, loc.t_last + loc.tail + max(8, loc.tail // 4))] for loc in located]
+    for k in range(len(located) - 1):
+        a, b = located[k], located[k + 1]
+        if bounds[k][1] < bounds[k + 1][0]:
+            continue
+        gap = b.t_first - a.t_last
+        if gap < 0:
+            cut = a.t_last + gap // 2
+        else:
+            want = a.tail + b.head
+            cut = a.t_last + (round(gap * a.tail / want) if want else gap // 2)
+        cut = min(max(cut, bounds[k][0]), bounds[k + 1][1])
+        bounds[k][1] = bounds[k + 1][0] = cut
+    return [(lo, hi) for lo, hi in bounds]
 
 
 def _align_words(t_keys: Sequence[str], o_keys: Sequence[str], t_text: Sequence[str],
