@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ocr_fix.align import Alignment, OcrToken, PageAlignment, Pair
 from ocr_fix.evidence import Evidence, has_digit, homoglyphs_only, is_number, restores_balance
@@ -25,6 +26,9 @@ from ocr_fix.normalize import Folded, Token, loose_key, token_span
 from ocr_fix.transcript import Transcript
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+#: Evidence tag of errors that rest on the lexicon (a term or an identifier pattern)
+#: rather than on one OCR reading; a second reading cannot overturn them.
+LEXICON_BACKED = "lexicon-backed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +165,7 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
     o = ctx.unechoed(t_toks, " ".join(x.text for x in o_toks))
     scan = _scan(pa, o_toks)
     context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
-    severity, suggestion, why = _judge(ctx, t, o, scan.confidence, context)
+    severity, suggestion, why, backed = _judge(ctx, t, o, scan.confidence, context)
     if severity is W and len(t_toks) == 1 and _repeats_neighbour(ctx, pair.t[0]):
         severity, why = E, "the transcript repeats the word next to it where the scan has another"
     lead, trail = _trim_common(t, suggestion)
@@ -169,9 +173,10 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         lead = min(lead, len(t_toks[0].text))
         trail = min(trail, len(t_toks[-1].text))
     span = ctx.span(t_toks[0], lead, t_toks[-1], trail)
+    tags: tuple[str, ...] = (LEXICON_BACKED,) if backed else ()
     return Finding(severity, Kind.SUBSTITUTION, span, scan, suggestion[lead:len(suggestion) - trail],
                    f"transcript has {t!r}, scan shows {o!r} ({why})",
-                   (why, f"conf={scan.confidence:.0f}"))
+                   (why, f"conf={scan.confidence:.0f}", *tags))
 
 
 def _repeats_neighbour(ctx: _Ctx, i: int) -> bool:
@@ -193,56 +198,63 @@ def _context(ctx: _Ctx, first: int, last: int) -> tuple[str, str]:
     return left, right
 
 
+class _Verdict(NamedTuple):
+    severity: Severity
+    suggestion: str
+    why: str
+    backed: bool = False  # rests on the lexicon (a term or a pattern), not on OCR alone
+
+
 def _judge(ctx: _Ctx, t: str, o: str, conf: float,
-           context: tuple[str, str] | None = None) -> tuple[Severity, str, str]:
+           context: tuple[str, str] | None = None) -> _Verdict:
     """Severity, suggestion and the main reason for one substitution."""
     s, ev = ctx.settings, ctx.evidence
     if loose_key(t) == loose_key(o):
-        return I, o, "spacing or punctuation only"
+        return _Verdict(I, o, "spacing or punctuation only")
     suggestion = ev.lexicon_form(o, t)
     if conf < s.floor_conf:
-        return I, suggestion, "very low OCR confidence"
+        return _Verdict(I, suggestion, "very low OCR confidence")
     # OCR noise seldom lands exactly on a lexicon term or identifier pattern, so such a
     # reading counts even where Tesseract's confidence is modest.
     digits = has_digit(t) or has_digit(o)
     if digits:
         p_t, p_o = ev.lexicon.pattern_for(t), ev.lexicon.pattern_for(o)
         if p_o and not p_t:
-            return E, ev.pattern_fix(t, o), "scan matches an identifier pattern, transcript does not"
+            return _Verdict(E, ev.pattern_fix(t, o), "scan matches an identifier pattern, transcript does not", backed=True)
         if p_t and not p_o:
-            return I, o, "transcript matches an identifier pattern"
+            return _Verdict(I, o, "transcript matches an identifier pattern")
     t_lex, o_lex = ev.in_lexicon(t), ev.in_lexicon(suggestion)
     t_ok, o_ok = ev.plausible(t), ev.plausible(suggestion)
     if not digits and o_lex and not t_lex:
         if t_ok:
-            return W, suggestion, "both are words; the scan's is a lexicon term"
-        return E, suggestion, "scan reading is a lexicon term, transcript's is not a word"
+            return _Verdict(W, suggestion, "both are words; the scan's is a lexicon term")
+        return _Verdict(E, suggestion, "scan reading is a lexicon term, transcript's is not a word", backed=True)
     if conf < s.low_conf:
-        return I, suggestion, "low OCR confidence"
+        return _Verdict(I, suggestion, "low OCR confidence")
     if digits:
         if homoglyphs_only(t, o):
-            return I, o, "digit/letter look-alikes (OCR noise)"
-        return (W if conf >= s.high_conf else I), o, "identifier differs"
+            return _Verdict(I, o, "digit/letter look-alikes (OCR noise)")
+        return _Verdict((W if conf >= s.high_conf else I), o, "identifier differs")
     if t_lex and not o_lex:
-        return I, suggestion, "transcript reading is a lexicon term"
+        return _Verdict(I, suggestion, "transcript reading is a lexicon term")
     near_t = ev.lexicon.nearest(t, 2) if not t_ok else []
     if not t_ok and near_t and loose_key(near_t[0][0]) == loose_key(suggestion):
-        return E, suggestion, "transcript word is a misspelling of a lexicon term"
+        return _Verdict(E, suggestion, "transcript word is a misspelling of a lexicon term", backed=True)
     if t_ok and o_ok:
         if context is not None:
             favour = ev.context_score(context, suggestion) - ev.context_score(context, t)
             if favour <= -s.context_margin:
-                return I, suggestion, "both readings are words; the context favours the transcript's"
+                return _Verdict(I, suggestion, "both readings are words; the context favours the transcript's")
         if ev.rarity(t, suggestion) >= s.rarity_margin:
-            return I, suggestion, "both readings are words; the scan's is a far rarer word"
-        return (W if conf >= s.high_conf else I), suggestion, "both readings are words"
+            return _Verdict(I, suggestion, "both readings are words; the scan's is a far rarer word")
+        return _Verdict((W if conf >= s.high_conf else I), suggestion, "both readings are words")
     if o_ok:
-        return (E if conf >= s.high_conf else W), suggestion, "transcript word is not in the dictionary"
+        return _Verdict((E if conf >= s.high_conf else W), suggestion, "transcript word is not in the dictionary")
     if t_ok:
-        return I, suggestion, "scan reading is not a word (OCR noise)"
+        return _Verdict(I, suggestion, "scan reading is not a word (OCR noise)")
     if near_t:
-        return W, near_t[0][0], "neither reading is a word; nearest lexicon term"
-    return I, suggestion, "neither reading is a word"
+        return _Verdict(W, near_t[0][0], "neither reading is a word; nearest lexicon term")
+    return _Verdict(I, suggestion, "neither reading is a word")
 
 
 def _neighbour_conf(pa: PageAlignment, pos: int) -> float:

@@ -11,7 +11,9 @@ read again, cropped, at another scale and without the first pass's smoothing, an
 - when it agrees with the first OCR reading, the finding keeps its severity and says so;
 - when it agrees with neither, nothing changes.
 
-It only ever lowers a severity. Each line is read on its own (Tesseract's single-line
+It only ever lowers a severity, and leaves alone errors that rest on the lexicon (a term
+or an identifier pattern the scan matches): those need no second opinion, and skipping
+them keeps the extra Tesseract runs few. Each line is read on its own (Tesseract's single-line
 mode; the lines of a page in parallel threads, each a Tesseract process), and the
 readings are cached like page OCR.
 """
@@ -34,6 +36,7 @@ from rapidfuzz.distance import Levenshtein
 
 from ocr_fix.model import BBox, Finding, Kind, Page, Severity, Word
 from ocr_fix.normalize import fold_ocr_text, loose_key
+from ocr_fix.triage import LEXICON_BACKED
 
 PAD_X = 12  # pixels of margin left and right of a line crop
 PAD_Y = 10  # above and below: more would take in the neighbouring lines' ascenders
@@ -126,6 +129,7 @@ def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReade
     todo: dict[int, list[int]] = {}
     for i, f in enumerate(findings):
         if (f.severity.rank >= Severity.WARNING.rank and f.kind in (Kind.SUBSTITUTION, Kind.OMISSION)
+                and LEXICON_BACKED not in f.evidence
                 and f.scan is not None and f.scan.bbox is not None and f.scan.page in by_number):
             todo.setdefault(f.scan.page, []).append(i)
     out = list(findings)

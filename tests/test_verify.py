@@ -88,3 +88,9 @@ def test_hocr_glyph_alternatives_are_parsed():
     </span></body></html>"""
     ((text, glyphs),) = parse_hocr_glyphs(hocr)
     assert text == "he" and glyphs[0] == ("h", {"h": 88.5, "b": 41.0}) and glyphs[1] == ("e", {})
+
+
+def test_lexicon_backed_errors_are_not_read_again():
+    reader = Reader(TEXT)
+    (f,) = _run(TEXT.replace("Konoye", "Kenoye"), TEXT, reader)
+    assert f.severity is Severity.ERROR and "lexicon-backed" in f.evidence and reader.calls == 0
