@@ -57,6 +57,7 @@ def score(findings: list[dict[str, Any]], all_errors: list[dict[str, Any]], line
     per_kind: dict[str, Counter[str]] = {}
     matched_ids: set[int] = set()
     missed: list[str] = []
+    wrong: list[str] = []
     for e in errors:
         hits = [f for f in flagged if _overlaps(f, e) and (not need_page or (f["scan"] and f["scan"]["page"] == e["page"]))]
         c = per_kind.setdefault(e["kind"], Counter())
@@ -73,6 +74,9 @@ def score(findings: list[dict[str, Any]], all_errors: list[dict[str, Any]], line
         if _norm(_apply(line, hits)) == _norm(expected):
             right += 1
             c["right"] += 1
+        else:
+            wrong.append(f"{e['line']}:{e['column']} {e['wrong']!r}->{e['right']!r}, suggested "
+                         + ", ".join(repr(f["suggestion"]) for f in hits))
     true_pos = sum(1 for f in flagged if any(_overlaps(f, e) for e in all_errors))
     false_pos = [f for f in flagged if not any(_overlaps(f, e) for e in all_errors)]
     return {
@@ -83,6 +87,7 @@ def score(findings: list[dict[str, Any]], all_errors: list[dict[str, Any]], line
         "per_kind": {k: {"recall": v["found"] / v["total"], "right": v["right"] / max(v["found"], 1),
                          "n": v["total"]} for k, v in sorted(per_kind.items())},
         "missed": missed,
+        "wrong_suggestions": wrong,
         "false_positives": [f"{f['transcript']['line']}:{f['transcript']['column']} "
                             f"{f['transcript']['text']!r}->{f['suggestion']!r} ({f['severity']}; {f['message'][:80]})"
                             for f in false_pos],
@@ -140,6 +145,8 @@ def run() -> dict[str, Any]:
         print(f"  {k:12s} recall {v['recall']:.2f}  right {v['right']:.2f}  (n={v['n']})")
     for m in s["missed"]:
         print("  missed:", m)
+    for m in s["wrong_suggestions"]:
+        print("  wrong suggestion:", m)
     for fp in s["false_positives"]:
         print("  false positive:", fp)
     print(f"lexicon-only, name errors: recall {n['recall']:.3f}  precision {n['precision']:.3f}"

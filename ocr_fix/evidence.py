@@ -88,8 +88,7 @@ class Evidence:
         term = near[0][0]
         if core[0].isupper() != term[0].isupper():
             return reading
-        i = reading.find(core)
-        return reading[:i] + term + reading[i + len(core):]
+        return with_core(reading, term)
 
     def pattern_fix(self, t: str, o: str) -> str:
         """The smallest correction of ``t`` that matches a lexicon pattern: the scan's
@@ -109,6 +108,23 @@ class Evidence:
         out.append(t[pos:])
         merged = "".join(out)
         return merged if self.lexicon.pattern_for(merged) else o
+
+
+_JUNK_IN_WORD = re.compile(r"[^\W\d_][*@$%^&|~<>{}\\=+_]|[*@$%^&|~<>{}\\=+_][^\W\d_]")
+
+
+def garbled(reading: str) -> bool:
+    """A symbol no typist puts against a letter (``*rom``, ``For@ign``): OCR noise, even
+    when the letters left over happen to spell a word."""
+    return bool(_JUNK_IN_WORD.search(reading))
+
+
+def with_core(token: str, word: str) -> str:
+    """``token`` with its word (edge punctuation and possessive aside) replaced by
+    ``word``: ``Loshvsky,`` -> ``Lozovsky,``, ``Konoyc's`` -> ``Konoye's``."""
+    core = bare(token)
+    i = token.find(core) if core else -1
+    return token[:i] + word + token[i + len(core):] if i >= 0 else word
 
 
 def homoglyphs_only(t: str, o: str) -> bool:

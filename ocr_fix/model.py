@@ -161,3 +161,6 @@ class Finding:
     suggestion: str
     message: str
     evidence: tuple[str, ...] = field(default=())  # short tags: "lexicon", "conf>=90", ...
+    #: The severity this finding would have if a second reading confirmed the scan's
+    #: (low-confidence) reading; None when nothing waits on one.
+    pending: Severity | None = None

@@ -86,7 +86,7 @@ def check_pages(transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
     else:
         findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
         if options.reader is not None:
-            findings = verify(findings, pages, options.reader)
+            findings = verify(findings, pages, options.reader, lexicon)
     return CheckResult(transcript, tuple(scans), stats, tuple(findings), alignment.agreement,
                        alignment.order, len(lexicon))
 

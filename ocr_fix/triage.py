@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ocr_fix.align import Alignment, OcrToken, PageAlignment, Pair
-from ocr_fix.evidence import Evidence, has_digit, homoglyphs_only, is_number, restores_balance
+from ocr_fix.evidence import Evidence, garbled, has_digit, homoglyphs_only, is_number, restores_balance, with_core
 from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
 from ocr_fix.normalize import Folded, Token, loose_key, token_span
@@ -166,6 +166,15 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
     scan = _scan(pa, o_toks)
     context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
     severity, suggestion, why, backed = _judge(ctx, t, o, scan.confidence, context)
+    pending = None
+    if severity is I and scan.confidence < ctx.settings.low_conf:
+        # What a confident reading would have meant: a second reading can confirm it.
+        # Only strong verdicts wait on one; a digit or a real word read at low confidence
+        # is too often confirmed by a second reading of the same bad pixels.
+        confident = _judge(ctx, t, o, ctx.settings.high_conf, context)
+        if confident.severity is E or confident.backed:
+            severity, suggestion, backed = I, confident.suggestion, False
+            why, pending = f"{confident.why}; low OCR confidence, unconfirmed", confident.severity
     if severity is W and len(t_toks) == 1 and _repeats_neighbour(ctx, pair.t[0]):
         severity, why = E, "the transcript repeats the word next to it where the scan has another"
     lead, trail = _trim_common(t, suggestion)
@@ -176,7 +185,7 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
     tags: tuple[str, ...] = (LEXICON_BACKED,) if backed else ()
     return Finding(severity, Kind.SUBSTITUTION, span, scan, suggestion[lead:len(suggestion) - trail],
                    f"transcript has {t!r}, scan shows {o!r} ({why})",
-                   (why, f"conf={scan.confidence:.0f}", *tags))
+                   (why, f"conf={scan.confidence:.0f}", *tags), pending)
 
 
 def _repeats_neighbour(ctx: _Ctx, i: int) -> bool:
@@ -224,7 +233,7 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
         if p_t and not p_o:
             return _Verdict(I, o, "transcript matches an identifier pattern")
     t_lex, o_lex = ev.in_lexicon(t), ev.in_lexicon(suggestion)
-    t_ok, o_ok = ev.plausible(t), ev.plausible(suggestion)
+    t_ok, o_ok = ev.plausible(t), ev.plausible(suggestion) and not garbled(suggestion)
     if not digits and o_lex and not t_lex:
         if t_ok:
             return _Verdict(W, suggestion, "both are words; the scan's is a lexicon term")
@@ -232,7 +241,7 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     if conf < s.low_conf:
         return _Verdict(I, suggestion, "low OCR confidence")
     if digits:
-        if homoglyphs_only(t, o):
+        if homoglyphs_only(t.replace(" ", ""), o.replace(" ", "")):
             return _Verdict(I, o, "digit/letter look-alikes (OCR noise)")
         return _Verdict((W if conf >= s.high_conf else I), o, "identifier differs")
     if t_lex and not o_lex:
@@ -253,7 +262,7 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     if t_ok:
         return _Verdict(I, suggestion, "scan reading is not a word (OCR noise)")
     if near_t:
-        return _Verdict(W, near_t[0][0], "neither reading is a word; nearest lexicon term")
+        return _Verdict(W, with_core(t, near_t[0][0]), "neither reading is a word; nearest lexicon term", backed=True)
     return _Verdict(I, suggestion, "neither reading is a word")
 
 

@@ -11,7 +11,10 @@ read again, cropped, at another scale and without the first pass's smoothing, an
 - when it agrees with the first OCR reading, the finding keeps its severity and says so;
 - when it agrees with neither, nothing changes.
 
-It only ever lowers a severity, and leaves alone errors that rest on the lexicon (a term
+A finding whose scan reading had too little confidence to count is raised to what a
+confident reading would have meant when the second reading agrees with the first (two
+independent readings agreeing are evidence Tesseract's score does not capture).
+Otherwise it only lowers severities, and leaves alone errors that rest on the lexicon (a term
 or an identifier pattern the scan matches): those need no second opinion, and skipping
 them keeps the extra Tesseract runs few. Each line is read on its own (Tesseract's single-line
 mode; the lines of a page in parallel threads, each a Tesseract process), and the
@@ -34,6 +37,8 @@ import numpy as np
 from lxml import etree
 from rapidfuzz.distance import Levenshtein
 
+from ocr_fix.evidence import with_core
+from ocr_fix.lexicon import Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, Page, Severity, Word
 from ocr_fix.normalize import fold_ocr_text, loose_key
 from ocr_fix.triage import LEXICON_BACKED
@@ -123,13 +128,16 @@ def crop_line(image: np.ndarray, box: BBox) -> np.ndarray:
 
 
 def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReader,
-           progress: Callable[[int, int], None] | None = None) -> list[Finding]:
-    """``findings`` with those that a second reading contradicts lowered to ``info``."""
+           lexicon: Lexicon | None = None, progress: Callable[[int, int], None] | None = None) -> list[Finding]:
+    """``findings`` after a second reading: contradicted ones lowered to ``info``,
+    unconfirmed low-confidence ones raised when the second reading bears them out
+    (agreeing with the first, or reading a ``lexicon`` term the transcript lacks)."""
+    lexicon = lexicon or Lexicon()
     by_number = {p.number: p for p in pages}
     todo: dict[int, list[int]] = {}
     for i, f in enumerate(findings):
-        if (f.severity.rank >= Severity.WARNING.rank and f.kind in (Kind.SUBSTITUTION, Kind.OMISSION)
-                and LEXICON_BACKED not in f.evidence
+        if ((f.severity.rank >= Severity.WARNING.rank or f.pending is not None)
+                and f.kind in (Kind.SUBSTITUTION, Kind.OMISSION) and LEXICON_BACKED not in f.evidence
                 and f.scan is not None and f.scan.bbox is not None and f.scan.page in by_number):
             todo.setdefault(f.scan.page, []).append(i)
     out = list(findings)
@@ -145,7 +153,7 @@ def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReade
             f = findings[i]
             line_no = f.scan.line  # type: ignore[union-attr]
             if line_no in readings:
-                out[i] = _decide(f, lines[line_no], readings[line_no])
+                out[i] = _decide(f, lines[line_no], readings[line_no], lexicon)
         if progress:
             progress(done, len(todo))
     return out
@@ -197,7 +205,7 @@ def _ambiguous(words: Sequence[ReadWord], wanted: str) -> bool:
         for op in ops)
 
 
-def _decide(f: Finding, line: Sequence[Word], second: Sequence[ReadWord]) -> Finding:
+def _decide(f: Finding, line: Sequence[Word], second: Sequence[ReadWord], lexicon: Lexicon) -> Finding:
     assert f.scan is not None and f.scan.bbox is not None and f.transcript is not None
     words = _counterpart(line, f.scan.bbox, second)
     if words is None:
@@ -210,6 +218,8 @@ def _decide(f: Finding, line: Sequence[Word], second: Sequence[ReadWord]) -> Fin
         transcript_view = first.replace(f.suggestion, f.transcript.text, 1)
     else:
         transcript_view = f.transcript.text
+    if f.pending is not None:
+        return _confirm(f, words, seen, lexicon)
     if seen == transcript_view or (transcript_view and loose_key(seen) == loose_key(transcript_view)
                                    and f.kind is Kind.SUBSTITUTION and loose_key(first) != loose_key(seen)):
         return replace(f, severity=Severity.INFO,
@@ -223,3 +233,21 @@ def _decide(f: Finding, line: Sequence[Word], second: Sequence[ReadWord]) -> Fin
     if seen == first:
         return replace(f, evidence=f.evidence + ("second reading agrees with the scan",))
     return f
+
+
+def _confirm(f: Finding, words: Sequence[ReadWord], seen: str, lexicon: Lexicon) -> Finding:
+    """Raise a low-confidence finding to its pending severity when the second reading
+    agrees with the first (up to glyphs Tesseract itself was unsure of), or reads a
+    lexicon term where the transcript has none."""
+    assert f.scan is not None and f.transcript is not None and f.pending is not None
+    message = f.message.replace("low OCR confidence, unconfirmed", "confirmed by a second reading")
+    if seen == f.scan.text or _ambiguous(words, f.scan.text):
+        return replace(f, severity=f.pending, pending=None, message=message,
+                       evidence=f.evidence + ("second reading agrees with the scan",))
+    if (len(words) == 1 and lexicon.contains(seen) and not lexicon.contains(f.transcript.text)
+            and not any(c.isdigit() for c in seen)):
+        term = lexicon.canonical(seen) or bare(seen)
+        return replace(f, severity=f.pending, pending=None, suggestion=with_core(f.transcript.text, term),
+                       message=f"{f.message}; a second reading shows lexicon term {term!r}",
+                       evidence=f.evidence + ("second reading is a lexicon term",))
+    return replace(f, pending=None)

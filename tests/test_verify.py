@@ -94,3 +94,28 @@ def test_lexicon_backed_errors_are_not_read_again():
     reader = Reader(TEXT)
     (f,) = _run(TEXT.replace("Konoye", "Kenoye"), TEXT, reader)
     assert f.severity is Severity.ERROR and "lexicon-backed" in f.evidence and reader.calls == 0
+
+
+def _run_conf(transcript: str, page: str, reader, conf: dict[str, float]) -> list:
+    t = Transcript(path=Path("t.txt"), text=transcript, kind="text")
+    r = check_pages(t, [page_from_text(page, 1, conf=conf)], LEX, CheckOptions(reader=reader))
+    return list(r.findings)
+
+
+def test_low_confidence_reading_confirmed_by_a_second_one_counts():
+    transcript = TEXT.replace("Konoye", "Kenoye")
+    (f,) = _run_conf(transcript, TEXT, Reader(TEXT), {"Konoye": 20.0})
+    assert f.severity is Severity.ERROR and "second reading agrees with the scan" in f.evidence
+
+
+def test_low_confidence_reading_not_confirmed_stays_info():
+    transcript = TEXT.replace("Konoye", "Kenoye")
+    (f,) = _run_conf(transcript, TEXT, Reader(TEXT.replace("Konoye", "Kcnoyc")), {"Konoye": 20.0})
+    assert f.severity is Severity.INFO and f.pending is None
+
+
+def test_second_reading_of_a_lexicon_term_confirms_a_garbled_first_one():
+    transcript = TEXT.replace("Konoye", "Kenoye")
+    scan = TEXT.replace("Konoye", "Kon oye")
+    (f,) = _run_conf(transcript, scan, Reader(TEXT), {"Kon": 25.0, "oye": 25.0})
+    assert f.severity is Severity.ERROR and f.suggestion == "Konoye"
