@@ -293,6 +293,8 @@ def _insertion(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
         sev, why = E, "repeated word that the scan does not repeat"
     elif edge or len(t_toks) > 3 or conf < ctx.settings.high_conf:
         sev, why = I, "text not found on the scan (OCR may have missed it)"
+    elif not any(len(w) > 1 and not is_number(w) for w in ctx.evidence.words(words)):
+        sev, why = I, "marks or numbers not found on the scan (OCR often misses them)"
     else:
         sev, why = W, "text not on the scan"
     return Finding(sev, Kind.INSERTION, span, scan, "",
