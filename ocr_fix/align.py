@@ -150,8 +150,14 @@ def align(tokens: Sequence[Token], pages: Sequence[Page]) -> Alignment:
         i = loc.page
         pairs = _align_words(t_keys[t0:t1], p_keys[i], [t.text for t in tokens[t0:t1]],
                              [o.text for o in page_toks[i]], t0)
+        # Transcript words at either end that the page does not show are not this
+        # page's: they belong to a neighbour, or to no scan at all.
+        while pairs and pairs[0].tag == "insert":
+            t0 = pairs.pop(0).t[1]
+        while pairs and pairs[-1].tag == "insert":
+            t1 = pairs.pop().t[0]
         page_aligns.append(PageAlignment(pages[i], tuple(page_toks[i]), (t0, t1), tuple(pairs)))
-    covered = ranges
+    covered = [pa.t_range for pa in page_aligns]
     located_idx = {loc.page for loc in located}
     unlocated = tuple(p for i, p in enumerate(pages) if i not in located_idx)
     total = sum(len(k) for k in p_keys)

@@ -354,7 +354,7 @@ def _coverage_findings(ctx: _Ctx, alignment: Alignment) -> list[Finding]:
                            "", f"page {page.number} ({page.ref.label}) has no transcript text", ("coverage",)))
     order = alignment.order
     if list(order) != sorted(order):
-        out.append(Finding(I, Kind.PAGE_ORDER, None, None, "",
+        out.append(Finding(W, Kind.PAGE_ORDER, None, None, "",
                            "scan pages follow the transcript in the order "
                            + ", ".join(map(str, order)), ("coverage",)))
     return out

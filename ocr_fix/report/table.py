@@ -8,9 +8,11 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ocr_fix.model import Finding, Severity
+from ocr_fix.model import Finding, Kind, Severity
 from ocr_fix.pipeline import CheckResult
 
+#: Findings about whole stretches: their message says more than their text.
+_WHOLE_RANGE = frozenset({Kind.NO_SCAN, Kind.MISMATCH, Kind.UNTRANSCRIBED, Kind.PAGE_ORDER})
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 
 
@@ -24,7 +26,7 @@ def _word_view(raw: str, f: Finding) -> tuple[Text, Text]:
     words with the suggestion in place: ``34-197845,`` -> ``3H-197845,`` reads better
     than ``4`` -> ``H``."""
     t = f.transcript
-    if t is None:
+    if t is None or f.kind in _WHOLE_RANGE:
         return Text(f.message), Text(f.suggestion, style="green")
     lo, hi = t.start, t.end
     while lo > 0 and not raw[lo - 1].isspace():
