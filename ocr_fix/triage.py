@@ -220,6 +220,8 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     s, ev = ctx.settings, ctx.evidence
     if loose_key(t) == loose_key(o):
         return _Verdict(I, o, "spacing or punctuation only")
+    if not any(c.isalnum() for c in t) or not any(c.isalnum() for c in o):
+        return _Verdict(I, o, "marks against text (OCR noise or layout)")
     suggestion = ev.lexicon_form(o, t)
     if conf < s.floor_conf:
         return _Verdict(I, suggestion, "very low OCR confidence")
@@ -236,13 +238,17 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     t_ok, o_ok = ev.plausible(t), ev.plausible(suggestion) and not garbled(suggestion)
     if not digits and o_lex and not t_lex:
         if t_ok:
-            return _Verdict(W, suggestion, "both are words; the scan's is a lexicon term")
+            return _Verdict(W, suggestion, "both are words; the scan's is a lexicon term", backed=True)
         return _Verdict(E, suggestion, "scan reading is a lexicon term, transcript's is not a word", backed=True)
     if conf < s.low_conf:
         return _Verdict(I, suggestion, "low OCR confidence")
     if digits:
-        if homoglyphs_only(t.replace(" ", ""), o.replace(" ", "")):
+        if homoglyphs_only(_alnum(t), _alnum(o)):
             return _Verdict(I, o, "digit/letter look-alikes (OCR noise)")
+        if context is not None and not has_digit(t) and t_ok and is_number(bare(o)):
+            # A word read as a number where the neighbouring words call for a word.
+            if ev.context_score(context, t) >= s.context_margin:
+                return _Verdict(I, o, "the context wants the transcript's word, not a number")
         return _Verdict((W if conf >= s.high_conf else I), o, "identifier differs")
     if t_lex and not o_lex:
         return _Verdict(I, suggestion, "transcript reading is a lexicon term")
@@ -264,6 +270,10 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     if near_t:
         return _Verdict(W, with_core(t, near_t[0][0]), "neither reading is a word; nearest lexicon term", backed=True)
     return _Verdict(I, suggestion, "neither reading is a word")
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
 
 
 def _neighbour_conf(pa: PageAlignment, pos: int) -> float:

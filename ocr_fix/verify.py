@@ -230,8 +230,14 @@ def _decide(f: Finding, line: Sequence[Word], second: Sequence[ReadWord], lexico
         return replace(f, severity=Severity.INFO,
                        message=f"{f.message}; the glyphs are ambiguous: Tesseract also weighed the transcript's reading",
                        evidence=f.evidence + ("ambiguous glyphs",))
-    if seen == first:
+    if seen == first or (f.suggestion and bare(seen) == bare(f.suggestion)):
         return replace(f, evidence=f.evidence + ("second reading agrees with the scan",))
+    if f.severity is Severity.WARNING:
+        # A warning rests on one reading and both readings are plausible: without a
+        # second reading to back it, it is not worth a person's time.
+        return replace(f, severity=Severity.INFO,
+                       message=f"{f.message}; a second reading of the scan shows {seen!r}, so unconfirmed",
+                       evidence=f.evidence + ("second reading disagrees",))
     return f
 
 
@@ -241,7 +247,7 @@ def _confirm(f: Finding, words: Sequence[ReadWord], seen: str, lexicon: Lexicon)
     lexicon term where the transcript has none."""
     assert f.scan is not None and f.transcript is not None and f.pending is not None
     message = f.message.replace("low OCR confidence, unconfirmed", "confirmed by a second reading")
-    if seen == f.scan.text or _ambiguous(words, f.scan.text):
+    if seen == f.scan.text or bare(seen) == bare(f.suggestion) or _ambiguous(words, f.scan.text):
         return replace(f, severity=f.pending, pending=None, message=message,
                        evidence=f.evidence + ("second reading agrees with the scan",))
     if (len(words) == 1 and lexicon.contains(seen) and not lexicon.contains(f.transcript.text)

@@ -119,3 +119,9 @@ def test_second_reading_of_a_lexicon_term_confirms_a_garbled_first_one():
     scan = TEXT.replace("Konoye", "Kon oye")
     (f,) = _run_conf(transcript, scan, Reader(TEXT), {"Kon": 25.0, "oye": 25.0})
     assert f.severity is Severity.ERROR and f.suggestion == "Konoye"
+
+
+def test_warning_without_a_second_reading_to_back_it_is_lowered():
+    transcript = TEXT.replace("in order", "is order")
+    (f,) = _run(transcript, TEXT, Reader(TEXT.replace("in order", "im order")))
+    assert f.severity is Severity.INFO and "second reading disagrees" in f.evidence
