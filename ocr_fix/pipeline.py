@@ -136,7 +136,9 @@ def engine_for(lang: str = "eng", psm: int | None = None) -> OcrEngine:
 def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
     """Second readings with the same Tesseract engine, cached beside page OCR; none for
     engines that cannot read a region (test fakes)."""
-    return TesseractLineReader(engine, cache) if hasattr(engine, "run") else None
+    from ocr_fix.ocr import TesseractEngine
+
+    return TesseractLineReader(engine, cache) if isinstance(engine, TesseractEngine) else None
 
 
 def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:

@@ -30,7 +30,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
@@ -42,6 +42,9 @@ from ocr_fix.lexicon import Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, Page, Severity, Word
 from ocr_fix.normalize import fold_ocr_text, loose_key
 from ocr_fix.triage import LEXICON_BACKED
+
+if TYPE_CHECKING:
+    from ocr_fix.ocr import OcrCache, TesseractEngine
 
 PAD_X = 12  # pixels of margin left and right of a line crop
 PAD_Y = 10  # above and below: more would take in the neighbouring lines' ascenders
@@ -66,11 +69,11 @@ class TesseractLineReader:
     """Second readings through the same Tesseract binary in single-line mode, on
     upscaled crops of the original image, with the LSTM's per-glyph alternatives."""
 
-    engine: object  # ocr.TesseractEngine (kept loose: this module must not import the pool)
-    cache: object | None = None  # ocr.OcrCache
+    engine: TesseractEngine
+    cache: OcrCache | None = None
 
     def _token(self) -> str:
-        return f"reread-v3|{self.engine.cache_token()}|{PAD_X}|{PAD_Y}|{SCALE}"  # type: ignore[attr-defined]
+        return f"reread-v3|{self.engine.cache_token()}|{PAD_X}|{PAD_Y}|{SCALE}"
 
     def read_lines(self, page: Page, boxes: Sequence[BBox]) -> list[list[ReadWord]]:
         from ocr_fix.scans import content_key, load_image
@@ -78,18 +81,18 @@ class TesseractLineReader:
         key = hashlib.sha256(json.dumps([content_key(page.ref), self._token(),
                                          [b.as_list() for b in boxes]]).encode()).hexdigest()
         if self.cache is not None:
-            hit = self.cache.get_json(key)  # type: ignore[attr-defined]
+            hit = self.cache.get_json(key)
             if isinstance(hit, list) and len(hit) == len(boxes):
                 return [[(w[0], [(g[0], dict(g[1])) for g in w[1]]) for w in line] for line in hit]
-        image = load_image(page.ref, self.engine.settings.dpi)  # type: ignore[attr-defined]
-        settings = self.engine.settings  # type: ignore[attr-defined]
+        image = load_image(page.ref, self.engine.settings.dpi)
+        settings = self.engine.settings
         config = f"{settings.config} lstm_choice_mode=2 hocr_char_boxes=1".strip()
         single_line = replace(self.engine, settings=replace(settings, psm=7, config=config))
         crops = [crop_line(image, b) for b in boxes]
         with ThreadPoolExecutor(max_workers=max(1, min(len(crops), os.cpu_count() or 1))) as pool:
             lines = [parse_hocr_glyphs(h) for h in pool.map(lambda c: single_line.run(c, page.ref, "hocr"), crops)]
         if self.cache is not None:
-            self.cache.put_json(key, lines)  # type: ignore[attr-defined]
+            self.cache.put_json(key, lines)
         return lines
 
 
@@ -143,7 +146,7 @@ def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReade
     out = list(findings)
     for done, (number, idxs) in enumerate(sorted(todo.items()), start=1):
         page = by_number[number]
-        lines = {w.line: [] for w in page.words}
+        lines: dict[int, list[Word]] = {w.line: [] for w in page.words}
         for w in page.words:
             lines[w.line].append(w)
         wanted = sorted({findings[i].scan.line for i in idxs if findings[i].scan.line in lines})  # type: ignore[union-attr]
