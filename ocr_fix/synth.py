@@ -13,10 +13,9 @@ page's file stem, so a page renders to the same bytes on every run and machine.
 
 from __future__ import annotations
 
-import os
+import io
 import shutil
 import subprocess
-import tempfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr_fix.errors import BadInput, InputNotFound
+from ocr_fix.fileio import write_atomic
 
 FONT_PATHS = (
     Path("/usr/share/fonts/opentype/courier-prime/Courier Prime.otf"),
@@ -229,11 +229,6 @@ def _speckle(page: np.ndarray, rng: np.random.Generator, count: float, k: float)
         cv2.circle(page, (int(x), int(y)), max(1, int(round(r))), float(s), -1, lineType=cv2.LINE_AA)
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
 
 def read_gt(path: Path) -> list[str]:
     """Lines of a ground-truth page (UTF-8, trailing whitespace dropped)."""
@@ -282,15 +277,8 @@ def synth_pages(gt_paths: Sequence[Path], out_dir: Path,
     for stem, lines in pages:
         img = render_page(lines, stem, settings)
         target = out_dir / f"{stem}.png"
-        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".png", dir=out_dir)
-        os.close(fd)
-        os.chmod(tmp, 0o666 & ~_umask())
-        try:
-            Image.fromarray(img, mode="L").save(tmp, format="PNG", optimize=False,
-                                                dpi=(settings.dpi, settings.dpi))
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        png = io.BytesIO()
+        Image.fromarray(img, mode="L").save(png, format="PNG", optimize=False, dpi=(settings.dpi, settings.dpi))
+        write_atomic(target, png.getvalue())
         written.append(target)
     return written

@@ -4,8 +4,6 @@ truth, per page and overall (see :mod:`ocr_fix.metrics` for the definitions)."""
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -15,7 +13,7 @@ from rich.console import Console
 
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors
-from ocr_fix.errors import BadInput
+from ocr_fix.fileio import write_atomic
 from ocr_fix.metrics import match_pages, score_files, summarise
 from ocr_fix.report.score_formats import render_table, to_json
 
@@ -23,22 +21,6 @@ from ocr_fix.report.score_formats import render_table, to_json
 class Format(str, Enum):
     table = "table"
     json = "json"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same directory and rename, so a failed run never
-    leaves a truncated report where the previous good one was."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise BadInput("output directory does not exist", directory)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @app.command()
@@ -77,4 +59,4 @@ def score(
         buffer = io.StringIO()
         render_table(scores, summary, Console(file=buffer, width=100, color_system=None))
         text = buffer.getvalue()
-    _write_atomic(output, text)
+    write_atomic(output, text)
