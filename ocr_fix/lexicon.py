@@ -158,10 +158,14 @@ class Dictionary:
         b = bare(word).casefold()
         if not b:
             return False
-        if b in self._counts:
+        if self._known(b):
             return True
         parts = [p for p in re.split(r"[-/]", b) if p]
-        return len(parts) > 1 and all(p in self._counts or p.isdigit() for p in parts)
+        return len(parts) > 1 and all(self._known(p) or p.isdigit() for p in parts)
+
+    def _known(self, w: str) -> bool:
+        """Listed, or the plural of a listed word (the list has few plurals of names)."""
+        return w in self._counts or (len(w) > 4 and w.endswith("s") and w[:-1] in self._counts)
 
 
 @dataclass(frozen=True, slots=True)
