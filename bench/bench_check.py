@@ -24,7 +24,11 @@ from ocr_fix.pipeline import OcrRun, check  # noqa: E402
 from ocr_fix.report.check_json import result_dict  # noqa: E402
 
 DOC = "psis-400-23"
-REALDATA = ROOT.parent / "shared" / "realdata" / "ehri_english_typewritten"
+REALDATA = ROOT.parent / "shared" / "realdata"
+#: Real scan sets with human transcripts: (folder, image suffix, transcript suffix).
+REAL_SETS = [("ehri_english_typewritten", ".jpg", ".gt.txt"),
+             ("tapuscorpus_french_typewritten", ".jpg", ".gt.txt"),
+             ("tesseract_test", ".tif", ".txt")]
 
 
 def _norm(line: str) -> str:
@@ -113,26 +117,30 @@ def bench_psis(jobs: int | None = None) -> dict[str, Any]:
 
 
 def bench_real(jobs: int | None = None) -> dict[str, Any]:
-    """Findings per 1,000 words on real EHRI pages (their .gt.txt as the transcript)."""
+    """Findings per 1,000 words on real scans whose human transcripts are mostly right."""
     if not REALDATA.is_dir():
         return {"skipped": f"{REALDATA} absent"}
-    rows = []
-    for img in sorted(REALDATA.glob("*.jpg")):
-        gt = img.parent / (img.stem + ".gt.txt")
-        r = result_dict(check(gt, [img], run=OcrRun(jobs=jobs)))
-        words = len(gt.read_text(encoding="utf-8").split())
-        flagged = [f for f in r["findings"] if f["severity"] in ("error", "warning")]
-        rows.append({"page": img.stem, "words": words, "error": r["summary"]["error"],
-                     "warning": r["summary"]["warning"], "info": r["summary"]["info"],
-                     "per_1000": 1000 * len(flagged) / max(words, 1),
-                     "agreement": r["agreement"],
-                     "examples": [f"{f['severity']} {f['kind']} {f['transcript']['text'] if f['transcript'] else ''!r}"
-                                  f"->{f['suggestion']!r} scan={f['scan']['text'] if f['scan'] else ''!r} "
-                                  f"conf={f['scan']['confidence'] if f['scan'] else ''}"
-                                  for f in flagged[:6]]})
-    total_words = sum(r["words"] for r in rows)
-    total_flagged = sum(r["error"] + r["warning"] for r in rows)
-    return {"pages": rows, "per_1000": 1000 * total_flagged / max(total_words, 1), "words": total_words}
+    out: dict[str, Any] = {}
+    for folder, image_suffix, gt_suffix in REAL_SETS:
+        rows = []
+        for img in sorted((REALDATA / folder).glob(f"*{image_suffix}")):
+            gt = img.parent / (img.stem + gt_suffix)
+            if not gt.exists():
+                continue
+            r = result_dict(check(gt, [img], run=OcrRun(jobs=jobs)))
+            words = len(gt.read_text(encoding="utf-8").split())
+            flagged = [f for f in r["findings"] if f["severity"] in ("error", "warning")]
+            rows.append({"page": img.stem, "words": words, "error": r["summary"]["error"],
+                         "warning": r["summary"]["warning"], "info": r["summary"]["info"],
+                         "per_1000": 1000 * len(flagged) / max(words, 1),
+                         "agreement": r["agreement"],
+                         "examples": [f"{f['severity']} {f['kind']} {f['transcript']['text'] if f['transcript'] else ''!r}"
+                                      f"->{f['suggestion']!r} scan={f['scan']['text'] if f['scan'] else ''!r}"
+                                      for f in flagged[:4]]})
+        total_words = sum(r["words"] for r in rows)
+        total_flagged = sum(r["error"] + r["warning"] for r in rows)
+        out[folder] = {"pages": rows, "per_1000": 1000 * total_flagged / max(total_words, 1), "words": total_words}
+    return out
 
 
 def run() -> dict[str, Any]:
@@ -154,13 +162,14 @@ def run() -> dict[str, Any]:
     for fp in n["false_positives"]:
         print("  lexicon-only false positive:", fp)
     real = bench_real()
-    if "pages" in real:
-        print(f"\n== real EHRI pages: {real['per_1000']:.1f} error+warning findings per 1,000 words "
-              f"({real['words']} words) ==")
-        for r in real["pages"]:
+    for folder, res in real.items():
+        if not isinstance(res, dict) or "pages" not in res:
+            continue
+        print(f"\n== {folder}: {res['per_1000']:.1f} error+warning findings per 1,000 words ({res['words']} words) ==")
+        for r in res["pages"]:
             print(f"  {r['page']:28s} words {r['words']:4d}  E {r['error']:2d} W {r['warning']:2d} I {r['info']:3d}"
                   f"  per1000 {r['per_1000']:5.1f}  agreement {r['agreement']}")
-            for ex in r["examples"][:3]:
+            for ex in r["examples"]:
                 print("     ", ex)
     return {"psis": psis, "real": real}
 

@@ -34,7 +34,7 @@ from ocr_fix.fileio import write_atomic
 from ocr_fix.lexicon import Lexicon, load_lexicons
 from ocr_fix.model import Page, PageRef, Severity
 from ocr_fix.ocr import page_from_json, page_result
-from ocr_fix.pipeline import CheckOptions, CheckResult, check_pages
+from ocr_fix.pipeline import CheckOptions, CheckResult, check_pages, retry_layout
 from ocr_fix.scans import SCAN_SUFFIXES, expand_scans
 from ocr_fix.transcript import Transcript, read_transcript
 
@@ -533,8 +533,12 @@ class _Runner:
             return self._finish_failed(job.doc, job.key, job.failure, len(job.refs), seconds)
         try:
             pages = [job.pages[r.number] for r in job.refs]
-            result = check_pages(job.transcript, pages, job.lexicon, self.options.check,
-                                 [str(p) for p in job.doc.scans])
+            scans = [str(p) for p in job.doc.scans]
+            result = check_pages(job.transcript, pages, job.lexicon, self.options.check, scans)
+            # Pages whose columns ran together are read again here, in this process: rare,
+            # and the pool stays busy with the other documents' pages meanwhile.
+            result = retry_layout(result, job.transcript, pages, job.lexicon, self.options.check, scans,
+                                  self.engine, self.cache, jobs=1)
             from ocr_fix.report.check_json import render
 
             target = self.out_dir / job.doc.id / FINDINGS

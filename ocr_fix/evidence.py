@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
@@ -38,6 +39,9 @@ class Evidence:
 
     lexicon: Lexicon
     dictionary: Dictionary = field(default_factory=Dictionary.english)
+    #: False when the document is not in the dictionary's language: then only the
+    #: lexicon, identifier patterns and numbers make a reading plausible.
+    speaks: bool = True
 
     def words(self, text: str) -> list[str]:
         return [b for b in (bare(w) for w in text.split()) if b]
@@ -53,7 +57,7 @@ class Evidence:
         (a single character — an initial, a footnote mark — is never evidence against)."""
         ws = self.words(text)
         return bool(ws) and all(
-            len(w) == 1 or self.lexicon.contains(w) or w in self.dictionary or is_number(w)
+            len(w) == 1 or self.lexicon.contains(w) or (self.speaks and w in self.dictionary) or is_number(w)
             or self.lexicon.pattern_for(w) is not None
             for w in ws
         )
@@ -61,6 +65,8 @@ class Evidence:
     def context_score(self, context: tuple[str, str], word: str) -> float:
         """log10 of how often ``word`` follows the previous word plus how often the next
         word follows it in English text (0 for a side with no usable neighbour)."""
+        if not self.speaks:
+            return 0.0
         bigrams = Bigrams.english()
         prev, nxt = context
         w = bare(word)
@@ -73,6 +79,8 @@ class Evidence:
 
     def rarity(self, common: str, rare: str) -> float:
         """How many orders of magnitude rarer ``rare`` is than ``common`` in English."""
+        if not self.speaks:
+            return 0.0
         return math.log10(1 + self.dictionary.frequency(common)) - math.log10(1 + self.dictionary.frequency(rare))
 
     def lexicon_form(self, reading: str, other: str) -> str:
@@ -125,6 +133,18 @@ def with_core(token: str, word: str) -> str:
     core = bare(token)
     i = token.find(core) if core else -1
     return token[:i] + word + token[i + len(core):] if i >= 0 else word
+
+
+#: Below this share of its words known to the English dictionary, a transcript is taken
+#: to be in another language (English despatches measure 0.92-0.98, French typed pages
+#: 0.19-0.46) and dictionary evidence is switched off.
+MIN_DICTIONARY_COVERAGE = 0.75
+
+
+def dictionary_coverage(words: Sequence[str], dictionary: Dictionary) -> float:
+    """Share of the alphabetic words of three letters or more that ``dictionary`` knows."""
+    alpha = [b for b in (bare(w) for w in words) if len(b) >= 3 and b.isalpha()]
+    return sum(1 for w in alpha if w in dictionary) / len(alpha) if alpha else 1.0
 
 
 def homoglyphs_only(t: str, o: str) -> bool:

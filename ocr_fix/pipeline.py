@@ -41,6 +41,7 @@ class PageStat:
     cer: float | None  # None when the page has no transcript text
     mean_confidence: float
     words: int
+    agreement: float = 0.0  # share of the page's words matched exactly in the transcript
 
 
 @dataclass(frozen=True)
@@ -114,12 +115,13 @@ def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[P
     out: list[PageStat] = []
     for page in pages:
         pa = by_page.get(page.number)
-        rate = None
+        rate, agreement = None, 0.0
         if pa is not None:
             gt = " ".join(t.text for t in tokens[pa.t_range[0]:pa.t_range[1]])
             rate = round(cer(gt, " ".join(o.text for o in pa.tokens)), 4) if gt else None
+            agreement = round(pa.matched / len(pa.tokens), 4) if pa.tokens else 0.0
         label = str(page.ref.path) + (f"#{page.ref.frame + 1}" if page.ref.multi else "")
-        out.append(PageStat(page.number, label, rate, round(page.mean_confidence, 1), len(page.words)))
+        out.append(PageStat(page.number, label, rate, round(page.mean_confidence, 1), len(page.words), agreement))
     return tuple(out)
 
 
@@ -181,9 +183,45 @@ def check(transcript_path: Path, scan_paths: Sequence[Path], lexicons: Sequence[
     """``ocr-fix check`` as a function: Tesseract OCR (cached, parallel), second readings
     of disputed lines, triage. Lexicon-only when ``scan_paths`` is empty."""
     options = CheckOptions(lexicons=tuple(lexicons))
-    ocr = None
-    if scan_paths:
-        engine, cache = engine_for(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
-        options = replace(options, reader=reader_for(engine, cache))
-        ocr = scan_ocr(engine, cache, run.jobs, run.timeout)
-    return run_check(transcript_path, list(scan_paths), options, ocr=ocr, progress=progress)
+    if not scan_paths:
+        return run_check(transcript_path, [], options, progress=progress)
+    transcript = read_transcript(Path(transcript_path))
+    lexicon = load_lexicons(options.lexicons)
+    engine, cache = engine_for(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
+    options = replace(options, reader=reader_for(engine, cache))
+    pages = scan_ocr(engine, cache, run.jobs, run.timeout)(list(scan_paths), progress)
+    scans = [str(p) for p in scan_paths]
+    progress("align", 0, 1)
+    result = check_pages(transcript, pages, lexicon, options, scans)
+    if run.psm is None:
+        result = retry_layout(result, transcript, pages, lexicon, options, scans, engine, cache, run.jobs)
+    progress("align", 1, 1)
+    return result
+
+
+#: A page with less of its text found in the transcript than this is read again with
+#: Tesseract's automatic layout analysis: the default single-column mode runs the lines
+#: of side-by-side columns together, which no alignment can undo.
+LAYOUT_RETRY = 0.5
+
+
+def retry_layout(result: CheckResult, transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
+                 options: CheckOptions, scans: Sequence[str], engine: OcrEngine,
+                 cache: OcrCache | None, jobs: int | None = None) -> CheckResult:
+    """The check again with badly aligned pages re-OCRed in automatic layout mode (psm
+    3), kept when more of the scans then agree with the transcript. Only for Tesseract
+    in its default single-column mode; any other engine or mode is left as asked."""
+    from ocr_fix.ocr import OcrSettings, TesseractEngine, ocr_pages
+
+    if not isinstance(engine, TesseractEngine) or engine.settings.psm != OcrSettings().psm:
+        return result
+    # Only pages placed in the transcript: one with no transcript text, or scans of
+    # another document, would cost a second OCR for nothing.
+    poor = [page for page, stat in zip(pages, result.pages)
+            if stat.cer is not None and stat.agreement < LAYOUT_RETRY and page.words]
+    if not poor:
+        return result
+    auto = replace(engine, settings=replace(engine.settings, psm=3))
+    again = {p.number: p for p in ocr_pages([p.ref for p in poor], auto, jobs=jobs, cache=cache)}
+    retried = check_pages(transcript, [again.get(p.number, p) for p in pages], lexicon, options, scans)
+    return retried if (retried.agreement or 0.0) > (result.agreement or 0.0) else result

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ocr_fix.align import Alignment, OcrToken, PageAlignment, Pair
-from ocr_fix.evidence import Evidence, garbled, has_digit, homoglyphs_only, is_number, restores_balance, with_core
+from ocr_fix.evidence import MIN_DICTIONARY_COVERAGE, Evidence, dictionary_coverage, garbled, has_digit, homoglyphs_only, is_number, restores_balance, with_core
 from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
 from ocr_fix.normalize import Folded, Token, loose_key, token_span
@@ -85,7 +85,8 @@ class _Ctx:
 def triage(transcript: Transcript, folded: Folded, tokens: Sequence[Token], alignment: Alignment,
            lexicon: Lexicon, dictionary: Dictionary, settings: TriageSettings = TriageSettings()) -> list[Finding]:
     """Findings for every disagreement in ``alignment``, in transcript order."""
-    ctx = _Ctx(transcript, folded, tokens, Evidence(lexicon, dictionary), settings)
+    speaks = dictionary_coverage([t.text for t in tokens], dictionary) >= MIN_DICTIONARY_COVERAGE
+    ctx = _Ctx(transcript, folded, tokens, Evidence(lexicon, dictionary, speaks), settings)
     findings: list[Finding] = []
     for pa in alignment.pages:
         findings.extend(_page_findings(ctx, pa))
@@ -249,6 +250,8 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
             # A word read as a number where the neighbouring words call for a word.
             if ev.context_score(context, t) >= s.context_margin:
                 return _Verdict(I, o, "the context wants the transcript's word, not a number")
+        if not has_digit(t):
+            return _Verdict(I, o, "a word read as a number")
         return _Verdict((W if conf >= s.high_conf else I), o, "identifier differs")
     if t_lex and not o_lex:
         return _Verdict(I, suggestion, "transcript reading is a lexicon term")

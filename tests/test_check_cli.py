@@ -145,3 +145,19 @@ def test_end_to_end_with_real_tesseract_on_two_bundled_pages(tmp_path):
     assert ("Loshvsky", "Lozovsky", 1) in errors
     assert any(s == "Konoye" for _, s, _ in errors)
     assert doc["pages"][0]["cer"] < 0.08  # page 3 is only partly in this transcript excerpt
+
+
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+@pytest.mark.tesseract
+def test_a_two_column_page_is_read_again_with_layout_analysis(tmp_path):
+    page = REALDATA / "tesseract_test" / "8087_054.3B.tif"
+    if not page.exists() or shutil.which("tesseract") is None:
+        pytest.skip("realdata or tesseract absent")
+    from ocr_fix.pipeline import OcrRun, check
+
+    result = check(page.with_suffix(".txt"), [page], run=OcrRun(cache_dir=tmp_path / "cache"))
+    # Single-column mode runs the columns' lines together (about 20 % agreement).
+    assert result.agreement is not None and result.agreement > 0.9
+    assert sum(1 for f in result.findings if f.severity.rank >= 2) <= 3

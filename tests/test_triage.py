@@ -190,3 +190,16 @@ def test_a_repeated_word_where_the_scan_has_another_is_an_error():
     p = BODY.replace("the vice commissar", "the first vice commissar")
     (f,) = _only(_check(t, p))
     assert f.severity is Severity.ERROR and f.kind is Kind.SUBSTITUTION and f.suggestion == "first"
+
+
+def test_dictionary_evidence_is_off_for_a_transcript_in_another_language():
+    french = ("le ministre a reçu la lettre du consul et il lève la séance après avoir entendu "
+              "les délégués qui demandent une réponse rapide sur la question des réfugiés")
+    r = _check(french, french.replace("lève", "lave"), lexicon=Lexicon())
+    assert _only(r) == [] and [f.severity for f in r.findings] == [Severity.INFO]
+
+
+def test_a_word_read_as_a_number_is_noise():
+    t = BODY.replace("a long", "à long")
+    r = _check(t, BODY.replace("a long", "4 long"), lexicon=Lexicon())
+    assert _only(r) == []

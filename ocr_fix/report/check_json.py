@@ -51,7 +51,7 @@ def result_dict(r: CheckResult) -> dict[str, Any]:
         "page_order": list(r.order),
         "pages": [
             {"page": p.page, "image": p.image, "cer": p.cer, "mean_confidence": p.mean_confidence,
-             "words": p.words}
+             "words": p.words, "agreement": p.agreement}
             for p in r.pages
         ],
         "findings": [finding_dict(f) for f in r.findings],
