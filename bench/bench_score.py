@@ -31,34 +31,16 @@ from pathlib import Path
 from dinglehopper.character_error_rate import character_error_rate_n
 from dinglehopper.word_error_rate import word_error_rate_n, words_normalized
 
-from ocr_fix.metrics import normalise, score_pair, summarise
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ocr_fix.metrics import normalise, score_pair, summarise  # noqa: E402
+from tests.fakes import perturb  # noqa: E402 - the tests' deterministic OCR-like damage
+
 GOLDEN = ROOT / "golden" / "psis-400-23"
 SCANS = ROOT / "scans" / "psis-400-23"
 
 Pairs = list[tuple[str, str, str]]
-
-
-def perturb(text: str, seed: int, rate: float = 0.04) -> str:
-    """Deterministic OCR-like damage: confusable substitutions, insertions, deletions,
-    lost or extra whitespace, stray combining accents."""
-    rng = random.Random(seed)
-    confusable = "ceoarnmil1!|.,' \n"
-    out: list[str] = []
-    for ch in text:
-        roll = rng.random()
-        if roll < rate * 0.5:
-            out.append(rng.choice(confusable))
-        elif roll < rate * 0.7:
-            continue
-        elif roll < rate * 0.9:
-            out.extend((ch, rng.choice(confusable)))
-        elif roll < rate:
-            out.extend((ch, "\u0301"))
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def golden_pairs() -> Pairs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from ocr_fix.model import BBox, Page, PageRef, Word
@@ -48,3 +49,24 @@ class FakeEngine:
         self.calls += 1
         page = page_from_text(self.texts[ref.path.name], ref.number, ref.path, self.conf)
         return Page(ref, page.width, page.height, page.words)
+
+
+def perturb(text: str, seed: int, rate: float = 0.04) -> str:
+    """Deterministic OCR-like damage: substitutions, insertions, deletions, a few of
+    them whitespace (joined words, split words, lost line breaks) and accents."""
+    rng = random.Random(seed)
+    confusable = "ceoarnmil1!|.,' \n"
+    out: list[str] = []
+    for ch in text:
+        roll = rng.random()
+        if roll < rate * 0.5:
+            out.append(rng.choice(confusable))
+        elif roll < rate * 0.7:
+            continue
+        elif roll < rate * 0.9:
+            out.extend((ch, rng.choice(confusable)))
+        elif roll < rate:
+            out.extend((ch, "\u0301"))  # decomposed accent: one grapheme with ch
+        else:
+            out.append(ch)
+    return "".join(out)

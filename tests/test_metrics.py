@@ -17,6 +17,7 @@ from uniseg.emoji import extended_pictographic
 from uniseg.graphemecluster import grapheme_clusters
 
 from ocr_fix import metrics
+from tests.fakes import perturb
 from ocr_fix.errors import BadInput, InputNotFound
 from ocr_fix.metrics import (
     Counts,
@@ -34,27 +35,6 @@ from ocr_fix.metrics import (
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "psis-400-23"
 TOL = 1e-9
-
-
-def perturb(text: str, seed: int, rate: float = 0.04) -> str:
-    """Deterministic OCR-like damage: substitutions, insertions, deletions, a few of
-    them whitespace (joined words, split words, lost line breaks) and accents."""
-    rng = random.Random(seed)
-    confusable = "ceoarnmil1!|.,' \n"
-    out: list[str] = []
-    for ch in text:
-        roll = rng.random()
-        if roll < rate * 0.5:
-            out.append(rng.choice(confusable))
-        elif roll < rate * 0.7:
-            continue
-        elif roll < rate * 0.9:
-            out.extend((ch, rng.choice(confusable)))
-        elif roll < rate:
-            out.extend((ch, "\u0301"))  # decomposed accent: one grapheme with ch
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def dinglehopper_cer(gt: str, ocr: str) -> float:
