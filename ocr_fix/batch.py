@@ -427,8 +427,10 @@ class _Runner:
         self.total_pages = 0
         self.done_pages = 0
         self.pending: dict[Any, tuple[_Job, PageRef]] = {}
-        # Enough queued work that no worker idles while the parent checks a document.
-        self.window = max(2, 2 * executor.workers)
+        # Enough queued work that no worker idles while the parent checks a document
+        # (alignment and second readings take seconds; two queued pages per worker did
+        # not cover that). Pending entries are only page references, so this is cheap.
+        self.window = max(8, 8 * executor.workers)
 
     def run(self, todo: Sequence[tuple[Document, str]]) -> Iterable[Outcome]:
         jobs: list[_Job] = []
