@@ -164,6 +164,8 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
     o_toks = pa.tokens[pair.o[0]:pair.o[1]]
     t = " ".join(x.text for x in t_toks)
     o = ctx.unechoed(t_toks, " ".join(x.text for x in o_toks))
+    if len(t_toks) == 1 and len(o_toks) > 1 and _better_joined(ctx.evidence, o):
+        o = o.replace(" ", "")  # one word the OCR broke apart (``Konoye' s``)
     scan = _scan(pa, o_toks)
     context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
     severity, suggestion, why, backed = _judge(ctx, t, o, scan.confidence, context)
@@ -273,6 +275,12 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     if near_t:
         return _Verdict(W, with_core(t, near_t[0][0]), "neither reading is a word; nearest lexicon term", backed=True)
     return _Verdict(I, suggestion, "neither reading is a word")
+
+
+def _better_joined(ev: Evidence, reading: str) -> bool:
+    """The reading's pieces make a lexicon term, or a word, only when put together."""
+    joined = reading.replace(" ", "")
+    return (ev.in_lexicon(joined) and not ev.in_lexicon(reading)) or (ev.plausible(joined) and not ev.plausible(reading))
 
 
 def _alnum(text: str) -> str:

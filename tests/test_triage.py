@@ -203,3 +203,10 @@ def test_a_word_read_as_a_number_is_noise():
     t = BODY.replace("a long", "à long")
     r = _check(t, BODY.replace("a long", "4 long"), lexicon=Lexicon())
     assert _only(r) == []
+
+
+def test_a_word_the_ocr_broke_apart_is_judged_whole():
+    t = BODY.replace("special envoy", "special envoy Kenoye's")
+    p = BODY.replace("special envoy", "special envoy Konoye' s")
+    (f,) = _only(_check(t, p))
+    assert f.severity is Severity.ERROR and f.suggestion.replace(" ", "") == "Konoye's"
