@@ -92,24 +92,6 @@ def check_pages(transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
                        alignment.order, len(lexicon))
 
 
-def run_check(transcript_path: Path, scan_paths: Sequence[Path], options: CheckOptions,
-              ocr: Callable[[Sequence[Path], Progress], list[Page]] | None = None,
-              progress: Progress = _quiet) -> CheckResult:
-    """Read inputs, OCR the scans through ``ocr`` (which owns engine, cache and pool),
-    then :func:`check_pages`. Inputs are validated before any OCR starts."""
-    transcript = read_transcript(Path(transcript_path))
-    lexicon = load_lexicons(options.lexicons)
-    pages: list[Page] = []
-    if scan_paths:
-        if ocr is None:
-            raise ValueError("scans given but no OCR function")
-        pages = ocr(scan_paths, progress)
-    progress("align", 0, 1)
-    result = check_pages(transcript, pages, lexicon, options, [str(p) for p in scan_paths])
-    progress("align", 1, 1)
-    return result
-
-
 def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[Page]) -> tuple[PageStat, ...]:
     by_page = {pa.page.number: pa for pa in alignment.pages}
     out: list[PageStat] = []
@@ -153,7 +135,7 @@ def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
 
 def scan_ocr(engine: OcrEngine, cache: OcrCache | None, jobs: int | None = None,
              timeout: float | None = None) -> Callable[[Sequence[Path], Progress], list[Page]]:
-    """The OCR step of :func:`run_check`: expand scan paths to pages, OCR them (cached,
+    """The OCR step of :func:`check`: expand scan paths to pages, OCR them (cached,
     in parallel processes), report progress as stage ``ocr``."""
     from ocr_fix.ocr import ocr_pages
     from ocr_fix.scans import expand_scans
@@ -183,10 +165,11 @@ def check(transcript_path: Path, scan_paths: Sequence[Path], lexicons: Sequence[
     """``ocr-fix check`` as a function: Tesseract OCR (cached, parallel), second readings
     of disputed lines, triage. Lexicon-only when ``scan_paths`` is empty."""
     options = CheckOptions(lexicons=tuple(lexicons))
-    if not scan_paths:
-        return run_check(transcript_path, [], options, progress=progress)
+    # Inputs are validated before any OCR starts.
     transcript = read_transcript(Path(transcript_path))
     lexicon = load_lexicons(options.lexicons)
+    if not scan_paths:
+        return check_pages(transcript, [], lexicon, options)
     engine, cache = engine_for(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
     options = replace(options, reader=reader_for(engine, cache))
     pages = scan_ocr(engine, cache, run.jobs, run.timeout)(list(scan_paths), progress)

@@ -19,7 +19,7 @@ from ocr_fix.errors import ExitCode
 from ocr_fix.fileio import write_atomic
 from ocr_fix.model import Severity
 from ocr_fix.pipeline import CheckResult, OcrRun
-from ocr_fix.pipeline import check as run_check
+from ocr_fix.pipeline import check as check_document
 from ocr_fix.report import check_json, github, table
 
 
@@ -85,7 +85,7 @@ def check(
     """
     run = OcrRun(lang=lang, psm=psm, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir, timeout=page_timeout)
     with progress_reporter(enabled=not quiet) as report:
-        result = run_check(transcript, list(scans or ()), tuple(lexicon or ()), run, progress=report)
+        result = check_document(transcript, list(scans or ()), tuple(lexicon or ()), run, progress=report)
     text = render(result, fmt, show, color=output is None and sys.stdout.isatty())
     if output is not None:
         write_atomic(output, text)
