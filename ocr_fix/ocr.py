@@ -170,30 +170,49 @@ class TesseractEngine:
         would otherwise write a PNG): measured over the bundled pages, Tesseract reads
         that ~5 % faster than a PNG, and writing it costs a few milliseconds.
         """
+        return self.run_many([image], output, f"page {ref.number} ({ref.label})")
+
+    def run_many(self, images: Sequence[np.ndarray], output: str, what: str) -> str:
+        """One Tesseract process over several images, each read as a page of its own
+        (Tesseract's list-file input): the output holds one page per image, in order.
+
+        Loading Tesseract and its model costs ~70 ms per process, more than reading one
+        typed line does, so small images (the second reading's line crops) share a
+        process; the readings are the same as one process per image. ``what`` names
+        the work in error messages.
+        """
         s = self.settings
         config = " ".join(["--psm", str(s.psm), "--oem", str(s.oem), *(f"-c {c}" for c in s.config.split())])
-        extension = {"txt": "txt", "tsv": "tsv", "hocr": "hocr"}[output]
         if output == "tsv":
             config = f"-c tessedit_create_tsv=1 {config}"
         elif output == "hocr":
             config = f"-c tessedit_create_hocr=1 {config}"
+        elif output != "txt":
+            raise ValueError(f"unknown Tesseract output {output!r}")
         with tempfile.TemporaryDirectory(prefix="ocr-fix-") as tmp:
-            image_path = os.path.join(tmp, "page.bmp")
-            if not cv2.imwrite(image_path, image):
-                raise OcrFailed(f"cannot write page {ref.number} ({ref.label}) for Tesseract")
-            with _tesseract_command(self.binary):
-                try:
-                    return pytesseract.run_and_get_output(image_path, extension, s.lang, config,
-                                                          timeout=s.timeout or 0)
-                except pytesseract.TesseractNotFoundError:
-                    raise TesseractMissing(f"tesseract is not installed; install it with: {INSTALL_HINT}") from None
-                except pytesseract.TesseractError as exc:
-                    tail = " ".join(str(exc.message).split())[-200:]
-                    raise OcrFailed(f"Tesseract failed on page {ref.number} ({ref.label}), "
-                                    f"exit {exc.status}: {tail}") from None
-                except RuntimeError:  # pytesseract's only other failure: its timeout
-                    raise OcrFailed(f"Tesseract timed out after {s.timeout:g} s on page "
-                                    f"{ref.number} ({ref.label})") from None
+            paths = [os.path.join(tmp, f"image{i:05d}.bmp") for i in range(len(images))]
+            for path, image in zip(paths, images):
+                if not cv2.imwrite(path, image):
+                    raise OcrFailed(f"cannot write {what} for Tesseract")
+            source = paths[0]
+            if len(paths) > 1:
+                source = os.path.join(tmp, "images.txt")
+                with open(source, "w", encoding="utf-8") as fh:
+                    fh.write("\n".join(paths) + "\n")
+            return self._invoke(source, output, config, what)
+
+    def _invoke(self, source: str, output: str, config: str, what: str) -> str:
+        s = self.settings
+        with _tesseract_command(self.binary):
+            try:
+                return pytesseract.run_and_get_output(source, output, s.lang, config, timeout=s.timeout or 0)
+            except pytesseract.TesseractNotFoundError:
+                raise TesseractMissing(f"tesseract is not installed; install it with: {INSTALL_HINT}") from None
+            except pytesseract.TesseractError as exc:
+                tail = " ".join(str(exc.message).split())[-200:]
+                raise OcrFailed(f"Tesseract failed on {what}, exit {exc.status}: {tail}") from None
+            except RuntimeError:  # pytesseract's only other failure: its timeout
+                raise OcrFailed(f"Tesseract timed out after {s.timeout:g} s on {what}") from None
 
 
 @contextmanager

@@ -16,9 +16,10 @@ confident reading would have meant when the second reading agrees with the first
 independent readings agreeing are evidence Tesseract's score does not capture).
 Otherwise it only lowers severities, and leaves alone errors that rest on the lexicon (a term
 or an identifier pattern the scan matches): those need no second opinion, and skipping
-them keeps the extra Tesseract runs few. Each line is read on its own (Tesseract's single-line
-mode; the lines of a page in parallel threads, each a Tesseract process), and the
-readings are cached like page OCR.
+them keeps the extra Tesseract runs few. Each line is read on its own, in Tesseract's
+single-line mode; the disputed lines of a whole document go to one or a few Tesseract
+processes (loading Tesseract costs more than reading a line), and the readings are
+cached per page like page OCR.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import json
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -58,10 +59,20 @@ Glyph = tuple[str, dict[str, float]]
 ReadWord = tuple[str, list[Glyph]]
 
 
-class LineReader(Protocol):
-    """Reads given line regions of a page again; for each box, the words read there."""
+#: What a second reading is asked for: a page and boxes of lines on it.
+LineRequest = tuple[Page, Sequence[BBox]]
 
-    def read_lines(self, page: Page, boxes: Sequence[BBox]) -> list[list[ReadWord]]: ...
+#: A Tesseract process is shared by at least this many line crops before a second one
+#: starts (each process costs ~70 ms to load; a typed line takes ~50 ms to read).
+LINES_PER_PROCESS = 4
+
+
+class LineReader(Protocol):
+    """Reads given line regions of pages again: for each request, for each of its boxes,
+    the words read there. All requests come at once, so an engine can read them in
+    few processes."""
+
+    def read_lines(self, requests: Sequence[LineRequest]) -> list[list[list[ReadWord]]]: ...
 
 
 @dataclass(frozen=True)
@@ -75,25 +86,68 @@ class TesseractLineReader:
     def _token(self) -> str:
         return f"reread-v3|{self.engine.cache_token()}|{PAD_X}|{PAD_Y}|{SCALE}"
 
-    def read_lines(self, page: Page, boxes: Sequence[BBox]) -> list[list[ReadWord]]:
-        from ocr_fix.scans import content_key, load_image
+    def _key(self, page: Page, boxes: Sequence[BBox]) -> str:
+        from ocr_fix.scans import content_key
 
-        key = hashlib.sha256(json.dumps([content_key(page.ref), self._token(),
-                                         [b.as_list() for b in boxes]]).encode()).hexdigest()
-        if self.cache is not None:
-            hit = self.cache.get_json(key)
+        return hashlib.sha256(json.dumps([content_key(page.ref), self._token(),
+                                          [b.as_list() for b in boxes]]).encode()).hexdigest()
+
+    def read_lines(self, requests: Sequence[LineRequest]) -> list[list[list[ReadWord]]]:
+        from ocr_fix.scans import load_image
+
+        out: list[list[list[ReadWord]] | None] = [None] * len(requests)
+        keys = [self._key(page, boxes) for page, boxes in requests]
+        crops: list[np.ndarray] = []
+        owners: list[int] = []  # request index of each crop
+        for i, (page, boxes) in enumerate(requests):
+            hit = self.cache.get_json(keys[i]) if self.cache is not None else None
             if isinstance(hit, list) and len(hit) == len(boxes):
-                return [[(w[0], [(g[0], dict(g[1])) for g in w[1]]) for w in line] for line in hit]
-        image = load_image(page.ref, self.engine.settings.dpi)
+                out[i] = [[(w[0], [(g[0], dict(g[1])) for g in w[1]]) for w in line] for line in hit]
+                continue
+            out[i] = []
+            if boxes:
+                image = load_image(page.ref, self.engine.settings.dpi)
+                crops.extend(crop_line(image, b) for b in boxes)
+                owners.extend([i] * len(boxes))
+        for owner, words in zip(owners, self._read(crops)):
+            out[owner].append(words)  # type: ignore[union-attr]
+        if self.cache is not None:
+            for i in sorted(set(owners)):
+                self.cache.put_json(keys[i], out[i])
+        return [lines or [] for lines in out]
+
+    def _read(self, crops: Sequence[np.ndarray]) -> list[list[ReadWord]]:
+        """Each crop read in single-line mode, in a few Tesseract processes side by side."""
+        if not crops:
+            return []
         settings = self.engine.settings
         config = f"{settings.config} lstm_choice_mode=2 hocr_char_boxes=1".strip()
         single_line = replace(self.engine, settings=replace(settings, psm=7, config=config))
-        crops = [crop_line(image, b) for b in boxes]
-        with ThreadPoolExecutor(max_workers=max(1, min(len(crops), os.cpu_count() or 1))) as pool:
-            lines = [parse_hocr_glyphs(h) for h in pool.map(lambda c: single_line.run(c, page.ref, "hocr"), crops)]
-        if self.cache is not None:
-            self.cache.put_json(key, lines)
-        return lines
+        processes = max(1, min(os.cpu_count() or 1, len(crops) // LINES_PER_PROCESS))
+        size = -(-len(crops) // processes)
+        chunks = [crops[i:i + size] for i in range(0, len(crops), size)]
+
+        def read(chunk: Sequence[np.ndarray]) -> list[list[ReadWord]]:
+            hocr = single_line.run_many(chunk, "hocr", f"a second reading of {len(chunk)} lines")
+            return parse_hocr_pages(hocr, len(chunk))
+
+        with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+            return [words for lines in pool.map(read, chunks) for words in lines]
+
+
+def parse_hocr_pages(hocr: str, pages: int) -> list[list[ReadWord]]:
+    """The words of each of ``pages`` pages of a multi-page hOCR document, in page
+    order (a page Tesseract left out reads as no words)."""
+    out: list[list[ReadWord]] = [[] for _ in range(pages)]
+    if not hocr.strip():
+        return out
+    root = etree.fromstring(hocr.encode("utf-8"), etree.HTMLParser())
+    for n, div in enumerate(d for d in root.iter("div") if "ocr_page" in (d.get("class") or "").split()):
+        m = re.search(r"ppageno\s+(\d+)", div.get("title") or "")
+        index = int(m.group(1)) if m else n
+        if 0 <= index < pages:
+            out[index] = _glyph_words(div)
+    return out
 
 
 def parse_hocr_glyphs(hocr: str) -> list[ReadWord]:
@@ -101,7 +155,10 @@ def parse_hocr_glyphs(hocr: str) -> list[ReadWord]:
     each glyph with the alternatives the LSTM weighed for it."""
     if not hocr.strip():
         return []
-    root = etree.fromstring(hocr.encode("utf-8"), etree.HTMLParser())
+    return _glyph_words(etree.fromstring(hocr.encode("utf-8"), etree.HTMLParser()))
+
+
+def _glyph_words(root: etree._Element) -> list[ReadWord]:
     words: list[ReadWord] = []
     for word in root.iter("span"):
         if "ocrx_word" not in (word.get("class") or ""):
@@ -131,7 +188,7 @@ def crop_line(image: np.ndarray, box: BBox) -> np.ndarray:
 
 
 def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReader,
-           lexicon: Lexicon | None = None, progress: Callable[[int, int], None] | None = None) -> list[Finding]:
+           lexicon: Lexicon | None = None) -> list[Finding]:
     """``findings`` after a second reading: contradicted ones lowered to ``info``,
     unconfirmed low-confidence ones raised when the second reading bears them out
     (agreeing with the first, or reading a ``lexicon`` term the transcript lacks)."""
@@ -143,22 +200,25 @@ def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReade
                 and f.kind in (Kind.SUBSTITUTION, Kind.OMISSION) and LEXICON_BACKED not in f.evidence
                 and f.scan is not None and f.scan.bbox is not None and f.scan.page in by_number):
             todo.setdefault(f.scan.page, []).append(i)
-    out = list(findings)
-    for done, (number, idxs) in enumerate(sorted(todo.items()), start=1):
+    plan: list[tuple[list[int], dict[int, list[Word]], list[int], list[BBox]]] = []
+    for number, idxs in sorted(todo.items()):
         page = by_number[number]
         lines: dict[int, list[Word]] = {w.line: [] for w in page.words}
         for w in page.words:
             lines[w.line].append(w)
         wanted = sorted({findings[i].scan.line for i in idxs if findings[i].scan.line in lines})  # type: ignore[union-attr]
-        boxes = [_union([w.box for w in lines[n]]) for n in wanted]
-        readings = dict(zip(wanted, reader.read_lines(page, boxes)))
+        plan.append((idxs, lines, wanted, [_union([w.box for w in lines[n]]) for n in wanted]))
+    out = list(findings)
+    if not plan:
+        return out
+    read = reader.read_lines([(by_number[number], boxes) for number, (_, _, _, boxes) in zip(sorted(todo), plan)])
+    for (idxs, lines, wanted, _), second in zip(plan, read):
+        readings = dict(zip(wanted, second))
         for i in idxs:
             f = findings[i]
             line_no = f.scan.line  # type: ignore[union-attr]
             if line_no in readings:
                 out[i] = _decide(f, lines[line_no], readings[line_no], lexicon)
-        if progress:
-            progress(done, len(todo))
     return out
 
 

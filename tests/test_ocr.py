@@ -256,3 +256,26 @@ def test_cache_token_changes_with_settings_not_timeout(tmp_path):
     base = TesseractEngine(OcrSettings(), binary=binary)
     assert base.cache_token() == base.with_timeout(5.0).cache_token()
     assert base.cache_token() != TesseractEngine(replace(OcrSettings(), psm=6), binary=binary).cache_token()
+
+
+@pytest.mark.tesseract
+@pytest.mark.skipif(not HAVE_TESSERACT, reason="tesseract not installed")
+def test_images_sharing_one_tesseract_process_read_as_they_do_alone():
+    """run_many (Tesseract's list-file input) must not change any reading: the second
+    reading relies on it to save a process start per line."""
+    import cv2
+    from dataclasses import replace
+
+    from ocr_fix.verify import parse_hocr_glyphs, parse_hocr_pages
+
+    images = []
+    for text in ("Special Envoy Konoye", "H-197715 of 1945", "the Soviet Government."):
+        img = np.full((70, 700), 255, np.uint8)
+        cv2.putText(img, text, (10, 50), cv2.FONT_HERSHEY_COMPLEX, 1.2, 0, 2)
+        images.append(img)
+    engine = TesseractEngine()
+    single = replace(engine, settings=replace(engine.settings, psm=7,
+                                              config=engine.settings.config + " lstm_choice_mode=2 hocr_char_boxes=1"))
+    alone = [parse_hocr_glyphs(single.run(img, PageRef(Path("x.png"), 0, 1), "hocr")) for img in images]
+    together = parse_hocr_pages(single.run_many(images, "hocr", "test lines"), len(images))
+    assert together == alone and all(together)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PIL import Image
+
 from ocr_fix.lexicon import Lexicon, Term
-from ocr_fix.model import Severity
+from ocr_fix.model import Page, PageRef, Severity
 from ocr_fix.pipeline import CheckOptions, check_pages
 from ocr_fix.transcript import Transcript
-from ocr_fix.verify import parse_hocr_glyphs
+from ocr_fix.verify import parse_hocr_glyphs, parse_hocr_pages
 from tests.fakes import page_from_text
 
 TEXT = "the enemy in order to accomplish the destruction of our strength sent Konoye bore gifts"
@@ -22,14 +24,14 @@ class Reader:
     def __init__(self, line: str, alts: dict[int, dict[str, float]] | None = None) -> None:
         self.line, self.alts, self.calls = line, alts or {}, 0
 
-    def read_lines(self, page, boxes):
+    def read_lines(self, requests):
         self.calls += 1
         out, pos = [], 0
         for word in self.line.split():
             glyphs = [(c, dict(self.alts.get(pos + i, {}))) for i, c in enumerate(word)]
             out.append((word, glyphs))
             pos += len(word) + 1
-        return [out for _ in boxes]
+        return [[out for _ in boxes] for _, boxes in requests]
 
 
 def _run(transcript: str, page: str, reader) -> list:
@@ -125,3 +127,45 @@ def test_warning_without_a_second_reading_to_back_it_is_lowered():
     transcript = TEXT.replace("in order", "is order")
     (f,) = _run(transcript, TEXT, Reader(TEXT.replace("in order", "im order")))
     assert f.severity is Severity.INFO and "second reading disagrees" in f.evidence
+
+
+def test_multi_page_hocr_is_split_by_page_number():
+    page = """<div class='ocr_page' id='page_{n}' title='image "x"; bbox 0 0 9 9; ppageno {p}'>
+      <span class='ocrx_word' id='w{n}' title='bbox 0 0 9 9'>{text}</span></div>"""
+    # Pages out of order, one missing: each lands at its ppageno, the gap reads as nothing.
+    hocr = ("<html><body>" + page.format(n=1, p=2, text="third") + page.format(n=2, p=0, text="first")
+            + "</body></html>")
+    assert [[w for w, _ in line] for line in parse_hocr_pages(hocr, 3)] == [["first"], [], ["third"]]
+    assert parse_hocr_pages("", 2) == [[], []]
+
+
+def test_tesseract_reader_reads_lines_of_several_pages_in_one_go_and_caches(tmp_path):
+    """One call for every page's lines; answers per page, per box, in order; a second
+    call is served from the cache without running Tesseract."""
+    from ocr_fix.model import BBox
+    from ocr_fix.ocr import OcrCache, TesseractEngine
+    from ocr_fix.verify import TesseractLineReader
+
+    binary = tmp_path / "fake-tesseract"
+    # Stand-in Tesseract: one hOCR page per listed image, reading "w<index>" on each.
+    binary.write_text("#!/bin/sh\n"
+                      'case "$1" in --version) echo "tesseract 9.9.9-fake"; exit 0;;\n'
+                      '  --list-langs) echo "List of available languages (1):"; echo eng; exit 0;; esac\n'
+                      'in="$1"; out="$2"; n=0\n'
+                      'case "$in" in *.txt) list=$(cat "$in");; *) list="$in";; esac\n'
+                      '{ echo "<html><body>"; for f in $list; do\n'
+                      '  echo "<div class=\'ocr_page\' title=\'ppageno $n\'><span class=\'ocrx_word\'>w$n</span></div>"\n'
+                      '  n=$((n+1)); done; echo "</body></html>"; } > "$out.hocr"\n'
+                      'echo $n >> "' + str(tmp_path / "runs") + '"\n')
+    binary.chmod(0o755)
+    pages = []
+    for n in (1, 2):
+        Image.new("L", (200, 100), 255).save(tmp_path / f"{n}.png")
+        pages.append(Page(PageRef(tmp_path / f"{n}.png", 0, n), 200, 100, ()))
+    reader = TesseractLineReader(TesseractEngine(binary=str(binary)), OcrCache(tmp_path / "cache"))
+    requests = [(pages[0], [BBox(0, 0, 50, 20), BBox(0, 30, 50, 50)]), (pages[1], [BBox(0, 0, 60, 20)])]
+    got = reader.read_lines(requests)
+    assert [[[w for w, _ in line] for line in page] for page in got] == [[["w0"], ["w1"]], [["w2"]]]
+    assert (tmp_path / "runs").read_text().split() == ["3"]
+    assert reader.read_lines(requests) == got
+    assert (tmp_path / "runs").read_text().split() == ["3"]
