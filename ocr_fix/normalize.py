@@ -578,6 +578,8 @@ def fold_typography(f: Folded) -> Folded:
 
 def fold_ocr_text(s: str) -> str:
     """The same typography fold for an OCR word or line (no positions needed)."""
+    if s.isascii() and s.isprintable():
+        return s  # nothing to compose or fold: every key of _FOLD is outside ASCII
     return fold_typography(Folded.identity(s)).text
 
 

@@ -246,3 +246,15 @@ def test_golden_markdown_reads_like_the_typed_pages() -> None:
         raw = t.text[tok.start : tok.end]
         assert "<" not in tok.text and "[^" not in tok.text and "~~" not in tok.text
         assert "*" not in tok.text or "\\*" in raw  # only escaped asterisks survive
+
+
+def test_fold_table_has_no_ascii_keys():
+    """fold_ocr_text skips printable ASCII on the strength of this."""
+    from ocr_fix.normalize import _FOLD
+
+    assert not [k for k in _FOLD if k.isascii()]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=40))
+def test_ocr_fold_fast_path_equals_the_full_fold(s):
+    assert fold_ocr_text(s) == fold_typography(Folded.identity(s)).text
