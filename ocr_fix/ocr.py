@@ -351,7 +351,8 @@ class OcrCache:
             return
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"))
+                # dumps, not dump: only the one-shot encoder is the C one (5x faster).
+                fh.write(json.dumps(data, separators=(",", ":")))
             os.replace(tmp, path)
         except OSError:
             Path(tmp).unlink(missing_ok=True)
