@@ -292,22 +292,35 @@ def estimate_skew(img: np.ndarray, max_angle: float = 5.0, step: float = 0.1,
     """Angle in degrees (counter-clockwise positive) that makes text lines horizontal.
 
     Projection-profile search: typed lines give the sharpest row profile (largest
-    variance of row sums) when they are level. Done on an ink mask downsized to 1000 px,
-    refined around the coarse optimum. The coarse 0.5-degree grid only has to land
-    within a step of the optimum, so it runs on a 500 px copy: the angles found were the
-    same on all 70 pages tried (bundled, synthetic, real scans), in 60 % of the time.
+    variance of row sums) when they are level. A full 0.5-degree grid on a 500 px ink
+    mask finds the peak (the profile can have false peaks far from it); the 0.1- and
+    0.025-degree refinements climb from there on a 1000 px mask, since the profile is
+    smooth within a coarse step. On all 70 pages tried (bundled, synthetic, real
+    scans) that gives the angles a full search of both grids at 1000 px gives, in 40 %
+    of the time.
     """
     mask = _ink_mask(img) if mask is None else mask
     small = _downsized(mask, SKEW_SIDE).astype(np.float32)
     if small.sum() == 0:
         return 0.0
     coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)
-    best = max(coarse, key=_profile_sharpness(_downsized(small, COARSE_SKEW_SIDE)))
+    best = float(max(coarse, key=_profile_sharpness(_downsized(small, COARSE_SKEW_SIDE))))
     score = _profile_sharpness(small)
-    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, step)
-    best = max(fine, key=score)
-    finer = np.arange(best - step, best + step + 1e-9, step / 4)
-    return float(round(max(finer, key=score), 3))
+    best = _climb(score, best, step, best - 0.5, best + 0.5)
+    best = _climb(score, best, step / 4, best - step, best + step)
+    return float(round(best, 3))
+
+
+def _climb(score: Callable[[float], float], start: float, step: float, lo: float, hi: float) -> float:
+    """From ``start``, step by ``step`` while ``score`` rises, within [lo, hi]."""
+    best, top = start, score(start)
+    for direction in (step, -step):
+        while lo - 1e-9 <= best + direction <= hi + 1e-9:
+            value = score(best + direction)
+            if value <= top:
+                break
+            best, top = best + direction, value
+    return best
 
 
 SKEW_SIDE = 1000.0
