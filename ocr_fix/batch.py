@@ -33,7 +33,7 @@ from ocr_fix.errors import BadInput, InputNotFound, OcrFixError
 from ocr_fix.fileio import write_atomic
 from ocr_fix.lexicon import Lexicon, load_lexicons
 from ocr_fix.model import Page, PageRef, Severity
-from ocr_fix.ocr import page_from_json, page_result
+from ocr_fix.ocr import chunk_size, page_from_json, page_result
 from ocr_fix.pipeline import CheckOptions, CheckResult, check_pages, retry_layout
 from ocr_fix.scans import SCAN_SUFFIXES, expand_scans
 from ocr_fix.transcript import Transcript, read_transcript
@@ -426,7 +426,8 @@ class _Runner:
         self.done_docs = 0
         self.total_pages = 0
         self.done_pages = 0
-        self.pending: dict[Any, tuple[_Job, PageRef]] = {}
+        self.pending: dict[Any, tuple[_Job, list[PageRef]]] = {}
+        self.in_flight = 0  # pages in self.pending
         # Enough queued work that no worker idles while the parent checks a document
         # (alignment and second readings take seconds; two queued pages per worker did
         # not cover that). Pending entries are only page references, so this is cheap.
@@ -448,9 +449,13 @@ class _Runner:
         for job in jobs:
             job.outstanding = len(job.refs)
         position = 0
-        stall = None if self.options.page_timeout is None else 2 * self.options.page_timeout + STALL_GRACE
+        stall = None
+        if self.options.page_timeout is not None:
+            # A task of n pages may take n timeouts together, then n more read one by one.
+            most = chunk_size(len(queue), self.executor.workers, self.engine)
+            stall = 2 * most * self.options.page_timeout + STALL_GRACE
         while position < len(queue) or self.pending:
-            while position < len(queue) and len(self.pending) < self.window:
+            while position < len(queue) and self.in_flight < self.window:
                 job, ref = queue[position]
                 position += 1
                 if job.failure is not None:
@@ -458,13 +463,21 @@ class _Runner:
                     continue
                 if not job.started:
                     job.started = time.perf_counter()
-                hit = self._cached(ref)
-                if hit is not None:
-                    job.pages[ref.number] = hit
+                if self._take_cached(job, ref):
                     yield from self._page_done(job)
-                else:
-                    future = self.executor.submit(ref, self.engine)
-                    self.pending[future] = (job, ref)
+                    continue
+                # Pages of one document share a task while much work is left (one
+                # Tesseract start-up for several pages); the last ones go out singly.
+                chunk = [ref]
+                size = chunk_size(len(queue) - position + 1, self.executor.workers, self.engine)
+                while len(chunk) < size and position < len(queue) and queue[position][0] is job:
+                    nxt = queue[position][1]
+                    position += 1
+                    if self._take_cached(job, nxt):
+                        yield from self._page_done(job)
+                    else:
+                        chunk.append(nxt)
+                self._submit(job, chunk)
             if not self.pending:
                 continue
             finished = self.executor.wait_any(list(self.pending), stall)
@@ -472,21 +485,43 @@ class _Runner:
                 yield from self._stalled()
                 continue
             for future in finished:
-                job, ref = self.pending.pop(future)
+                job, refs = self._pop(future)
                 if job.failure is None:
-                    self._collect(job, ref, future)
-                yield from self._page_done(job)
+                    self._collect(job, refs, future)
+                for _ in refs:
+                    yield from self._page_done(job)
 
-    def _collect(self, job: _Job, ref: PageRef, future: PageFuture) -> None:
+    def _submit(self, job: _Job, refs: list[PageRef]) -> None:
+        self.pending[self.executor.submit(refs, self.engine)] = (job, refs)
+        self.in_flight += len(refs)
+
+    def _pop(self, future: Any) -> tuple[_Job, list[PageRef]]:
+        job, refs = self.pending.pop(future)
+        self.in_flight -= len(refs)
+        return job, refs
+
+    def _collect(self, job: _Job, refs: list[PageRef], future: PageFuture) -> None:
         try:
-            page = page_from_json(page_result(future.result()))
-        except Exception as exc:  # noqa: BLE001 - any page failure fails only its document
-            self._fail(job, f"page {ref.number} ({ref.label}): {_reason(exc)}")
+            payloads = future.result()
+        except Exception as exc:  # noqa: BLE001 - any task failure fails only its document
+            self._fail(job, f"{_pages_label(refs)}: {_reason(exc)}")
             return
-        page = Page(ref, page.width, page.height, page.words)
-        job.pages[ref.number] = page
-        if self.cache is not None:
-            self.cache.put(ref, self.engine, page)
+        for ref, payload in zip(refs, payloads):
+            try:
+                page = page_from_json(page_result(payload))
+            except Exception as exc:  # noqa: BLE001 - any page failure fails only its document
+                self._fail(job, f"{_pages_label([ref])}: {_reason(exc)}")
+                return
+            page = Page(ref, page.width, page.height, page.words)
+            job.pages[ref.number] = page
+            if self.cache is not None:
+                self.cache.put(ref, self.engine, page)
+
+    def _take_cached(self, job: _Job, ref: PageRef) -> bool:
+        hit = self._cached(ref)
+        if hit is not None:
+            job.pages[ref.number] = hit
+        return hit is not None
 
     def _cached(self, ref: PageRef) -> Page | None:
         if self.cache is None:
@@ -501,26 +536,28 @@ class _Runner:
                 future.cancel()
 
     def _stalled(self) -> Iterable[Outcome]:
-        """No page finished for 2x the page timeout + STALL_GRACE: executing pages are stuck."""
+        """No task finished for the longest it may take plus STALL_GRACE: executing ones are stuck."""
         stuck = self.executor.executing(list(self.pending))
         if not stuck:
             return
         for future in stuck:
-            job, ref = self.pending.pop(future)
+            job, refs = self._pop(future)
             future.cancel()
             if job.failure is None:
-                self._fail(job, f"page {ref.number} ({ref.label}): timed out after "
-                                f"{self.options.page_timeout:g} s")
-            yield from self._page_done(job)
+                self._fail(job, f"{_pages_label(refs)}: timed out after "
+                                f"{self.options.page_timeout * len(refs):g} s")  # type: ignore[operator]
+            for _ in refs:
+                yield from self._page_done(job)
         self.executor.restart()
-        for future, (job, ref) in list(self.pending.items()):
+        for future, (job, refs) in list(self.pending.items()):
             if future.done():
                 continue
-            del self.pending[future]
+            self._pop(future)
             if job.failure is None:
-                self.pending[self.executor.submit(ref, self.engine)] = (job, ref)
+                self._submit(job, refs)
             else:
-                yield from self._page_done(job)
+                for _ in refs:
+                    yield from self._page_done(job)
 
     def _page_done(self, job: _Job) -> Iterable[Outcome]:
         job.outstanding -= 1
@@ -570,6 +607,15 @@ class _Runner:
         for future in self.pending:
             future.cancel()
         self.pending.clear()
+        self.in_flight = 0
+
+
+def _pages_label(refs: Sequence[PageRef]) -> str:
+    """``page 3 (03.png)``, or ``pages 3-6 (03.png to 06.png)`` for a task of several."""
+    first, last = refs[0], refs[-1]
+    if len(refs) == 1:
+        return f"page {first.number} ({first.label})"
+    return f"pages {first.number}-{last.number} ({first.label} to {last.label})"
 
 
 def _mean_cer(result: CheckResult) -> float | None:

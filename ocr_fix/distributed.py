@@ -49,14 +49,12 @@ implementations return objects with ``done()``, ``result()`` and ``cancel()``.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
 import os
-import signal
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocr_fix.errors import ExitCode, OcrFixError
-from ocr_fix.ocr import page_task
+from ocr_fix.ocr import pages_task, process_pool
 
 if TYPE_CHECKING:
     from ocr_fix.model import PageRef
@@ -82,11 +80,12 @@ class PageFuture(Protocol):
 
 
 class PageExecutor(Protocol):
-    """Runs :func:`page_task` (``ocr_page_task`` of one page) somewhere and hands back futures."""
+    """Runs :func:`~ocr_fix.ocr.pages_task` (the OCR of one page or a few) somewhere and
+    hands back futures whose result is one payload per page."""
 
     workers: int
 
-    def submit(self, ref: PageRef, engine: OcrEngine) -> PageFuture: ...
+    def submit(self, refs: Sequence[PageRef], engine: OcrEngine) -> PageFuture: ...
 
     def wait_any(self, futures: Collection[PageFuture], timeout: float | None) -> set[PageFuture]:
         """Block until at least one of ``futures`` is done (or ``timeout`` passes: empty set)."""
@@ -103,17 +102,10 @@ class PageExecutor(Protocol):
     def close(self) -> None: ...
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C goes to the whole process group; the parent alone decides what to cancel,
-    # and workers must not each print a KeyboardInterrupt traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class LocalExecutor:
-    """A process pool on this machine (``spawn`` workers, one page at a time each).
+    """A process pool on this machine (:func:`~ocr_fix.ocr.process_pool`: ``spawn``
+    workers, one task at a time each).
 
-    ``spawn`` rather than ``fork`` because the parent runs a progress-drawing thread and
-    forking a threaded process can deadlock the child on a lock held at fork time.
     ``threads=True`` runs pages in threads of this process instead: no start-up cost,
     and in-process engines (tests) stay observable; a stuck thread cannot be killed.
     """
@@ -128,11 +120,10 @@ class LocalExecutor:
     def _new_pool(self) -> cf.Executor:
         if self.threads:
             return cf.ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ocr-page")
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=_ignore_sigint)
+        return process_pool(self.workers)
 
-    def submit(self, ref: PageRef, engine: OcrEngine) -> cf.Future[Any]:
-        future = self._pool.submit(page_task, ref, engine)
+    def submit(self, refs: Sequence[PageRef], engine: OcrEngine) -> cf.Future[Any]:
+        future = self._pool.submit(pages_task, list(refs), engine)
         self._counter += 1
         self._submitted[future] = self._counter
         future.add_done_callback(lambda f: self._submitted.pop(f, None))
@@ -194,8 +185,8 @@ class DaskExecutor:
         threads = self.client.nthreads()
         self.workers = max(1, sum(threads.values())) if threads else 1
 
-    def submit(self, ref: PageRef, engine: OcrEngine) -> Any:
-        return self.client.submit(page_task, ref, engine, pure=False)
+    def submit(self, refs: Sequence[PageRef], engine: OcrEngine) -> Any:
+        return self.client.submit(pages_task, list(refs), engine, pure=False)
 
     def wait_any(self, futures: Collection[Any], timeout: float | None) -> set[Any]:
         cancelled = {f for f in futures if f.cancelled()}

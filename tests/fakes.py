@@ -70,3 +70,33 @@ def perturb(text: str, seed: int, rate: float = 0.04) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+class ChunkEngine(FakeEngine):
+    """FakeEngine that, like Tesseract, reads several pages in one task
+    (``recognise_many``); pages named in ``bad`` fail. Records the tasks it got, in
+    process."""
+
+    def __init__(self, texts: dict[str, str], bad: frozenset[str] = frozenset()) -> None:
+        super().__init__(texts)
+        self.bad = bad
+        self.tasks: list[list[str]] = []
+
+    def recognise(self, ref: PageRef) -> Page:
+        if ref.path.name in self.bad:
+            from ocr_fix.errors import OcrFailed
+
+            raise OcrFailed(f"Tesseract failed on page {ref.number} ({ref.label}), exit 1: bad page")
+        return super().recognise(ref)
+
+    def recognise_many(self, refs: list[PageRef]) -> list:
+        from ocr_fix.errors import OcrFixError
+
+        self.tasks.append([r.path.name for r in refs])
+        out: list = []
+        for ref in refs:
+            try:
+                out.append(self.recognise(ref))
+            except OcrFixError as exc:
+                out.append(exc)
+        return out

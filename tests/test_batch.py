@@ -345,3 +345,32 @@ def test_duplicate_ids_rejected(tmp_path: Path) -> None:
     doc = Document("x", None, ())
     with pytest.raises(BadInput):
         run_batch([doc, doc], tmp_path, FakeEngine({}), LocalExecutor(1, threads=True))
+
+
+def test_pages_share_tasks_and_a_bad_page_fails_only_its_document(tmp_path: Path) -> None:
+    """Engines that read several pages per process get them in shrinking chunks of one
+    document; a failing page in a chunk is named and fails only its document."""
+    from tests.fakes import ChunkEngine
+
+    root, out = tmp_path / "root", tmp_path / "out"
+    texts = {}
+    for doc, n in (("big", 12), ("small", 2)):
+        (root / doc).mkdir(parents=True)
+        lines = []
+        for i in range(1, n + 1):
+            name = f"{doc}-{i:02d}.png"
+            _png(root / doc / name, i)
+            texts[name] = f"page {i} of the {doc} file reports the convoy position"
+            lines.append(texts[name])
+        (root / doc / "transcript.md").write_text("\n\n".join(lines) + "\n", encoding="utf-8")
+    engine = ChunkEngine(texts, bad=frozenset({"big-06.png"}))
+    run_batch(discover(root), out, engine, LocalExecutor(2, threads=True))
+    rows = summary(out)
+    assert rows["big"]["status"] == "failed"
+    assert rows["big"]["reason"] == "page 6 (big-06.png): Tesseract failed on page 6 (big-06.png), exit 1: bad page"
+    assert rows["small"]["status"] == "ok" and rows["small"]["pages"] == 2
+    assert max(map(len, engine.tasks)) > 1
+    assert all(len({name.split("-")[0] for name in task}) == 1 for task in engine.tasks)
+    good = ChunkEngine(texts)
+    run_batch(discover(root), out, good, LocalExecutor(2, threads=True))
+    assert summary(out)["big"]["status"] == "ok" and summary(out)["big"]["error"] == 0

@@ -279,3 +279,75 @@ def test_images_sharing_one_tesseract_process_read_as_they_do_alone():
     alone = [parse_hocr_glyphs(single.run(img, PageRef(Path("x.png"), 0, 1), "hocr")) for img in images]
     together = parse_hocr_pages(single.run_many(images, "hocr", "test lines"), len(images))
     assert together == alone and all(together)
+
+
+def test_multi_image_tsv_splits_by_page_number():
+    from ocr_fix.ocr import split_tsv_pages
+
+    head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    tsv = "\n".join([head, "1\t1\t0\t0\t0\t0\t0\t0\t9\t9\t-1\t", "5\t1\t1\t1\t1\t1\t0\t0\t4\t4\t90\tone",
+                     "1\t3\t0\t0\t0\t0\t0\t0\t9\t9\t-1\t", "5\t3\t1\t1\t1\t1\t0\t0\t4\t4\t90\tthree"])
+    first, second, third = split_tsv_pages(tsv, 3)
+    assert first.splitlines()[0] == head and first.splitlines()[-1].endswith("one")
+    assert second == head + "\n" and third.splitlines()[-1].endswith("three")
+    assert split_tsv_pages("", 2) == ["", ""]
+
+
+def test_chunks_shrink_to_single_pages_and_only_for_engines_that_share_a_process():
+    from ocr_fix.ocr import MAX_PAGES_PER_PROCESS, chunk_size
+    from tests.fakes import ChunkEngine
+
+    engine = ChunkEngine({})
+    sizes, left = [], 20
+    while left:
+        sizes.append(chunk_size(left, 2, engine))
+        left -= sizes[-1]
+    assert sizes[0] == MAX_PAGES_PER_PROCESS and sizes[-4:] == [1, 1, 1, 1] and sum(sizes) == 20
+    assert chunk_size(100, 2, FakeEngine({})) == 1
+
+
+def test_ocr_pages_in_shared_tasks_keep_order_and_name_the_failing_page(tmp_path):
+    from ocr_fix.ocr import pages_task
+    from tests.fakes import ChunkEngine
+
+    refs, texts = _pages(tmp_path, 12)
+    engine = ChunkEngine(texts)
+    pages = ocr_pages(refs, engine, jobs=2)
+    assert [p.number for p in pages] == list(range(1, 13))
+    assert [w.text for w in pages[6].words][:2] == ["page", "7"]
+    payloads = pages_task(refs[:3], ChunkEngine(texts, bad=frozenset({"02.png"})))
+    assert [status for status, _ in payloads] == ["ok", "error", "ok"]
+    with pytest.raises(OcrFailed, match=r"page 5 \(05\.png\)"):
+        ocr_pages(refs, ChunkEngine(texts, bad=frozenset({"05.png"})), jobs=2)
+
+
+def test_a_failed_shared_tesseract_run_reads_each_page_alone(tmp_path):
+    """A crash on the list of pages must not fail them all: each is read again alone."""
+    refs, _ = _pages(tmp_path, 3)
+    head = "level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext"
+    body = ('case "$1" in *.txt) echo "Segmentation fault" >&2; exit 139;; esac\n'
+            f'printf "{head}\\n5\\t1\\t1\\t1\\t1\\t1\\t1\\t1\\t5\\t5\\t91\\talone\\n" > "$2.tsv"')
+    engine = TesseractEngine(binary=_fake_tesseract(tmp_path, body))
+    results = engine.recognise_many(refs)
+    assert [[w.text for w in r.words] for r in results] == [["alone"]] * 3
+
+
+@pytest.mark.tesseract
+@pytest.mark.skipif(not HAVE_TESSERACT, reason="tesseract not installed")
+def test_pages_sharing_one_tesseract_process_read_as_they_do_alone(tmp_path):
+    import cv2
+
+    refs = []
+    lines = [["Special Envoy Konoye", "arrived in Moscow"], ["H-197715 of 1945", "the Soviet Government."]]
+    for n, text in enumerate(lines, start=1):
+        img = np.full((260, 900), 255, np.uint8)
+        for k, line in enumerate(text):
+            cv2.putText(img, line, (30, 90 + 90 * k), cv2.FONT_HERSHEY_COMPLEX, 1.3, 0, 2)
+        cv2.imwrite(str(tmp_path / f"{n:02d}.png"), img)
+    (tmp_path / "03.png").write_bytes(b"\x89PNG\r\n\x1a\n not a png")
+    refs = expand_scans([tmp_path / "01.png", tmp_path / "02.png"]) + [PageRef(tmp_path / "03.png", 0, 3)]
+    engine = TesseractEngine()
+    together = engine.recognise_many(refs)
+    assert together[0] == engine.recognise(refs[0]) and together[1] == engine.recognise(refs[1])
+    assert "Konoye" in [w.text for w in together[0].words]
+    assert isinstance(together[2], BadInput)
