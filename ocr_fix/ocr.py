@@ -1,10 +1,10 @@
 """Re-OCR page scans with Tesseract: preprocessing, a content-addressed cache, a process pool.
 
-Tesseract runs through pytesseract, one process per page, with ``OMP_THREAD_LIMIT=1``
-(parallelism comes from the pool of pages; OpenMP threads inside each Tesseract only
-fight over the same cores: this module sets it in the environment unless the user did),
-a real per-page timeout, and failures told apart by exception type, never by message
-text.
+Tesseract runs through pytesseract, one process for a page or a few pages of a document
+(:data:`MAX_PAGES_PER_PROCESS`), with ``OMP_THREAD_LIMIT=1`` (parallelism comes from
+the pool of workers; OpenMP threads inside each Tesseract only fight over the same
+cores: this module sets it in the environment unless the user did), a real per-page
+timeout, and failures told apart by exception type, never by message text.
 
 Word boxes are reported in the pixel space of the page image as given: the upscale is
 undone and each box corner is rotated back through the deskew angle, then the box is
