@@ -427,7 +427,6 @@ class _Runner:
         self.total_pages = 0
         self.done_pages = 0
         self.pending: dict[Any, tuple[_Job, list[PageRef]]] = {}
-        self.in_flight = 0  # pages in self.pending
         # Enough queued work that no worker idles while the parent checks a document
         # (alignment and second readings take seconds; two queued pages per worker did
         # not cover that). Pending entries are only page references, so this is cheap.
@@ -455,7 +454,7 @@ class _Runner:
             most = chunk_size(len(queue), self.executor.workers, self.engine)
             stall = 2 * most * self.options.page_timeout + STALL_GRACE
         while position < len(queue) or self.pending:
-            while position < len(queue) and self.in_flight < self.window:
+            while position < len(queue) and self._in_flight() < self.window:
                 job, ref = queue[position]
                 position += 1
                 if job.failure is not None:
@@ -485,7 +484,7 @@ class _Runner:
                 yield from self._stalled()
                 continue
             for future in finished:
-                job, refs = self._pop(future)
+                job, refs = self.pending.pop(future)
                 if job.failure is None:
                     self._collect(job, refs, future)
                 for _ in refs:
@@ -493,12 +492,10 @@ class _Runner:
 
     def _submit(self, job: _Job, refs: list[PageRef]) -> None:
         self.pending[self.executor.submit(refs, self.engine)] = (job, refs)
-        self.in_flight += len(refs)
 
-    def _pop(self, future: Any) -> tuple[_Job, list[PageRef]]:
-        job, refs = self.pending.pop(future)
-        self.in_flight -= len(refs)
-        return job, refs
+    def _in_flight(self) -> int:
+        """Pages submitted and not yet collected."""
+        return sum(len(refs) for _, refs in self.pending.values())
 
     def _collect(self, job: _Job, refs: list[PageRef], future: PageFuture) -> None:
         try:
@@ -518,16 +515,12 @@ class _Runner:
                 self.cache.put(ref, self.engine, page)
 
     def _take_cached(self, job: _Job, ref: PageRef) -> bool:
-        hit = self._cached(ref)
-        if hit is not None:
-            job.pages[ref.number] = hit
-        return hit is not None
-
-    def _cached(self, ref: PageRef) -> Page | None:
-        if self.cache is None:
-            return None
-        page = self.cache.get(ref, self.engine)
-        return None if page is None else Page(ref, page.width, page.height, page.words)
+        """Give ``job`` the cached OCR of ``ref``; False when there is none."""
+        page = self.cache.get(ref, self.engine) if self.cache is not None else None
+        if page is None:
+            return False
+        job.pages[ref.number] = Page(ref, page.width, page.height, page.words)
+        return True
 
     def _fail(self, job: _Job, reason: str) -> None:
         job.failure = reason
@@ -541,7 +534,7 @@ class _Runner:
         if not stuck:
             return
         for future in stuck:
-            job, refs = self._pop(future)
+            job, refs = self.pending.pop(future)
             future.cancel()
             if job.failure is None:
                 self._fail(job, f"{_pages_label(refs)}: timed out after "
@@ -552,7 +545,7 @@ class _Runner:
         for future, (job, refs) in list(self.pending.items()):
             if future.done():
                 continue
-            self._pop(future)
+            del self.pending[future]
             if job.failure is None:
                 self._submit(job, refs)
             else:
@@ -607,7 +600,6 @@ class _Runner:
         for future in self.pending:
             future.cancel()
         self.pending.clear()
-        self.in_flight = 0
 
 
 def _pages_label(refs: Sequence[PageRef]) -> str:
