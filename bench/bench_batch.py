@@ -56,8 +56,9 @@ def _synth(seed: int, pages: int) -> Path:
     gts = sorted(GOLDEN.glob("*.gt.txt"))[:pages]
     missing = [g for g in gts if not (out / (g.name.split(".")[0] + ".png")).exists()]
     if missing:
-        subprocess.run([str(OCR_FIX), "synth", *map(str, missing), "-o", str(out), "--seed", str(seed), "-q"],
-                       check=True)
+        subprocess.run(
+            [str(OCR_FIX), "synth", *map(str, missing), "-o", str(out), "--seed", str(seed), "-q"], check=True
+        )
     return out
 
 
@@ -95,8 +96,9 @@ def ideal_seconds(images: list[Path], cores: int) -> tuple[float, float]:
     return total, total / cores
 
 
-def _timed_batch(root: Path, out: Path, cache: OcrCache | None, force: bool, jobs: int,
-                 executor=None) -> tuple[float, object]:
+def _timed_batch(
+    root: Path, out: Path, cache: OcrCache | None, force: bool, jobs: int, executor=None
+) -> tuple[float, object]:
     engine = engine_for()
     own = executor is None
     executor = executor or LocalExecutor(jobs)
@@ -111,7 +113,10 @@ def _timed_batch(root: Path, out: Path, cache: OcrCache | None, force: bool, job
 
 
 def _findings(out: Path) -> dict[str, object]:
-    return {str(p.relative_to(out)): json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.rglob("findings.json"))}
+    return {
+        str(p.relative_to(out)): json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(out.rglob("findings.json"))
+    }
 
 
 def run(docs: int = 5, pages: int = 20, dask_pages: int = 20) -> dict[str, float | int | bool | str]:
@@ -134,14 +139,19 @@ def run(docs: int = 5, pages: int = 20, dask_pages: int = 20) -> dict[str, float
         resume, resumed = _timed_batch(tmp / "root", tmp / "out", cache, False, cores)
 
         out: dict[str, float | int | bool | str] = {
-            "pages": n, "cores": cores, "failed_documents": failed,
+            "pages": n,
+            "cores": cores,
+            "failed_documents": failed,
             "tesseract_summed_s": round(summed, 1),
             "tesseract_summed_before_after_s": f"{summed_before:.1f} / {summed_after:.1f}",
-            "ideal_s": round(ideal, 1), "cold_s": round(cold, 1),
+            "ideal_s": round(ideal, 1),
+            "cold_s": round(cold, 1),
             "cold_over_ideal": round(cold / ideal, 3),
             "cold_over_ideal_range": f"{cold / (summed_before / cores):.3f}-{cold / (summed_after / cores):.3f}",
-            "warm_s": round(warm, 2), "warm_s_per_20_pages": round(warm / n * 20, 3),
-            "resume_s": round(resume, 3), "resumed_documents": len(resumed.skipped),  # type: ignore[attr-defined]
+            "warm_s": round(warm, 2),
+            "warm_s_per_20_pages": round(warm / n * 20, 3),
+            "resume_s": round(resume, 3),
+            "resumed_documents": len(resumed.skipped),  # type: ignore[attr-defined]
             "parent_peak_rss_mb": round(rss_mb, 1),
         }
 
@@ -156,22 +166,31 @@ def run(docs: int = 5, pages: int = 20, dask_pages: int = 20) -> dict[str, float
             from ocr_fix.distributed import DaskExecutor
 
             executor = DaskExecutor("local", cores)
-        except Exception as exc:  # noqa: BLE001 - a bench reports what it could not measure
+        except Exception as exc:
             out["dask"] = f"skipped ({type(exc).__name__})"
             return out
         try:
-            dask_s, dask_result = _timed_batch(dask_root.parent, tmp / "dask-dask", None, True, cores, executor)
+            dask_s, dask_result = _timed_batch(
+                dask_root.parent, tmp / "dask-dask", None, True, cores, executor
+            )
         finally:
             executor.close()
-        out.update({"dask_pages": len(list(dask_root.glob("*.png"))), "local_pool_s": round(local_s, 1),
-                    "dask_s": round(dask_s, 1), "dask_over_local": round(dask_s / local_s, 3),
-                    "dask_failed_documents": len(dask_result.failed),  # type: ignore[attr-defined]
-                    "dask_findings_identical": _findings(tmp / "dask-local") == _findings(tmp / "dask-dask")})
+        out.update(
+            {
+                "dask_pages": len(list(dask_root.glob("*.png"))),
+                "local_pool_s": round(local_s, 1),
+                "dask_s": round(dask_s, 1),
+                "dask_over_local": round(dask_s / local_s, 3),
+                "dask_failed_documents": len(dask_result.failed),  # type: ignore[attr-defined]
+                "dask_findings_identical": _findings(tmp / "dask-local") == _findings(tmp / "dask-dask"),
+            }
+        )
         a, b = _findings(tmp / "dask-local"), _findings(tmp / "dask-dask")
         if a != b:
-            out["dask_differs_in"] = ",".join(sorted({k for doc in a.keys() & b.keys()
-                                                       for k in a[doc] if a[doc][k] != b[doc].get(k)})
-                                              or ["documents"])
+            out["dask_differs_in"] = ",".join(
+                sorted({k for doc in a.keys() & b.keys() for k in a[doc] if a[doc][k] != b[doc].get(k)})
+                or ["documents"]
+            )
         return out
 
 

@@ -45,8 +45,11 @@ def run() -> dict:
     raw = transcript.read_bytes()
     source = Source(transcript, raw, result.transcript.text, raw.startswith(b"\xef\xbb\xbf"))
     before = Levenshtein.distance(source.text, golden)
-    out: dict = {"check_seconds": round(check_s, 1), "findings": len(result.findings),
-                 "distance_before": before}
+    out: dict = {
+        "check_seconds": round(check_s, 1),
+        "findings": len(result.findings),
+        "distance_before": before,
+    }
     gold_lines = split_lines(golden)
     for level in (Severity.ERROR, Severity.WARNING):
         fixed = plan(source, found.candidates, level)
@@ -54,17 +57,28 @@ def run() -> dict:
         changed = changed_lines(source.text, fixed.text)
         named = {n for e in fixed.applied for n in range(e.candidate.line, e.candidate.end_line + 1)}
         new_lines = split_lines(fixed.text)
-        now_golden = sum(1 for n in changed if n <= len(new_lines) and n <= len(gold_lines)
-                         and new_lines[n - 1] == gold_lines[n - 1])
-        row = {"applied": len(fixed.applied), "skipped": len(fixed.skipped),
-               "distance_after": after, "ratio": round(after / before, 3) if before else 0.0,
-               "lines_changed": len(changed), "lines_named": len(named),
-               "changed_not_named": sorted(changed - named), "changed_lines_now_golden": now_golden}
+        now_golden = sum(
+            1
+            for n in changed
+            if n <= len(new_lines) and n <= len(gold_lines) and new_lines[n - 1] == gold_lines[n - 1]
+        )
+        row = {
+            "applied": len(fixed.applied),
+            "skipped": len(fixed.skipped),
+            "distance_after": after,
+            "ratio": round(after / before, 3) if before else 0.0,
+            "lines_changed": len(changed),
+            "lines_named": len(named),
+            "changed_not_named": sorted(changed - named),
+            "changed_lines_now_golden": now_golden,
+        }
         out[f"accept_{level.value}"] = row
-        print(f"--accept {level.value:<7} applied {row['applied']:>3}  distance {before} -> {after} "
-              f"(ratio {row['ratio']:.3f}, target <= 0.20)  lines changed {row['lines_changed']} "
-              f"/ named {row['lines_named']}, changed-not-named {row['changed_not_named']}, "
-              f"now equal to golden {now_golden}")
+        print(
+            f"--accept {level.value:<7} applied {row['applied']:>3}  distance {before} -> {after} "
+            f"(ratio {row['ratio']:.3f}, target <= 0.20)  lines changed {row['lines_changed']} "
+            f"/ named {row['lines_named']}, changed-not-named {row['changed_not_named']}, "
+            f"now equal to golden {now_golden}"
+        )
     return out
 
 

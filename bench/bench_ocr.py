@@ -56,20 +56,26 @@ def _gt_for(image: Path) -> str:
     return gt.read_text(encoding="utf-8")
 
 
-def _accuracy(images: list[Path], engine: TesseractEngine, plain_texts: list[str] | None = None) -> dict[str, float]:
+def _accuracy(
+    images: list[Path], engine: TesseractEngine, plain_texts: list[str] | None = None
+) -> dict[str, float]:
     if plain_texts is None:
         plain_texts = [plain_tesseract(p)[0] for p in images]
     pages = ocr_pages(expand_scans(images), engine, cache=None)
     gts = [_gt_for(p) for p in images]
-    return {"pages": len(images),
-            "cer_plain": round(micro_cer(list(zip(gts, plain_texts))), 4),
-            "cer_ocr_fix": round(micro_cer(list(zip(gts, [pg.text() for pg in pages]))), 4)}
+    return {
+        "pages": len(images),
+        "cer_plain": round(micro_cer(list(zip(gts, plain_texts))), 4),
+        "cer_ocr_fix": round(micro_cer(list(zip(gts, [pg.text() for pg in pages]))), 4),
+    }
 
 
 def run() -> dict:
     images = sorted(SCANS.glob("*.png"))
     if not images:
-        raise SystemExit(f"no scans in {SCANS}; render them with: ocr-fix synth golden/psis-400-23/*.gt.txt -o {SCANS}")
+        raise SystemExit(
+            f"no scans in {SCANS}; render them with: ocr-fix synth golden/psis-400-23/*.gt.txt -o {SCANS}"
+        )
     cores = os.cpu_count() or 1
     plain = [plain_tesseract(p) for p in images]
     serial = sum(t for _, t in plain)
@@ -95,9 +101,11 @@ def run() -> dict:
         "cold_s": round(cold, 2),
         "cold_vs_ideal": round(cold / ideal, 3),
         "warm_s": round(warm, 3),
-        "bundled": {"pages": len(images),
-                    "cer_plain": round(micro_cer(list(zip(gts, [t for t, _ in plain]))), 4),
-                    "cer_ocr_fix": round(micro_cer(list(zip(gts, [p.text() for p in pages]))), 4)},
+        "bundled": {
+            "pages": len(images),
+            "cer_plain": round(micro_cer(list(zip(gts, [t for t, _ in plain]))), 4),
+            "cer_ocr_fix": round(micro_cer(list(zip(gts, [p.text() for p in pages]))), 4),
+        },
     }
     ehri = sorted(EHRI.glob("*.jpg")) if EHRI.is_dir() else []
     if ehri:

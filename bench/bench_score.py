@@ -67,11 +67,15 @@ def tesseract_pairs() -> Pairs | None:
 
 def generated_pairs(pages: int = 200, seed: int = 400) -> Pairs:
     rng = random.Random(seed)
-    lines = [ln for p in sorted(GOLDEN.glob("*.gt.txt")) for ln in p.read_text("utf-8").splitlines() if ln.strip()]
+    lines = [
+        ln for p in sorted(GOLDEN.glob("*.gt.txt")) for ln in p.read_text("utf-8").splitlines() if ln.strip()
+    ]
     pairs: Pairs = []
     for n in range(pages):
         gt = "\n".join(rng.sample(lines, 40))
-        pairs.append((f"{n + 1:03d}", gt, perturb(gt, seed=rng.randrange(2**32), rate=rng.uniform(0.005, 0.1))))
+        pairs.append(
+            (f"{n + 1:03d}", gt, perturb(gt, seed=rng.randrange(2**32), rate=rng.uniform(0.005, 0.1)))
+        )
     return pairs
 
 
@@ -137,7 +141,7 @@ def run(use_tesseract: bool = True) -> dict[str, dict[str, float | int | str]]:
     """Measure every workload, print the table; returns {workload: numbers}. The 20-page
     workload is the bundled pages against their OCR when Tesseract is there, else
     against a deterministic perturbation."""
-    first = (tesseract_pairs() if use_tesseract else None)
+    first = tesseract_pairs() if use_tesseract else None
     workloads: list[tuple[str, Pairs]] = [
         ("golden-tesseract", first) if first else ("golden-perturbed", golden_pairs()),
         ("200pages", generated_pairs()),
@@ -148,13 +152,17 @@ def run(use_tesseract: bool = True) -> dict[str, dict[str, float | int | str]]:
 
 
 def _print(results: dict[str, dict[str, float | int | str]]) -> None:
-    header = f"{'workload':<18}{'pages':>6}{'chars':>9}{'ours s':>9}{'dh s':>9}{'x faster':>9}" \
-             f"{'ours KiB':>10}{'dh KiB':>9}{'CER ours':>11}{'CER dh':>11}"
+    header = (
+        f"{'workload':<18}{'pages':>6}{'chars':>9}{'ours s':>9}{'dh s':>9}{'x faster':>9}"
+        f"{'ours KiB':>10}{'dh KiB':>9}{'CER ours':>11}{'CER dh':>11}"
+    )
     print(header)
     for r in results.values():
-        print(f"{r['workload']:<18}{r['pages']:>6}{r['chars']:>9}{r['ours_s']:>9.3f}{r['dinglehopper_s']:>9.3f}"
-              f"{r['speedup']:>9.1f}{r['ours_peak_kib']:>10}{r['dinglehopper_peak_kib']:>9}"
-              f"{r['cer_ours']:>11.6f}{r['cer_dinglehopper']:>11.6f}")
+        print(
+            f"{r['workload']:<18}{r['pages']:>6}{r['chars']:>9}{r['ours_s']:>9.3f}{r['dinglehopper_s']:>9.3f}"
+            f"{r['speedup']:>9.1f}{r['ours_peak_kib']:>10}{r['dinglehopper_peak_kib']:>9}"
+            f"{r['cer_ours']:>11.6f}{r['cer_dinglehopper']:>11.6f}"
+        )
 
 
 def main(argv: Sequence[str] = ()) -> None:

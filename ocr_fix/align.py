@@ -114,7 +114,9 @@ def page_tokens(page: Page, vocabulary: frozenset[str] = frozenset()) -> list[Oc
                 head = fold_ocr_text(carry.text)[:-1]
                 joined = head + text
                 hyph = head + "-" + text
-                choice = hyph if loose_key(hyph) in vocabulary and loose_key(joined) not in vocabulary else joined
+                choice = (
+                    hyph if loose_key(hyph) in vocabulary and loose_key(joined) not in vocabulary else joined
+                )
                 out.append(OcrToken(choice, (carry, w)))
                 carry = None
                 continue
@@ -148,8 +150,9 @@ def align(tokens: Sequence[Token], pages: Sequence[Page]) -> Alignment:
     page_aligns: list[PageAlignment] = []
     for (t0, t1), loc in zip(ranges, located):
         i = loc.page
-        pairs = _align_words(t_keys[t0:t1], p_keys[i], [t.text for t in tokens[t0:t1]],
-                             [o.text for o in page_toks[i]], t0)
+        pairs = _align_words(
+            t_keys[t0:t1], p_keys[i], [t.text for t in tokens[t0:t1]], [o.text for o in page_toks[i]], t0
+        )
         # Transcript words at either end that the page does not show are not this
         # page's: they belong to a neighbour, or to no scan at all.
         while pairs and pairs[0].tag == "insert":
@@ -171,7 +174,7 @@ def align(tokens: Sequence[Token], pages: Sequence[Page]) -> Alignment:
 
 
 def _shingles(keys: Sequence[str]) -> list[tuple[str, ...]]:
-    return [tuple(keys[i:i + SHINGLE]) for i in range(len(keys) - SHINGLE + 1)]
+    return [tuple(keys[i : i + SHINGLE]) for i in range(len(keys) - SHINGLE + 1)]
 
 
 def _unique_shingles(keys: Sequence[str]) -> dict[tuple[str, ...], int]:
@@ -257,8 +260,13 @@ def _page_ranges(located: Sequence[_Located], n_tokens: int) -> list[tuple[int, 
     anchors interleave, at the middle. Words beyond every reach belong to no page (a
     missing scan).
     """
-    bounds = [[max(0, loc.t_first - loc.head - max(8, loc.head // 4)),
-               min(n_tokens, loc.t_last + loc.tail + max(8, loc.tail // 4))] for loc in located]
+    bounds = [
+        [
+            max(0, loc.t_first - loc.head - max(8, loc.head // 4)),
+            min(n_tokens, loc.t_last + loc.tail + max(8, loc.tail // 4)),
+        ]
+        for loc in located
+    ]
     for k in range(len(located) - 1):
         a, b = located[k], located[k + 1]
         if bounds[k][1] < bounds[k + 1][0]:
@@ -274,8 +282,9 @@ def _page_ranges(located: Sequence[_Located], n_tokens: int) -> list[tuple[int, 
     return [(lo, hi) for lo, hi in bounds]
 
 
-def _align_words(t_keys: Sequence[str], o_keys: Sequence[str], t_text: Sequence[str],
-                 o_text: Sequence[str], t_offset: int) -> list[Pair]:
+def _align_words(
+    t_keys: Sequence[str], o_keys: Sequence[str], t_text: Sequence[str], o_text: Sequence[str], t_offset: int
+) -> list[Pair]:
     """Word alignment of one page; replace blocks split so each pair is small."""
     pairs: list[Pair] = []
     for op in _merged_opcodes(Levenshtein.opcodes(list(t_keys), list(o_keys))):
@@ -284,8 +293,11 @@ def _align_words(t_keys: Sequence[str], o_keys: Sequence[str], t_text: Sequence[
         if op.tag == "replace" and (op.src_end - op.src_start, op.dest_end - op.dest_start) != (1, 1):
             # Even equal-sized blocks may be split differently on each side
             # ("and effecting" against "and-effecting ...").
-            pairs.extend(_split_replace(t_text[op.src_start:op.src_end], o_text[op.dest_start:op.dest_end],
-                                        t[0], o[0]))
+            pairs.extend(
+                _split_replace(
+                    t_text[op.src_start : op.src_end], o_text[op.dest_start : op.dest_end], t[0], o[0]
+                )
+            )
         elif op.tag == "replace":
             pairs.append(Pair("replace", t, o))
         else:  # rapidfuzz's "delete" drops transcript words: the transcript has extra text
@@ -302,7 +314,7 @@ class _Op:
     dest_end: int
 
 
-def _merged_opcodes(ops) -> list[_Op]:  # noqa: ANN001 - rapidfuzz Opcodes
+def _merged_opcodes(ops) -> list[_Op]:
     """Adjacent non-equal opcodes as one block: a word split or joined differently on
     each side (``expressed`` / ``express ed``) is one edit, not a change plus an extra."""
     out: list[_Op] = []

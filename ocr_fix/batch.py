@@ -89,9 +89,15 @@ class Outcome:
         return self.status == "ok"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"document": self.document, "status": self.status, "pages": self.pages,
-                               "error": self.error, "warning": self.warning, "info": self.info,
-                               "cer": self.cer}
+        out: dict[str, Any] = {
+            "document": self.document,
+            "status": self.status,
+            "pages": self.pages,
+            "error": self.error,
+            "warning": self.warning,
+            "info": self.info,
+            "cer": self.cer,
+        }
         if self.reason is not None:
             out["reason"] = self.reason
         out["seconds"] = self.seconds
@@ -100,9 +106,18 @@ class Outcome:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Outcome:
-        return cls(str(d["document"]), str(d["status"]), int(d.get("pages", 0)), int(d.get("error", 0)),
-                   int(d.get("warning", 0)), int(d.get("info", 0)), d.get("cer"),
-                   float(d.get("seconds", 0.0)), str(d.get("key", "")), d.get("reason"))
+        return cls(
+            str(d["document"]),
+            str(d["status"]),
+            int(d.get("pages", 0)),
+            int(d.get("error", 0)),
+            int(d.get("warning", 0)),
+            int(d.get("info", 0)),
+            d.get("cer"),
+            float(d.get("seconds", 0.0)),
+            str(d.get("key", "")),
+            d.get("reason"),
+        )
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,7 @@ class BatchResult:
 
 # --------------------------------------------------------------------------- discovery
 
+
 def discover(root: Path, transcript_glob: str | None = None, exclude: Sequence[Path] = ()) -> list[Document]:
     """Every folder under ``root`` (itself included) holding scans or a transcript.
 
@@ -144,7 +160,9 @@ def discover(root: Path, transcript_glob: str | None = None, exclude: Sequence[P
     docs: list[Document] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip
+        )
         files = sorted(f for f in filenames if not f.startswith(".") and (here / f).is_file())
         scans = tuple(here / f for f in files if Path(f).suffix.lower() in SCAN_SUFFIXES)
         transcripts = [f for f in files if _is_transcript(f, transcript_glob)]
@@ -154,8 +172,9 @@ def discover(root: Path, transcript_glob: str | None = None, exclude: Sequence[P
         lexicon = here / DOC_LEXICON if DOC_LEXICON in files else None
         problem = None
         if not transcripts:
-            problem = "no transcript" + (f" matching {transcript_glob}" if transcript_glob else
-                                         f" ({' or '.join(TRANSCRIPT_NAMES)})")
+            problem = "no transcript" + (
+                f" matching {transcript_glob}" if transcript_glob else f" ({' or '.join(TRANSCRIPT_NAMES)})"
+            )
         elif len(transcripts) > 1:
             problem = f"several transcripts ({', '.join(transcripts)})"
         elif not scans:
@@ -200,7 +219,9 @@ def read_manifest(path: Path) -> list[Document]:
         reader = csv.DictReader(io.StringIO(text))
         missing = {"id", "transcript", "scans"} - set(reader.fieldnames or ())
         if missing:
-            raise BadInput(f"manifest header lacks {', '.join(sorted(missing))} (need id,transcript,scans)", path)
+            raise BadInput(
+                f"manifest header lacks {', '.join(sorted(missing))} (need id,transcript,scans)", path
+            )
         rows = [(n, row) for n, row in enumerate(reader, start=2)]
     base = path.parent
     docs: list[Document] = []
@@ -220,16 +241,24 @@ def read_manifest(path: Path) -> list[Document]:
         parts = raw_scans if isinstance(raw_scans, list) else str(raw_scans).split(";")
         scans = tuple(base / str(p).strip() for p in parts if str(p).strip())
         lexicon = str(row.get("lexicon") or "").strip()
-        docs.append(Document(doc_id, base / transcript if transcript else None, scans,
-                             base / lexicon if lexicon else None,
-                             None if transcript else "no transcript"))
+        docs.append(
+            Document(
+                doc_id,
+                base / transcript if transcript else None,
+                scans,
+                base / lexicon if lexicon else None,
+                None if transcript else "no transcript",
+            )
+        )
     return docs
 
 
 # --------------------------------------------------------------------------- keys
 
-def document_key(doc: Document, lexicons: Sequence[Path], engine_token: str,
-                 options: CheckOptions = CheckOptions()) -> str:
+
+def document_key(
+    doc: Document, lexicons: Sequence[Path], engine_token: str, options: CheckOptions = CheckOptions()
+) -> str:
     """sha256 over everything a document's findings depend on.
 
     Full content hashes, not size+mtime: hashing 20 page PNGs takes milliseconds next to
@@ -267,6 +296,7 @@ def _add_file(digest: Any, tag: str, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- summary
+
 
 def read_summary(path: Path) -> dict[str, Outcome]:
     """The latest line per document of an existing summary; torn or foreign lines skipped."""
@@ -313,6 +343,7 @@ class _SummaryLog:
 
 # --------------------------------------------------------------------------- running
 
+
 @dataclass
 class _Job:
     """A document being OCRed: what it needs and what has come back."""
@@ -354,10 +385,16 @@ def _no_doc(outcome: Outcome, done: int, total: int) -> None:
     return None
 
 
-def run_batch(documents: Sequence[Document], out_dir: Path, engine: OcrEngine, executor: PageExecutor,
-              cache: OcrCache | None = None, options: BatchOptions = BatchOptions(),
-              progress: Progress = _quiet,
-              on_document: Callable[[Outcome, int, int], None] = _no_doc) -> BatchResult:
+def run_batch(
+    documents: Sequence[Document],
+    out_dir: Path,
+    engine: OcrEngine,
+    executor: PageExecutor,
+    cache: OcrCache | None = None,
+    options: BatchOptions = BatchOptions(),
+    progress: Progress = _quiet,
+    on_document: Callable[[Outcome, int, int], None] = _no_doc,
+) -> BatchResult:
     """Check ``documents`` into ``out_dir``; see the module docstring for the contract.
 
     ``progress(stage, done, total)`` is called for stages ``documents`` and ``pages``;
@@ -385,8 +422,13 @@ def run_batch(documents: Sequence[Document], out_dir: Path, engine: OcrEngine, e
     for doc in documents:
         key = document_key(doc, options.lexicons, token, options.check)
         prev = previous.get(doc.id)
-        if (not options.force and prev is not None and prev.ok and prev.key == key
-                and (out_dir / doc.id / FINDINGS).is_file()):
+        if (
+            not options.force
+            and prev is not None
+            and prev.ok
+            and prev.key == key
+            and (out_dir / doc.id / FINDINGS).is_file()
+        ):
             outcomes[doc.id] = prev
             skipped.add(doc.id)
         else:
@@ -403,17 +445,27 @@ def run_batch(documents: Sequence[Document], out_dir: Path, engine: OcrEngine, e
 
     ordered = [outcomes[d.id] for d in documents]
     extra = [o for i, o in previous.items() if i not in outcomes]
-    write_atomic(summary_path, "".join(json.dumps(o.to_dict(), ensure_ascii=False) + "\n"
-                                       for o in [*ordered, *extra]))
+    write_atomic(
+        summary_path, "".join(json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in [*ordered, *extra])
+    )
     return BatchResult(tuple(ordered), frozenset(skipped), round(time.perf_counter() - t0, 3))
 
 
 class _Runner:
     """The submit/collect loop: a bounded window of pages in flight across documents."""
 
-    def __init__(self, out_dir: Path, engine: OcrEngine, executor: PageExecutor, cache: OcrCache | None,
-                 options: BatchOptions, log: _SummaryLog, progress: Progress,
-                 on_document: Callable[[Outcome, int, int], None], total_docs: int) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        engine: OcrEngine,
+        executor: PageExecutor,
+        cache: OcrCache | None,
+        options: BatchOptions,
+        log: _SummaryLog,
+        progress: Progress,
+        on_document: Callable[[Outcome, int, int], None],
+        total_docs: int,
+    ) -> None:
         self.out_dir = out_dir
         self.engine = engine
         self.executor = executor
@@ -500,13 +552,13 @@ class _Runner:
     def _collect(self, job: _Job, refs: list[PageRef], future: PageFuture) -> None:
         try:
             payloads = future.result()
-        except Exception as exc:  # noqa: BLE001 - any task failure fails only its document
+        except Exception as exc:
             self._fail(job, f"{_pages_label(refs)}: {_reason(exc)}")
             return
         for ref, payload in zip(refs, payloads):
             try:
                 page = page_from_json(page_result(payload))
-            except Exception as exc:  # noqa: BLE001 - any page failure fails only its document
+            except Exception as exc:
                 self._fail(job, f"{_pages_label([ref])}: {_reason(exc)}")
                 return
             page = Page(ref, page.width, page.height, page.words)
@@ -537,8 +589,9 @@ class _Runner:
             job, refs = self.pending.pop(future)
             future.cancel()
             if job.failure is None:
-                self._fail(job, f"{_pages_label(refs)}: timed out after "
-                                f"{self.options.page_timeout * len(refs):g} s")  # type: ignore[operator]
+                self._fail(
+                    job, f"{_pages_label(refs)}: timed out after {self.options.page_timeout * len(refs):g} s"
+                )  # type: ignore[operator]
             for _ in refs:
                 yield from self._page_done(job)
         self.executor.restart()
@@ -569,19 +622,36 @@ class _Runner:
             result = check_pages(job.transcript, pages, job.lexicon, self.options.check, scans)
             # Pages whose columns ran together are read again here, in this process: rare,
             # and the pool stays busy with the other documents' pages meanwhile.
-            result = retry_layout(result, job.transcript, pages, job.lexicon, self.options.check, scans,
-                                  self.engine, self.cache, jobs=1)
+            result = retry_layout(
+                result,
+                job.transcript,
+                pages,
+                job.lexicon,
+                self.options.check,
+                scans,
+                self.engine,
+                self.cache,
+                jobs=1,
+            )
             from ocr_fix.report.check_json import render
 
             target = self.out_dir / job.doc.id / FINDINGS
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, render(result))
-        except Exception as exc:  # noqa: BLE001 - one document's failure must not stop the batch
+        except Exception as exc:
             return self._finish_failed(job.doc, job.key, _reason(exc), len(job.refs), seconds)
         seconds = round(time.perf_counter() - job.started, 3)
-        outcome = Outcome(job.doc.id, "ok", len(job.refs), result.count(Severity.ERROR),
-                          result.count(Severity.WARNING), result.count(Severity.INFO), _mean_cer(result),
-                          seconds, job.key)
+        outcome = Outcome(
+            job.doc.id,
+            "ok",
+            len(job.refs),
+            result.count(Severity.ERROR),
+            result.count(Severity.WARNING),
+            result.count(Severity.INFO),
+            _mean_cer(result),
+            seconds,
+            job.key,
+        )
         return self._record(outcome)
 
     def _finish_failed(self, doc: Document, key: str, reason: str, pages: int, seconds: float) -> Outcome:

@@ -173,15 +173,21 @@ class DaskExecutor:
         self._cluster = None
         if address == "local":
             n = max(1, jobs or os.cpu_count() or 1)
-            self._cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                                                     dashboard_address=None, silence_logs=40)
+            self._cluster = distributed.LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=None,
+                silence_logs=40,
+            )
             self.client = distributed.Client(self._cluster)
         else:
             try:
                 self.client = distributed.Client(address, timeout=30)
             except (OSError, TimeoutError) as exc:
-                raise SchedulerUnreachable(f"cannot reach Dask scheduler ({' '.join(str(exc).split())})",
-                                           address) from None
+                raise SchedulerUnreachable(
+                    f"cannot reach Dask scheduler ({' '.join(str(exc).split())})", address
+                ) from None
         threads = self.client.nthreads()
         self.workers = max(1, sum(threads.values())) if threads else 1
 

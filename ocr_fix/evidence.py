@@ -19,8 +19,9 @@ from rapidfuzz.distance import Levenshtein
 from ocr_fix.lexicon import Bigrams, Dictionary, Lexicon, bare
 
 #: Glyphs that OCR swaps between digits and letters (typewriter faces make them near twins).
-HOMOGLYPHS = frozenset(frozenset(p) for p in
-                       ("0O", "0o", "0D", "1l", "1I", "1i", "1|", "5S", "5s", "8B", "2Z", "6b", "9g", "4A"))
+HOMOGLYPHS = frozenset(
+    frozenset(p) for p in ("0O", "0o", "0D", "1l", "1I", "1i", "1|", "5S", "5s", "8B", "2Z", "6b", "9g", "4A")
+)
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 
 
@@ -49,15 +50,21 @@ class Evidence:
     def in_lexicon(self, text: str) -> bool:
         """Every word is a lexicon term or a number, and at least one is a term."""
         ws = self.words(text)
-        return (bool(ws) and all(self.lexicon.contains(w) or is_number(w) for w in ws)
-                and any(self.lexicon.contains(w) for w in ws))
+        return (
+            bool(ws)
+            and all(self.lexicon.contains(w) or is_number(w) for w in ws)
+            and any(self.lexicon.contains(w) for w in ws)
+        )
 
     def plausible(self, text: str) -> bool:
         """Every word is a lexicon term, a dictionary word, a number or a known identifier
         (a single character — an initial, a footnote mark — is never evidence against)."""
         ws = self.words(text)
         return bool(ws) and all(
-            len(w) == 1 or self.lexicon.contains(w) or (self.speaks and w in self.dictionary) or is_number(w)
+            len(w) == 1
+            or self.lexicon.contains(w)
+            or (self.speaks and w in self.dictionary)
+            or is_number(w)
             or self.lexicon.pattern_for(w) is not None
             for w in ws
         )
@@ -81,7 +88,9 @@ class Evidence:
         """How many orders of magnitude rarer ``rare`` is than ``common`` in English."""
         if not self.speaks:
             return 0.0
-        return math.log10(1 + self.dictionary.frequency(common)) - math.log10(1 + self.dictionary.frequency(rare))
+        return math.log10(1 + self.dictionary.frequency(common)) - math.log10(
+            1 + self.dictionary.frequency(rare)
+        )
 
     def lexicon_form(self, reading: str, other: str) -> str:
         """An implausible single-word ``reading`` one edit from a lexicon term (of the
@@ -106,7 +115,7 @@ class Evidence:
         out: list[str] = []
         pos = 0
         for op in Levenshtein.editops(t, o):
-            out.append(t[pos:op.src_pos])
+            out.append(t[pos : op.src_pos])
             pos = op.src_pos
             src = t[op.src_pos] if op.tag != "insert" else ""
             dst = o[op.dest_pos] if op.tag != "delete" else ""
@@ -132,7 +141,7 @@ def with_core(token: str, word: str) -> str:
     ``word``: ``Loshvsky,`` -> ``Lozovsky,``, ``Konoyc's`` -> ``Konoye's``."""
     core = bare(token)
     i = token.find(core) if core else -1
-    return token[:i] + word + token[i + len(core):] if i >= 0 else word
+    return token[:i] + word + token[i + len(core) :] if i >= 0 else word
 
 
 #: Below this share of its words known to the English dictionary, a transcript is taken
@@ -150,13 +159,15 @@ def dictionary_coverage(words: Sequence[str], dictionary: Dictionary) -> float:
 def homoglyphs_only(t: str, o: str) -> bool:
     """True when every difference between ``t`` and ``o`` is a digit/letter look-alike swap."""
     ops = Levenshtein.editops(t, o)
-    return bool(ops) and all(op.tag == "replace" and frozenset((t[op.src_pos], o[op.dest_pos])) in HOMOGLYPHS
-                             for op in ops)
+    return bool(ops) and all(
+        op.tag == "replace" and frozenset((t[op.src_pos], o[op.dest_pos])) in HOMOGLYPHS for op in ops
+    )
 
 
 def restores_balance(text: str, wrong: str, right: str) -> bool:
     """True when putting ``right`` for the first ``wrong`` in ``text`` leaves fewer
     unmatched brackets: a closing bracket a typist dropped, not one OCR invented."""
+
     def imbalance(s: str) -> int:
         return sum(abs(s.count(a) - s.count(b)) for a, b in _BRACKETS.items())
 

@@ -66,16 +66,15 @@ def text_problem(raw: bytes, what: str = "text file") -> tuple[int, str] | None:
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         return line, f"not UTF-8: byte 0x{raw[exc.start]:02x} at line {line}, column {column}"
     return None
 
 
-def decode_text(raw: bytes, path: Path, what: str = "text file",
-                error: type[OcrFixError] = BadInput) -> str:
+def decode_text(raw: bytes, path: Path, what: str = "text file", error: type[OcrFixError] = BadInput) -> str:
     """UTF-8 text of ``raw`` without a leading BOM; otherwise ``error`` saying why."""
     if raw.startswith(_BOM):
-        raw = raw[len(_BOM):]
+        raw = raw[len(_BOM) :]
     problem = text_problem(raw, what)
     if problem is not None:
         raise error(problem[1], path)

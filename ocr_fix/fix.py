@@ -158,7 +158,9 @@ def load_findings(path: Path) -> Findings:
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise BadInput("not a JSON findings file (make one with: ocr-fix check --format json)", path) from None
+        raise BadInput(
+            "not a JSON findings file (make one with: ocr-fix check --format json)", path
+        ) from None
     return findings_from_dict(doc, path)
 
 
@@ -204,8 +206,11 @@ def _candidate(i: int, item: Any, path: Path) -> Candidate | None:
     if not isinstance(t, dict):
         raise bad("transcript is not an object")
     start, end, text, line, col = (t.get(k) for k in ("offset", "end_offset", "text", "line", "column"))
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, line, col)) \
-            or not isinstance(text, str) or not 0 <= start <= end:
+    if (
+        not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, line, col))
+        or not isinstance(text, str)
+        or not 0 <= start <= end
+    ):
         raise bad("transcript position needs integer offset <= end_offset, line, column and text")
     end_line = t.get("end_line") if isinstance(t.get("end_line"), int) else line
     scan_text, conf = "", None
@@ -213,15 +218,18 @@ def _candidate(i: int, item: Any, path: Path) -> Candidate | None:
         scan_text = s.get("text") if isinstance(s.get("text"), str) else ""
         conf = s.get("confidence") if isinstance(s.get("confidence"), (int, float)) else None
     message = item.get("message") if isinstance(item.get("message"), str) else ""
-    return Candidate(i, severity, kind, start, end, text, suggestion, line, col, end_line,
-                     scan_text, conf, message)
+    return Candidate(
+        i, severity, kind, start, end, text, suggestion, line, col, end_line, scan_text, conf, message
+    )
 
 
 def ensure_fresh(source: Source, findings: Findings) -> None:
     """Refuse findings made from another version of the transcript."""
     if source.sha256 != findings.sha256:
-        raise StaleFindings("transcript changed since the findings were made "
-                            "(sha256 differs); run ocr-fix check again", source.path)
+        raise StaleFindings(
+            "transcript changed since the findings were made (sha256 differs); run ocr-fix check again",
+            source.path,
+        )
 
 
 def priority(candidates: Iterable[Candidate]) -> list[Candidate]:
@@ -253,9 +261,13 @@ def _replacement(text: str, cand: Candidate, words: str) -> str:
     return words
 
 
-def plan(source: Source, candidates: Sequence[Candidate], accept: Severity,
-         decide: Decide = accept_all, order: Callable[[Iterable[Candidate]], list[Candidate]] = priority,
-         ) -> FixResult:
+def plan(
+    source: Source,
+    candidates: Sequence[Candidate],
+    accept: Severity,
+    decide: Decide = accept_all,
+    order: Callable[[Iterable[Candidate]], list[Candidate]] = priority,
+) -> FixResult:
     """Choose the edits and apply them.
 
     Candidates below ``accept`` or of a kind that cannot be applied are left out
@@ -272,12 +284,14 @@ def plan(source: Source, candidates: Sequence[Candidate], accept: Severity,
         if quit_:
             skipped.append(Skipped(cand, "not asked (quit)"))
             continue
-        if cand.end > len(text) or text[cand.start:cand.end] != cand.text:
+        if cand.end > len(text) or text[cand.start : cand.end] != cand.text:
             skipped.append(Skipped(cand, f"transcript does not read {cand.text!r} there"))
             continue
         clash = next((e for e in edits if _overlaps(cand, e)), None)
         if clash is not None:
-            skipped.append(Skipped(cand, f"overlaps the fix at {clash.candidate.line}:{clash.candidate.column}"))
+            skipped.append(
+                Skipped(cand, f"overlaps the fix at {clash.candidate.line}:{clash.candidate.column}")
+            )
             continue
         decision, words = decide(cand)
         if decision is Decision.QUIT:
@@ -287,17 +301,24 @@ def plan(source: Source, candidates: Sequence[Candidate], accept: Severity,
         if decision is Decision.SKIP:
             skipped.append(Skipped(cand, "skipped"))
             continue
-        edits.append(Edit(cand.start, cand.end,
-                          _replacement(text, cand, cand.suggestion if words is None else words), cand))
-    return FixResult(source, apply_edits(text, edits), tuple(sorted(edits, key=lambda e: (e.start, e.end))),
-                     tuple(skipped))
+        edits.append(
+            Edit(
+                cand.start,
+                cand.end,
+                _replacement(text, cand, cand.suggestion if words is None else words),
+                cand,
+            )
+        )
+    return FixResult(
+        source, apply_edits(text, edits), tuple(sorted(edits, key=lambda e: (e.start, e.end))), tuple(skipped)
+    )
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Splice non-overlapping edits into ``text``, last first so offsets stay valid."""
     out = text
     for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
-        out = out[:e.start] + e.replacement + out[e.end:]
+        out = out[: e.start] + e.replacement + out[e.end :]
     return out
 
 

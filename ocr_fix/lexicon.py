@@ -220,7 +220,9 @@ def parse_lexicon(text: str, source: str = "") -> tuple[list[Term], list[Pattern
     for term in terms:
         hit = variant_of.get(term.text.casefold())
         if hit is not None and hit[0] != term.line:
-            problems.append(Problem(term.line, f"{term.text!r} is listed as a variant of {hit[1]!r} (line {hit[0]})"))
+            problems.append(
+                Problem(term.line, f"{term.text!r} is listed as a variant of {hit[1]!r} (line {hit[0]})")
+            )
     return terms, patterns, sorted(problems, key=lambda p: p.line)
 
 

@@ -22,8 +22,9 @@ import bisect
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from ocr_fix.model import TranscriptSpan
 from ocr_fix.transcript import Transcript
@@ -177,8 +178,10 @@ def strip_markdown(text: str) -> Folded:
             out.extend(newline)
             prev_blank = True
             continue
-        if _THEMATIC.match(content) or _LINK_DEF.match(content) or (
-            not prev_blank and _SETEXT_EQ.match(content)
+        if (
+            _THEMATIC.match(content)
+            or _LINK_DEF.match(content)
+            or (not prev_blank and _SETEXT_EQ.match(content))
         ):
             flush()
             out.extend(newline)
@@ -419,7 +422,7 @@ def _strikethrough(cells: list[_Cell]) -> list[_Cell]:
 
 
 class _Delim:
-    __slots__ = ("char", "start", "length", "left_used", "right_used", "can_open", "can_close")
+    __slots__ = ("can_close", "can_open", "char", "left_used", "length", "right_used", "start")
 
     def __init__(self, char: str, start: int, length: int, can_open: bool, can_close: bool) -> None:
         self.char, self.start, self.length = char, start, length
@@ -460,8 +463,10 @@ def _emphasis(cells: list[_Cell]) -> list[_Cell]:
                 op = delims[oi]
                 if op.char != closer.char or not op.can_open or op.remaining <= 0:
                     continue
-                if (op.can_close or closer.can_open) and (op.length + closer.length) % 3 == 0 and not (
-                    op.length % 3 == 0 and closer.length % 3 == 0
+                if (
+                    (op.can_close or closer.can_open)
+                    and (op.length + closer.length) % 3 == 0
+                    and not (op.length % 3 == 0 and closer.length % 3 == 0)
                 ):
                     continue
                 found = oi
@@ -491,7 +496,10 @@ def _pair_dangling_strong(cells: list[_Cell], drop: set[int]) -> None:
     qualify; a single ``*`` after a word is often a typed footnote mark.
     """
     runs = sorted(
-        (s, e) for ch in "*_" for s, e in _runs(cells, ch) if e - s == 2 and s not in drop and s + 1 not in drop
+        (s, e)
+        for ch in "*_"
+        for s, e in _runs(cells, ch)
+        if e - s == 2 and s not in drop and s + 1 not in drop
     )
     opener: tuple[int, int] | None = None
     for s, e in runs:
@@ -518,13 +526,31 @@ _FOLD: dict[str, str] = {
     "\u2011": "-",  # non-breaking hyphen
     "\u2212": "-",  # minus sign
     "\ufe63": "-",
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u2026": "...", "\u2025": "..",
-    "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-    "\ufb05": "st", "\ufb06": "st",
-    "\u00b9": "1", "\u00b2": "2", "\u00b3": "3",
-    "\u2028": "\n", "\u2029": "\n",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "\u02bc": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',
+    "\u2026": "...",
+    "\u2025": "..",
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\ufb05": "st",
+    "\ufb06": "st",
+    "\u00b9": "1",
+    "\u00b2": "2",
+    "\u00b3": "3",
+    "\u2028": "\n",
+    "\u2029": "\n",
 }
 _FOLD.update({chr(0x2070 + d): str(d) for d in (0, 4, 5, 6, 7, 8, 9)})  # superscripts
 _FOLD.update({chr(0x2080 + d): str(d) for d in range(10)})  # subscripts
@@ -637,8 +663,9 @@ def loose_key(s: str) -> str:
     return "".join(ch for ch in s.casefold() if ch.isalnum())
 
 
-def token_span(transcript: Transcript, folded: Folded, first: Token, lead: int, last: Token,
-               trail: int) -> TranscriptSpan:
+def token_span(
+    transcript: Transcript, folded: Folded, first: Token, lead: int, last: Token, trail: int
+) -> TranscriptSpan:
     """Transcript span from ``lead`` folded characters into ``first`` to ``trail``
     characters before the end of ``last``, mapped back to the raw file (markup inside
     a token, such as ``<sup>4</sup>E-197715``, is skipped correctly).

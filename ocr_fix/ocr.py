@@ -20,13 +20,13 @@ import json
 import math
 import multiprocessing
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -95,10 +95,14 @@ def _version(binary: str) -> str:
     try:
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise TesseractMissing(f"tesseract does not run ({type(exc).__name__}); reinstall it with: {INSTALL_HINT}") from None
+        raise TesseractMissing(
+            f"tesseract does not run ({type(exc).__name__}); reinstall it with: {INSTALL_HINT}"
+        ) from None
     text = (out.stdout or out.stderr).strip()
     if out.returncode != 0 or not text:
-        raise TesseractMissing(f"tesseract does not run (exit {out.returncode}); reinstall it with: {INSTALL_HINT}")
+        raise TesseractMissing(
+            f"tesseract does not run (exit {out.returncode}); reinstall it with: {INSTALL_HINT}"
+        )
     return text.splitlines()[0].strip()
 
 
@@ -123,7 +127,8 @@ def check_tesseract(lang: str = "eng", binary: str = TESSERACT) -> str:
         if code and code not in have:
             raise TesseractMissing(
                 f"Tesseract language '{code}' is not installed; install it with: "
-                f"sudo apt-get install {debian_package(code)}")
+                f"sudo apt-get install {debian_package(code)}"
+            )
     return version
 
 
@@ -143,8 +148,15 @@ class TesseractEngine:
             object.__setattr__(self, "version", check_tesseract(self.settings.lang, self.binary))
 
     def cache_token(self) -> str:
-        blob = json.dumps({"engine": "tesseract", "version": self.version, "revision": ENGINE_REVISION,
-                           "settings": self.settings.token_dict()}, sort_keys=True)
+        blob = json.dumps(
+            {
+                "engine": "tesseract",
+                "version": self.version,
+                "revision": ENGINE_REVISION,
+                "settings": self.settings.token_dict(),
+            },
+            sort_keys=True,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
     def with_timeout(self, timeout: float | None) -> TesseractEngine:
@@ -186,14 +198,22 @@ class TesseractEngine:
             first, last = refs[ready[0][0]], refs[ready[-1][0]]
             timeout = None if self.settings.timeout is None else self.settings.timeout * len(ready)
             try:
-                tsv = self.run_many([p.image for _, _, p in ready], "tsv",
-                                    f"pages {first.number}-{last.number} ({first.label} to {last.label})", timeout)
+                tsv = self.run_many(
+                    [p.image for _, _, p in ready],
+                    "tsv",
+                    f"pages {first.number}-{last.number} ({first.label} to {last.label})",
+                    timeout,
+                )
             except OcrFixError:
                 pass
             else:
                 for (i, shape, prepared), text in zip(ready, split_tsv_pages(tsv, len(ready))):
-                    out[i] = Page(ref=refs[i], width=int(shape[1]), height=int(shape[0]),
-                                  words=parse_tsv(text, prepared, shape))
+                    out[i] = Page(
+                        ref=refs[i],
+                        width=int(shape[1]),
+                        height=int(shape[0]),
+                        words=parse_tsv(text, prepared, shape),
+                    )
                 ready = []
         for i, shape, prepared in ready:
             try:
@@ -212,8 +232,9 @@ class TesseractEngine:
         """
         return self.run_many([image], output, f"page {ref.number} ({ref.label})")
 
-    def run_many(self, images: Sequence[np.ndarray], output: str, what: str,
-                 timeout: float | None = None) -> str:
+    def run_many(
+        self, images: Sequence[np.ndarray], output: str, what: str, timeout: float | None = None
+    ) -> str:
         """One Tesseract process over several images, each read as a page of its own
         (Tesseract's list-file input): the output holds one page per image, in order.
 
@@ -240,7 +261,9 @@ class TesseractEngine:
                 source = os.path.join(tmp, "images.txt")
                 with open(source, "w", encoding="utf-8") as fh:
                     fh.write("\n".join(paths) + "\n")
-            return self._invoke(source, output, config, what, self.settings.timeout if timeout is None else timeout)
+            return self._invoke(
+                source, output, config, what, self.settings.timeout if timeout is None else timeout
+            )
 
     def _invoke(self, source: str, output: str, config: str, what: str, timeout: float | None) -> str:
         s = self.settings
@@ -248,7 +271,9 @@ class TesseractEngine:
             try:
                 return pytesseract.run_and_get_output(source, output, s.lang, config, timeout=timeout or 0)
             except pytesseract.TesseractNotFoundError:
-                raise TesseractMissing(f"tesseract is not installed; install it with: {INSTALL_HINT}") from None
+                raise TesseractMissing(
+                    f"tesseract is not installed; install it with: {INSTALL_HINT}"
+                ) from None
             except pytesseract.TesseractError as exc:
                 tail = " ".join(str(exc.message).split())[-200:]
                 raise OcrFailed(f"Tesseract failed on {what}, exit {exc.status}: {tail}") from None
@@ -288,8 +313,9 @@ def parse_tsv(tsv: str, prepared: Prepared, shape: tuple[int, int]) -> tuple[Wor
         left, top, w, h = (int(c) for c in cols[6:10])
         number = line_ids.setdefault((block, par, line), len(line_ids) + 1)
         box = _map_box(left, top, left + w, top + h, prepared, pshape, width, height)
-        words.append(Word(text=text, box=box, conf=round(float(cols[10]), 2), line=number,
-                          block=block, par=par))
+        words.append(
+            Word(text=text, box=box, conf=round(float(cols[10]), 2), line=number, block=block, par=par)
+        )
     return tuple(words)
 
 
@@ -308,8 +334,9 @@ def split_tsv_pages(tsv: str, pages: int) -> list[str]:
     return ["\n".join(g) + "\n" for g in groups]
 
 
-def _map_box(x0: int, y0: int, x1: int, y1: int, prepared: Prepared, pshape: tuple[int, int],
-             width: int, height: int) -> BBox:
+def _map_box(
+    x0: int, y0: int, x1: int, y1: int, prepared: Prepared, pshape: tuple[int, int], width: int, height: int
+) -> BBox:
     corners = [map_point_back(x, y, prepared, pshape) for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
     xs = [c[0] for c in corners]
     ys = [c[1] for c in corners]
@@ -327,8 +354,12 @@ def page_to_json(page: Page) -> dict[str, Any]:
     """Stable JSON form of a page; words are compact rows to keep cache files small."""
     return {
         "version": JSON_VERSION,
-        "ref": {"path": str(page.ref.path), "frame": page.ref.frame, "number": page.ref.number,
-                "multi": page.ref.multi},
+        "ref": {
+            "path": str(page.ref.path),
+            "frame": page.ref.frame,
+            "number": page.ref.number,
+            "multi": page.ref.multi,
+        },
         "width": page.width,
         "height": page.height,
         "words": [[w.text, *w.box.as_list(), w.conf, w.line, w.block, w.par] for w in page.words],
@@ -341,11 +372,18 @@ def page_from_json(data: dict[str, Any]) -> Page:
         if data["version"] != JSON_VERSION:
             raise BadInput(f"page JSON version {data['version']!r}, expected {JSON_VERSION}")
         r = data["ref"]
-        ref = PageRef(path=Path(r["path"]), frame=int(r["frame"]), number=int(r["number"]),
-                      multi=bool(r["multi"]))
+        ref = PageRef(
+            path=Path(r["path"]), frame=int(r["frame"]), number=int(r["number"]), multi=bool(r["multi"])
+        )
         words = tuple(
-            Word(text=str(t), box=BBox(int(x0), int(y0), int(x1), int(y1)), conf=float(conf),
-                 line=int(line), block=int(block), par=int(par))
+            Word(
+                text=str(t),
+                box=BBox(int(x0), int(y0), int(x1), int(y1)),
+                conf=float(conf),
+                line=int(line),
+                block=int(block),
+                par=int(par),
+            )
             for t, x0, y0, x1, y1, conf, line, block, par in data["words"]
         )
         return Page(ref=ref, width=int(data["width"]), height=int(data["height"]), words=words)
@@ -485,13 +523,20 @@ def process_pool(workers: int) -> cf.ProcessPoolExecutor:
     """A pool of OCR worker processes: ``spawn``, not ``fork``, because the parent runs a
     progress-drawing thread and forking a threaded process can deadlock the child on a
     lock held at fork time; workers leave Ctrl-C to the parent."""
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_ignore_sigint)
+    return cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+    )
 
 
-def ocr_pages(refs: Sequence[PageRef], engine: OcrEngine, *, jobs: int | None = None,
-              cache: OcrCache | None = None, progress: Callable[[int, int], None] | None = None,
-              timeout: float | None = None) -> list[Page]:
+def ocr_pages(
+    refs: Sequence[PageRef],
+    engine: OcrEngine,
+    *,
+    jobs: int | None = None,
+    cache: OcrCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    timeout: float | None = None,
+) -> list[Page]:
     """OCR pages in input order: cache hits first, then the misses in a process pool.
 
     ``jobs`` defaults to the number of cores; ``jobs=1`` runs in this process. The first
@@ -531,7 +576,7 @@ def ocr_pages(refs: Sequence[PageRef], engine: OcrEngine, *, jobs: int | None = 
         start = 0
         while start < len(misses):
             size = chunk_size(len(misses) - start, workers, engine)
-            groups.append(misses[start:start + size])
+            groups.append(misses[start : start + size])
             start += size
         with process_pool(workers) as pool:
             futures = {pool.submit(pages_task, [refs[i] for i in group], engine): group for group in groups}
@@ -542,9 +587,10 @@ def ocr_pages(refs: Sequence[PageRef], engine: OcrEngine, *, jobs: int | None = 
                         payloads = fut.result()
                     except BrokenProcessPool:
                         first = refs[group[0]]
-                        raise OcrFailed(f"the OCR worker died on page {first.number} ({first.label})"
-                                        + (f" or one of the {len(group) - 1} after it" if len(group) > 1 else "")
-                                        ) from None
+                        raise OcrFailed(
+                            f"the OCR worker died on page {first.number} ({first.label})"
+                            + (f" or one of the {len(group) - 1} after it" if len(group) > 1 else "")
+                        ) from None
                     for i, payload in zip(group, payloads):
                         finish(i, replace(page_from_json(page_result(payload)), ref=refs[i]))
             except BaseException:
@@ -564,8 +610,10 @@ def page_tsv(page: Page) -> str:
     for w in page.words:
         counts[w.line] = counts.get(w.line, 0) + 1
         b = w.box
-        rows.append(f"5\t{page.number}\t{w.block}\t{w.par}\t{w.line}\t{counts[w.line]}\t"
-                    f"{b.x0}\t{b.y0}\t{b.width}\t{b.height}\t{w.conf:g}\t{w.text}")
+        rows.append(
+            f"5\t{page.number}\t{w.block}\t{w.par}\t{w.line}\t{counts[w.line]}\t"
+            f"{b.x0}\t{b.y0}\t{b.width}\t{b.height}\t{w.conf:g}\t{w.text}"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -591,11 +639,15 @@ def page_hocr(page: Page) -> str:
         box = line[0].box
         for w in line[1:]:
             box = box.union(w.box)
-        out.append(f'<span class="ocr_line" id="line_{n}_{li}" title="bbox {box.x0} {box.y0} {box.x1} {box.y1}">')
+        out.append(
+            f'<span class="ocr_line" id="line_{n}_{li}" title="bbox {box.x0} {box.y0} {box.x1} {box.y1}">'
+        )
         for wi, w in enumerate(line, start=1):
             b = w.box
-            out.append(f'<span class="ocrx_word" id="word_{n}_{li}_{wi}" title="bbox {b.x0} {b.y0} '
-                       f'{b.x1} {b.y1}; x_wconf {round(w.conf)}">{escape(w.text)}</span>')
+            out.append(
+                f'<span class="ocrx_word" id="word_{n}_{li}_{wi}" title="bbox {b.x0} {b.y0} '
+                f'{b.x1} {b.y1}; x_wconf {round(w.conf)}">{escape(w.text)}</span>'
+            )
         out.append("</span>")
     out += ["</div>", "</body></html>"]
     return "\n".join(out) + "\n"

@@ -16,8 +16,8 @@ from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
 from ocr_fix.metrics import cer
 from ocr_fix.model import Finding, Page, Severity
 from ocr_fix.normalize import Token, normalize_transcript, tokenize
-from ocr_fix.triage import TriageSettings, mismatch_finding, triage
 from ocr_fix.transcript import Transcript, read_transcript
+from ocr_fix.triage import TriageSettings, mismatch_finding, triage
 from ocr_fix.variants import lexicon_only
 from ocr_fix.verify import LineReader, TesseractLineReader, verify
 
@@ -71,8 +71,13 @@ class CheckOptions:
     reader: LineReader | None = field(default=None, compare=False)
 
 
-def check_pages(transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
-                options: CheckOptions = CheckOptions(), scans: Sequence[str] = ()) -> CheckResult:
+def check_pages(
+    transcript: Transcript,
+    pages: Sequence[Page],
+    lexicon: Lexicon,
+    options: CheckOptions = CheckOptions(),
+    scans: Sequence[str] = (),
+) -> CheckResult:
     """Check ``transcript`` against already-OCRed ``pages`` (the pure part of ``check``)."""
     folded = normalize_transcript(transcript)
     tokens = tokenize(folded)
@@ -88,8 +93,9 @@ def check_pages(transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
         findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
         if options.reader is not None:
             findings = verify(findings, pages, options.reader, lexicon)
-    return CheckResult(transcript, tuple(scans), stats, tuple(findings), alignment.agreement,
-                       alignment.order, len(lexicon))
+    return CheckResult(
+        transcript, tuple(scans), stats, tuple(findings), alignment.agreement, alignment.order, len(lexicon)
+    )
 
 
 def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[Page]) -> tuple[PageStat, ...]:
@@ -99,11 +105,13 @@ def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[P
         pa = by_page.get(page.number)
         rate, agreement = None, 0.0
         if pa is not None:
-            gt = " ".join(t.text for t in tokens[pa.t_range[0]:pa.t_range[1]])
+            gt = " ".join(t.text for t in tokens[pa.t_range[0] : pa.t_range[1]])
             rate = round(cer(gt, " ".join(o.text for o in pa.tokens)), 4) if gt else None
             agreement = round(pa.matched / len(pa.tokens), 4) if pa.tokens else 0.0
         label = str(page.ref.path) + (f"#{page.ref.frame + 1}" if page.ref.multi else "")
-        out.append(PageStat(page.number, label, rate, round(page.mean_confidence, 1), len(page.words), agreement))
+        out.append(
+            PageStat(page.number, label, rate, round(page.mean_confidence, 1), len(page.words), agreement)
+        )
     return tuple(out)
 
 
@@ -133,8 +141,9 @@ def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
     return OcrCache(cache_dir) if cache_dir is not None else OcrCache.default()
 
 
-def scan_ocr(engine: OcrEngine, cache: OcrCache | None, jobs: int | None = None,
-             timeout: float | None = None) -> Callable[[Sequence[Path], Progress], list[Page]]:
+def scan_ocr(
+    engine: OcrEngine, cache: OcrCache | None, jobs: int | None = None, timeout: float | None = None
+) -> Callable[[Sequence[Path], Progress], list[Page]]:
     """The OCR step of :func:`check`: expand scan paths to pages, OCR them (cached,
     in parallel processes), report progress as stage ``ocr``."""
     from ocr_fix.ocr import ocr_pages
@@ -142,8 +151,14 @@ def scan_ocr(engine: OcrEngine, cache: OcrCache | None, jobs: int | None = None,
 
     def run(paths: Sequence[Path], progress: Progress) -> list[Page]:
         refs = expand_scans(list(paths))
-        return ocr_pages(refs, engine, jobs=jobs, cache=cache, timeout=timeout,
-                         progress=lambda done, total: progress("ocr", done, total))
+        return ocr_pages(
+            refs,
+            engine,
+            jobs=jobs,
+            cache=cache,
+            timeout=timeout,
+            progress=lambda done, total: progress("ocr", done, total),
+        )
 
     return run
 
@@ -160,8 +175,13 @@ class OcrRun:
     timeout: float | None = None
 
 
-def check(transcript_path: Path, scan_paths: Sequence[Path], lexicons: Sequence[Path] = (),
-          run: OcrRun = OcrRun(), progress: Progress = _quiet) -> CheckResult:
+def check(
+    transcript_path: Path,
+    scan_paths: Sequence[Path],
+    lexicons: Sequence[Path] = (),
+    run: OcrRun = OcrRun(),
+    progress: Progress = _quiet,
+) -> CheckResult:
     """``ocr-fix check`` as a function: Tesseract OCR (cached, parallel), second readings
     of disputed lines, triage. Lexicon-only when ``scan_paths`` is empty."""
     options = CheckOptions(lexicons=tuple(lexicons))
@@ -188,9 +208,17 @@ def check(transcript_path: Path, scan_paths: Sequence[Path], lexicons: Sequence[
 LAYOUT_RETRY = 0.5
 
 
-def retry_layout(result: CheckResult, transcript: Transcript, pages: Sequence[Page], lexicon: Lexicon,
-                 options: CheckOptions, scans: Sequence[str], engine: OcrEngine,
-                 cache: OcrCache | None, jobs: int | None = None) -> CheckResult:
+def retry_layout(
+    result: CheckResult,
+    transcript: Transcript,
+    pages: Sequence[Page],
+    lexicon: Lexicon,
+    options: CheckOptions,
+    scans: Sequence[str],
+    engine: OcrEngine,
+    cache: OcrCache | None,
+    jobs: int | None = None,
+) -> CheckResult:
     """The check again with badly aligned pages re-OCRed in automatic layout mode (psm
     3), kept when more of the scans then agree with the transcript. Only for Tesseract
     in its default single-column mode; any other engine or mode is left as asked."""
@@ -200,8 +228,11 @@ def retry_layout(result: CheckResult, transcript: Transcript, pages: Sequence[Pa
         return result
     # Only pages placed in the transcript: one with no transcript text, or scans of
     # another document, would cost a second OCR for nothing.
-    poor = [page for page, stat in zip(pages, result.pages)
-            if stat.cer is not None and stat.agreement < LAYOUT_RETRY and page.words]
+    poor = [
+        page
+        for page, stat in zip(pages, result.pages)
+        if stat.cer is not None and stat.agreement < LAYOUT_RETRY and page.words
+    ]
     if not poor:
         return result
     auto = replace(engine, settings=replace(engine.settings, psm=3))

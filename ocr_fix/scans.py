@@ -43,8 +43,11 @@ def expand_scans(paths: Sequence[Path]) -> list[PageRef]:
             raise InputNotFound(path)
         if path.is_dir():
             found = sorted(
-                (p for p in path.iterdir()
-                 if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES and not p.name.startswith(".")),
+                (
+                    p
+                    for p in path.iterdir()
+                    if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES and not p.name.startswith(".")
+                ),
                 key=lambda p: p.name,
             )
             if not found:
@@ -245,7 +248,11 @@ def prepare(img: np.ndarray, settings: Preprocess = Preprocess()) -> Prepared:
 
 def _grey(img: np.ndarray) -> np.ndarray:
     if img.ndim == 2:
-        return img if img.dtype == np.uint8 else cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        return (
+            img
+            if img.dtype == np.uint8
+            else cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        )
     if img.shape[2] == 4:
         return cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY)
     return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
@@ -287,8 +294,9 @@ def _upscale_factor(img: np.ndarray, target: float, mask: np.ndarray | None = No
     return float(min(MAX_UPSCALE, target / height))
 
 
-def estimate_skew(img: np.ndarray, max_angle: float = 5.0, step: float = 0.1,
-                  mask: np.ndarray | None = None) -> float:
+def estimate_skew(
+    img: np.ndarray, max_angle: float = 5.0, step: float = 0.1, mask: np.ndarray | None = None
+) -> float:
     """Angle in degrees (counter-clockwise positive) that makes text lines horizontal.
 
     Projection-profile search: typed lines give the sharpest row profile (largest
@@ -354,8 +362,9 @@ def rotate(img: np.ndarray, angle: float) -> np.ndarray:
     """Rotate about the centre by ``angle`` degrees (CCW), same size, white border."""
     h, w = img.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
-    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_CUBIC,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    return cv2.warpAffine(
+        img, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=255
+    )
 
 
 def binarise(img: np.ndarray) -> np.ndarray:

@@ -79,8 +79,12 @@ def _words(transcript: Transcript) -> list[tuple[str, bool]]:
     prev = ""
     for m in re.finditer(r"\S+", text):
         gap = text[m.start() - 1] if m.start() else "\n"
-        initial = not prev or gap == "\n" or "\n" in text[max(0, m.start() - 2):m.start()] \
+        initial = (
+            not prev
+            or gap == "\n"
+            or "\n" in text[max(0, m.start() - 2) : m.start()]
             or bool(_SENTENCE_END.search(prev))
+        )
         out.append((m.group(), initial))
         prev = m.group()
     return out
@@ -145,7 +149,7 @@ def clusters_of(keys: Sequence[str]) -> list[list[str]]:
 
     ordered = sorted(keys, key=len)
     for i, a in enumerate(ordered):
-        for b in ordered[i + 1:]:
+        for b in ordered[i + 1 :]:
             if len(b) - len(a) > 2:
                 break
             if _linked(a, b):
@@ -185,7 +189,9 @@ def _display(forms: Counter[str]) -> str:
     return max(forms.items(), key=lambda kv: (not kv[0].isupper(), kv[1], kv[0]))[0]
 
 
-def identifier_patterns(transcripts: Iterable[Transcript], minimum: int = PATTERN_MIN) -> list[PatternProposal]:
+def identifier_patterns(
+    transcripts: Iterable[Transcript], minimum: int = PATTERN_MIN
+) -> list[PatternProposal]:
     """``re:`` patterns for identifier shapes seen at least ``minimum`` times.
 
     Digits generalise to ``\\d{n}``; letters and punctuation stay literal, so only
@@ -199,7 +205,11 @@ def identifier_patterns(transcripts: Iterable[Transcript], minimum: int = PATTER
             if not core or not core[0].isalpha() or not any(c.isdigit() for c in core):
                 continue
             seen[_generalise(core)].append(core)
-    out = [PatternProposal(rx, len(ex), tuple(dict.fromkeys(ex))[:3]) for rx, ex in seen.items() if len(ex) >= minimum]
+    out = [
+        PatternProposal(rx, len(ex), tuple(dict.fromkeys(ex))[:3])
+        for rx, ex in seen.items()
+        if len(ex) >= minimum
+    ]
     return sorted(out, key=lambda p: (-p.count, p.regex))
 
 
@@ -214,8 +224,12 @@ def _generalise(core: str) -> str:
     return "".join(parts)
 
 
-def propose(transcripts: Sequence[Transcript], scan_words: Iterable[str] | None = None,
-            min_count: int = 1, dictionary: Dictionary | None = None) -> Proposal:
+def propose(
+    transcripts: Sequence[Transcript],
+    scan_words: Iterable[str] | None = None,
+    min_count: int = 1,
+    dictionary: Dictionary | None = None,
+) -> Proposal:
     """The lexicon proposal for a collection.
 
     ``scan_words`` are the OCR words of the collection's scans (``None``: no scans).
@@ -243,9 +257,11 @@ def propose(transcripts: Sequence[Transcript], scan_words: Iterable[str] | None 
 
 def render(p: Proposal, sources: Sequence[str] = ()) -> str:
     """The proposal as a lexicon file that ``check --lexicon`` reads."""
-    lines = ["# Lexicon proposed by: ocr-fix lexicon suggest" + (f" {' '.join(sources)}" if sources else ""),
-             "# Review before use: canonical = most frequent on the scans, then in the transcripts.",
-             "# term<TAB>kind<TAB>note"]
+    lines = [
+        "# Lexicon proposed by: ocr-fix lexicon suggest" + (f" {' '.join(sources)}" if sources else ""),
+        "# Review before use: canonical = most frequent on the scans, then in the transcripts.",
+        "# term<TAB>kind<TAB>note",
+    ]
     for c in p.clusters:
         v = c.canonical
         note = f"x{v.in_transcripts} in transcripts" + (f", x{v.in_scans} in scans" if p.with_scans else "")

@@ -35,8 +35,9 @@ FONT_PATHS = (
     Path("/usr/share/fonts/truetype/courier-prime/Courier Prime.ttf"),
     Path("/usr/share/fonts/opentype/courier-prime/CourierPrime-Regular.otf"),
 )
-FONT_MISSING = ("typewriter font Courier Prime not found; "
-                "install it with: sudo apt-get install fonts-courier-prime")
+FONT_MISSING = (
+    "typewriter font Courier Prime not found; install it with: sudo apt-get install fonts-courier-prime"
+)
 
 PAGE_INCHES = (8.5, 11.0)
 MARGIN_INCHES = 1.0
@@ -90,8 +91,12 @@ def find_font() -> Path:
         if path.is_file():
             return path
     if shutil.which("fc-list"):
-        out = subprocess.run(["fc-list", ":family=Courier Prime:style=Regular", "file"],
-                             capture_output=True, text=True, check=False).stdout
+        out = subprocess.run(
+            ["fc-list", ":family=Courier Prime:style=Regular", "file"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
         for line in out.splitlines():
             candidate = Path(line.split(":")[0].strip())
             if candidate.is_file():
@@ -100,7 +105,9 @@ def find_font() -> Path:
 
 
 @lru_cache(maxsize=8)
-def _glyph_atlas(font_path: str, px: int) -> tuple[ImageFont.FreeTypeFont, dict[str, tuple[np.ndarray, int, int]]]:
+def _glyph_atlas(
+    font_path: str, px: int
+) -> tuple[ImageFont.FreeTypeFont, dict[str, tuple[np.ndarray, int, int]]]:
     return ImageFont.truetype(font_path, px), {}
 
 
@@ -173,8 +180,7 @@ def render_page(lines: Sequence[str], stem: str, settings: SynthSettings = Synth
     if dmg.max_rotation:
         angle = float(rng.uniform(-dmg.max_rotation, dmg.max_rotation))
         m = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, 1.0)
-        out = cv2.warpAffine(out, m, (width, height), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE)
+        out = cv2.warpAffine(out, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     quality = settings.jpeg_quality if settings.jpeg_quality is not None else dmg.jpeg
     if quality is not None:
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
@@ -203,7 +209,7 @@ def _stamp(ink: np.ndarray, mask: np.ndarray, x: int, y: int, strength: float) -
     if x0 >= x1 or y0 >= y1:
         return
     region = ink[y0:y1, x0:x1]
-    glyph = mask[y0 - y:y1 - y, x0 - x:x1 - x] * strength
+    glyph = mask[y0 - y : y1 - y, x0 - x : x1 - x] * strength
     # Overstrikes add up (darker), but coverage saturates.
     np.maximum(region, np.minimum(1.3, region + glyph), out=region)
 
@@ -227,7 +233,6 @@ def _speckle(page: np.ndarray, rng: np.random.Generator, count: float, k: float)
     shades = rng.uniform(40, 150, size=n)
     for x, y, r, s in zip(xs, ys, radii, shades):
         cv2.circle(page, (int(x), int(y)), max(1, int(round(r))), float(s), -1, lineType=cv2.LINE_AA)
-
 
 
 def read_gt(path: Path) -> list[str]:
@@ -259,8 +264,9 @@ def page_stem(path: Path) -> str:
     return path.stem
 
 
-def synth_pages(gt_paths: Sequence[Path], out_dir: Path,
-                settings: SynthSettings = SynthSettings()) -> list[Path]:
+def synth_pages(
+    gt_paths: Sequence[Path], out_dir: Path, settings: SynthSettings = SynthSettings()
+) -> list[Path]:
     """Render every ground-truth file to ``out_dir/<stem>.png``; returns the written paths.
 
     All inputs are read and checked before anything is written, and each PNG is written
@@ -278,7 +284,9 @@ def synth_pages(gt_paths: Sequence[Path], out_dir: Path,
         img = render_page(lines, stem, settings)
         target = out_dir / f"{stem}.png"
         png = io.BytesIO()
-        Image.fromarray(img, mode="L").save(png, format="PNG", optimize=False, dpi=(settings.dpi, settings.dpi))
+        Image.fromarray(img, mode="L").save(
+            png, format="PNG", optimize=False, dpi=(settings.dpi, settings.dpi)
+        )
         write_atomic(target, png.getvalue())
         written.append(target)
     return written

@@ -113,7 +113,7 @@ class Transcript:
         if line == len(self.line_starts):
             return self.text[start:]
         end = self.line_starts[line]
-        return self.text[start:end - 2 if self.text.endswith("\r\n", start, end) else end - 1]
+        return self.text[start : end - 2 if self.text.endswith("\r\n", start, end) else end - 1]
 
 
 def read_transcript(path: Path) -> Transcript:

@@ -19,7 +19,17 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ocr_fix.align import Alignment, OcrToken, PageAlignment, Pair
-from ocr_fix.evidence import MIN_DICTIONARY_COVERAGE, Evidence, dictionary_coverage, garbled, has_digit, homoglyphs_only, is_number, restores_balance, with_core
+from ocr_fix.evidence import (
+    MIN_DICTIONARY_COVERAGE,
+    Evidence,
+    dictionary_coverage,
+    garbled,
+    has_digit,
+    homoglyphs_only,
+    is_number,
+    restores_balance,
+    with_core,
+)
 from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
 from ocr_fix.normalize import Folded, Token, loose_key, token_span
@@ -53,8 +63,11 @@ def _trim_common(t: str, o: str) -> tuple[int, int]:
     while lead < min(len(t), len(o)) and t[lead] == o[lead] and (whole or not t[lead].isalnum()):
         lead += 1
     trail = 0
-    while (trail < min(len(t), len(o)) - lead and t[-1 - trail] == o[-1 - trail]
-           and (whole or not t[-1 - trail].isalnum())):
+    while (
+        trail < min(len(t), len(o)) - lead
+        and t[-1 - trail] == o[-1 - trail]
+        and (whole or not t[-1 - trail].isalnum())
+    ):
         trail += 1
     return lead, trail
 
@@ -82,8 +95,15 @@ class _Ctx:
         return o
 
 
-def triage(transcript: Transcript, folded: Folded, tokens: Sequence[Token], alignment: Alignment,
-           lexicon: Lexicon, dictionary: Dictionary, settings: TriageSettings = TriageSettings()) -> list[Finding]:
+def triage(
+    transcript: Transcript,
+    folded: Folded,
+    tokens: Sequence[Token],
+    alignment: Alignment,
+    lexicon: Lexicon,
+    dictionary: Dictionary,
+    settings: TriageSettings = TriageSettings(),
+) -> list[Finding]:
     """Findings for every disagreement in ``alignment``, in transcript order."""
     speaks = dictionary_coverage([t.text for t in tokens], dictionary) >= MIN_DICTIONARY_COVERAGE
     ctx = _Ctx(transcript, folded, tokens, Evidence(lexicon, dictionary, speaks), settings)
@@ -142,26 +162,39 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Fin
     if t == o:
         return None
     lead, trail = _trim_common(t, o)
-    t_core, o_core = t[lead:len(t) - trail], o[lead:len(o) - trail]
+    t_core, o_core = t[lead : len(t) - trail], o[lead : len(o) - trail]
     span = ctx.span(t_tok, lead, t_tok, trail)
     scan = _scan(pa, [o_tok])
     if t_core.casefold() == o_core.casefold():
-        return Finding(I, Kind.SUBSTITUTION, span, scan, o_core,
-                       f"case differs: transcript {t_core!r}, scan {o_core!r}", ("case",))
+        return Finding(
+            I,
+            Kind.SUBSTITUTION,
+            span,
+            scan,
+            o_core,
+            f"case differs: transcript {t_core!r}, scan {o_core!r}",
+            ("case",),
+        )
     # Tesseract confuses , ; . and invents specks of punctuation all the time; what it
     # rarely invents is the bracket or quote that the transcript's own text is missing.
     line = ctx.transcript.line_text(ctx.transcript.position(t_tok.start)[0])
     balances = restores_balance(line, t_core, o_core)
     sev = W if balances and o_tok.conf >= ctx.settings.low_conf else I
     why = "the scan's bracket or quote balances the transcript's text" if balances else "likely OCR noise"
-    return Finding(sev, Kind.SUBSTITUTION, span, scan, o_core,
-                   f"punctuation differs: transcript {t_core!r}, scan shows {o_core!r} ({why})",
-                   ("punctuation", f"conf={o_tok.conf:.0f}"))
+    return Finding(
+        sev,
+        Kind.SUBSTITUTION,
+        span,
+        scan,
+        o_core,
+        f"punctuation differs: transcript {t_core!r}, scan shows {o_core!r} ({why})",
+        ("punctuation", f"conf={o_tok.conf:.0f}"),
+    )
 
 
 def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
-    t_toks = ctx.tokens[pair.t[0]:pair.t[1]]
-    o_toks = pa.tokens[pair.o[0]:pair.o[1]]
+    t_toks = ctx.tokens[pair.t[0] : pair.t[1]]
+    o_toks = pa.tokens[pair.o[0] : pair.o[1]]
     t = " ".join(x.text for x in t_toks)
     o = ctx.unechoed(t_toks, " ".join(x.text for x in o_toks))
     if len(t_toks) == 1 and len(o_toks) > 1 and _better_joined(ctx.evidence, o):
@@ -186,17 +219,25 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         trail = min(trail, len(t_toks[-1].text))
     span = ctx.span(t_toks[0], lead, t_toks[-1], trail)
     tags: tuple[str, ...] = (LEXICON_BACKED,) if backed else ()
-    return Finding(severity, Kind.SUBSTITUTION, span, scan, suggestion[lead:len(suggestion) - trail],
-                   f"transcript has {t!r}, scan shows {o!r} ({why})",
-                   (why, f"conf={scan.confidence:.0f}", *tags), pending)
+    return Finding(
+        severity,
+        Kind.SUBSTITUTION,
+        span,
+        scan,
+        suggestion[lead : len(suggestion) - trail],
+        f"transcript has {t!r}, scan shows {o!r} ({why})",
+        (why, f"conf={scan.confidence:.0f}", *tags),
+        pending,
+    )
 
 
 def _repeats_neighbour(ctx: _Ctx, i: int) -> bool:
     """Dittography: transcript word ``i`` is the same word as the one before or after it
     (``General General``), the commonest slip of a copying eye."""
     key = loose_key(ctx.tokens[i].text)
-    return bool(key) and any(0 <= j < len(ctx.tokens) and loose_key(ctx.tokens[j].text) == key
-                             for j in (i - 1, i + 1))
+    return bool(key) and any(
+        0 <= j < len(ctx.tokens) and loose_key(ctx.tokens[j].text) == key for j in (i - 1, i + 1)
+    )
 
 
 def _context(ctx: _Ctx, first: int, last: int) -> tuple[str, str]:
@@ -217,8 +258,7 @@ class _Verdict(NamedTuple):
     backed: bool = False  # rests on the lexicon (a term or a pattern), not on OCR alone
 
 
-def _judge(ctx: _Ctx, t: str, o: str, conf: float,
-           context: tuple[str, str] | None = None) -> _Verdict:
+def _judge(ctx: _Ctx, t: str, o: str, conf: float, context: tuple[str, str] | None = None) -> _Verdict:
     """Severity, suggestion and the main reason for one substitution."""
     s, ev = ctx.settings, ctx.evidence
     if loose_key(t) == loose_key(o):
@@ -234,7 +274,12 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     if digits:
         p_t, p_o = ev.lexicon.pattern_for(t), ev.lexicon.pattern_for(o)
         if p_o and not p_t:
-            return _Verdict(E, ev.pattern_fix(t, o), "scan matches an identifier pattern, transcript does not", backed=True)
+            return _Verdict(
+                E,
+                ev.pattern_fix(t, o),
+                "scan matches an identifier pattern, transcript does not",
+                backed=True,
+            )
         if p_t and not p_o:
             return _Verdict(I, o, "transcript matches an identifier pattern")
     t_lex, o_lex = ev.in_lexicon(t), ev.in_lexicon(suggestion)
@@ -242,7 +287,9 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
     if not digits and o_lex and not t_lex:
         if t_ok:
             return _Verdict(W, suggestion, "both are words; the scan's is a lexicon term", backed=True)
-        return _Verdict(E, suggestion, "scan reading is a lexicon term, transcript's is not a word", backed=True)
+        return _Verdict(
+            E, suggestion, "scan reading is a lexicon term, transcript's is not a word", backed=True
+        )
     if conf < s.low_conf:
         return _Verdict(I, suggestion, "low OCR confidence")
     if digits:
@@ -264,23 +311,31 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float,
         if context is not None:
             favour = ev.context_score(context, suggestion) - ev.context_score(context, t)
             if favour <= -s.context_margin:
-                return _Verdict(I, suggestion, "both readings are words; the context favours the transcript's")
+                return _Verdict(
+                    I, suggestion, "both readings are words; the context favours the transcript's"
+                )
         if ev.rarity(t, suggestion) >= s.rarity_margin:
             return _Verdict(I, suggestion, "both readings are words; the scan's is a far rarer word")
         return _Verdict((W if conf >= s.high_conf else I), suggestion, "both readings are words")
     if o_ok:
-        return _Verdict((E if conf >= s.high_conf else W), suggestion, "transcript word is not in the dictionary")
+        return _Verdict(
+            (E if conf >= s.high_conf else W), suggestion, "transcript word is not in the dictionary"
+        )
     if t_ok:
         return _Verdict(I, suggestion, "scan reading is not a word (OCR noise)")
     if near_t:
-        return _Verdict(W, with_core(t, near_t[0][0]), "neither reading is a word; nearest lexicon term", backed=True)
+        return _Verdict(
+            W, with_core(t, near_t[0][0]), "neither reading is a word; nearest lexicon term", backed=True
+        )
     return _Verdict(I, suggestion, "neither reading is a word")
 
 
 def _better_joined(ev: Evidence, reading: str) -> bool:
     """The reading's pieces make a lexicon term, or a word, only when put together."""
     joined = reading.replace(" ", "")
-    return (ev.in_lexicon(joined) and not ev.in_lexicon(reading)) or (ev.plausible(joined) and not ev.plausible(reading))
+    return (ev.in_lexicon(joined) and not ev.in_lexicon(reading)) or (
+        ev.plausible(joined) and not ev.plausible(reading)
+    )
 
 
 def _alnum(text: str) -> str:
@@ -294,7 +349,7 @@ def _neighbour_conf(pa: PageAlignment, pos: int) -> float:
 
 def _insertion(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
     """Transcript words that the scan does not show."""
-    t_toks = ctx.tokens[pair.t[0]:pair.t[1]]
+    t_toks = ctx.tokens[pair.t[0] : pair.t[1]]
     start, end = t_toks[0].start, t_toks[-1].end
     text = ctx.transcript.text
     # Take one neighbouring space so that removing the span leaves clean text.
@@ -310,7 +365,12 @@ def _insertion(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
     next_key = loose_key(ctx.tokens[pair.t[1]].text) if pair.t[1] < len(ctx.tokens) else ""
     conf = _neighbour_conf(pa, pair.o[0])
     keys = [loose_key(x.text) for x in t_toks]
-    if len(t_toks) <= 2 and keys and (keys[0] == prev_key or keys[-1] == next_key) and conf >= ctx.settings.high_conf:
+    if (
+        len(t_toks) <= 2
+        and keys
+        and (keys[0] == prev_key or keys[-1] == next_key)
+        and conf >= ctx.settings.high_conf
+    ):
         sev, why = E, "repeated word that the scan does not repeat"
     elif edge or len(t_toks) > 3 or conf < ctx.settings.high_conf:
         sev, why = I, "text not found on the scan (OCR may have missed it)"
@@ -318,13 +378,20 @@ def _insertion(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
         sev, why = I, "marks or numbers not found on the scan (OCR often misses them)"
     else:
         sev, why = W, "text not on the scan"
-    return Finding(sev, Kind.INSERTION, span, scan, "",
-                   f"transcript has {words!r}, which the scan does not show ({why})", (why,))
+    return Finding(
+        sev,
+        Kind.INSERTION,
+        span,
+        scan,
+        "",
+        f"transcript has {words!r}, which the scan does not show ({why})",
+        (why,),
+    )
 
 
 def _omission(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
     """Scan words that the transcript lacks: one finding per run."""
-    o_toks = pa.tokens[pair.o[0]:pair.o[1]]
+    o_toks = pa.tokens[pair.o[0] : pair.o[1]]
     missing = " ".join(o.text for o in o_toks)
     at = pair.t[0]
     if at < len(ctx.tokens) and at < pa.t_range[1]:
@@ -345,8 +412,15 @@ def _omission(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
         sev, why = I, "scan-only number"
     else:
         sev, why = W, "scan text missing from the transcript"
-    return Finding(sev, Kind.OMISSION, span, scan, missing,
-                   f"scan shows {missing!r}, missing from the transcript ({why})", (why,))
+    return Finding(
+        sev,
+        Kind.OMISSION,
+        span,
+        scan,
+        missing,
+        f"scan shows {missing!r}, missing from the transcript ({why})",
+        (why,),
+    )
 
 
 def _coverage_findings(ctx: _Ctx, alignment: Alignment) -> list[Finding]:
@@ -360,8 +434,17 @@ def _coverage_findings(ctx: _Ctx, alignment: Alignment) -> list[Finding]:
         l0, l1 = t.position(start)[0], t.position(end)[0]
         lines = f"line {l0}" if l0 == l1 else f"lines {l0}-{l1}"
         sev = W if len(toks) >= ctx.settings.min_uncovered_tokens else I
-        out.append(Finding(sev, Kind.NO_SCAN, span, None, "",
-                           f"transcript {lines} ({len(toks)} words) have no scan", ("coverage",)))
+        out.append(
+            Finding(
+                sev,
+                Kind.NO_SCAN,
+                span,
+                None,
+                "",
+                f"transcript {lines} ({len(toks)} words) have no scan",
+                ("coverage",),
+            )
+        )
     for page in alignment.unlocated:
         confident = [w for w in page.words if w.conf >= ctx.settings.high_conf and len(w.text) > 2]
         if len(confident) < 5:
@@ -370,19 +453,40 @@ def _coverage_findings(ctx: _Ctx, alignment: Alignment) -> list[Finding]:
         box = page.words[0].box
         for w in page.words[1:]:
             box = box.union(w.box)
-        out.append(Finding(W, Kind.UNTRANSCRIBED, None,
-                           ScanSpan(page.number, 1, text, round(page.mean_confidence, 1), box, str(page.ref.path)),
-                           "", f"page {page.number} ({page.ref.label}) has no transcript text", ("coverage",)))
+        out.append(
+            Finding(
+                W,
+                Kind.UNTRANSCRIBED,
+                None,
+                ScanSpan(page.number, 1, text, round(page.mean_confidence, 1), box, str(page.ref.path)),
+                "",
+                f"page {page.number} ({page.ref.label}) has no transcript text",
+                ("coverage",),
+            )
+        )
     order = alignment.order
     if list(order) != sorted(order):
-        out.append(Finding(W, Kind.PAGE_ORDER, None, None, "",
-                           "scan pages follow the transcript in the order "
-                           + ", ".join(map(str, order)), ("coverage",)))
+        out.append(
+            Finding(
+                W,
+                Kind.PAGE_ORDER,
+                None,
+                None,
+                "",
+                "scan pages follow the transcript in the order " + ", ".join(map(str, order)),
+                ("coverage",),
+            )
+        )
     return out
 
 
 def mismatch_finding(agreement: float, n_pages: int) -> Finding:
-    return Finding(E, Kind.MISMATCH, None, None, "",
-                   f"scans do not match the transcript: {agreement:.0%} of the words on "
-                   f"{n_pages} page(s) agree", ("coverage",))
-
+    return Finding(
+        E,
+        Kind.MISMATCH,
+        None,
+        None,
+        "",
+        f"scans do not match the transcript: {agreement:.0%} of the words on {n_pages} page(s) agree",
+        ("coverage",),
+    )

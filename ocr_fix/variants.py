@@ -29,8 +29,9 @@ def shape(word: str) -> str:
     return re.sub(r"\d", "9", re.sub(r"[^\W\d_]", "A", word))
 
 
-def lexicon_only(transcript: Transcript, folded: Folded, tokens: Sequence[Token], lexicon: Lexicon,
-                 dictionary: Dictionary) -> list[Finding]:
+def lexicon_only(
+    transcript: Transcript, folded: Folded, tokens: Sequence[Token], lexicon: Lexicon, dictionary: Dictionary
+) -> list[Finding]:
     """Findings for a transcript checked against a lexicon alone."""
     candidates: list[tuple[Token, str, str, int, bool]] = []  # token, word, term, distance, in_dict
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
@@ -49,8 +50,12 @@ def lexicon_only(transcript: Transcript, folded: Folded, tokens: Sequence[Token]
         in_dict = word in dictionary
         # A real word is only suspect as a rarer spelling of a capitalised term
         # (Tojo for Togo), never when it is the commoner word (China for Chita).
-        if in_dict and not (word[0].isupper() and term[0].isupper() and dist == 1
-                            and dictionary.frequency(word) < dictionary.frequency(term)):
+        if in_dict and not (
+            word[0].isupper()
+            and term[0].isupper()
+            and dist == 1
+            and dictionary.frequency(word) < dictionary.frequency(term)
+        ):
             continue
         candidates.append((tok, word, term, dist, in_dict))
         spellings[term][word] += 1
@@ -81,8 +86,9 @@ def _suggest(word: str, term: str) -> str:
     return term.upper() if word.isupper() else term
 
 
-def _identifier_findings(transcript: Transcript, folded: Folded, tokens: Sequence[Token],
-                         lexicon: Lexicon) -> list[Finding]:
+def _identifier_findings(
+    transcript: Transcript, folded: Folded, tokens: Sequence[Token], lexicon: Lexicon
+) -> list[Finding]:
     """Identifiers shaped like those that match a pattern, but not matching it.
 
     The suggestion keeps the identifier's digits and takes its letters from the
@@ -96,8 +102,9 @@ def _identifier_findings(transcript: Transcript, folded: Folded, tokens: Sequenc
     for _, core in cores:
         if core and lexicon.pattern_for(core):
             prev = templates.get(shape(core))
-            templates[shape(core)] = list(core) if prev is None else [
-                a if a == b else None for a, b in zip(prev, core)]
+            templates[shape(core)] = (
+                list(core) if prev is None else [a if a == b else None for a, b in zip(prev, core)]
+            )
     out: list[Finding] = []
     for tok, core in cores:
         if not core or not any(ch.isdigit() for ch in core) or lexicon.pattern_for(core):
@@ -110,7 +117,16 @@ def _identifier_findings(transcript: Transcript, folded: Folded, tokens: Sequenc
             continue
         lead = max(tok.text.find(core), 0)
         span = token_span(transcript, folded, tok, lead, tok, len(tok.text) - lead - len(core))
-        out.append(Finding(Severity.WARNING, Kind.NONWORD, span, None, fixed,
-                           f"{core!r} has the form of a catalogued identifier but matches no "
-                           f"lexicon pattern; the others of its form read like {fixed!r}", ("pattern",)))
+        out.append(
+            Finding(
+                Severity.WARNING,
+                Kind.NONWORD,
+                span,
+                None,
+                fixed,
+                f"{core!r} has the form of a catalogued identifier but matches no "
+                f"lexicon pattern; the others of its form read like {fixed!r}",
+                ("pattern",),
+            )
+        )
     return out

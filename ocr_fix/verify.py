@@ -28,8 +28,8 @@ import hashlib
 import json
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -89,8 +89,9 @@ class TesseractLineReader:
     def _key(self, page: Page, boxes: Sequence[BBox]) -> str:
         from ocr_fix.scans import content_key
 
-        return hashlib.sha256(json.dumps([content_key(page.ref), self._token(),
-                                          [b.as_list() for b in boxes]]).encode()).hexdigest()
+        return hashlib.sha256(
+            json.dumps([content_key(page.ref), self._token(), [b.as_list() for b in boxes]]).encode()
+        ).hexdigest()
 
     def read_lines(self, requests: Sequence[LineRequest]) -> list[list[list[ReadWord]]]:
         from ocr_fix.scans import load_image
@@ -125,7 +126,7 @@ class TesseractLineReader:
         single_line = replace(self.engine, settings=replace(settings, psm=7, config=config))
         processes = max(1, min(os.cpu_count() or 1, len(crops) // LINES_PER_PROCESS))
         size = -(-len(crops) // processes)
-        chunks = [crops[i:i + size] for i in range(0, len(crops), size)]
+        chunks = [crops[i : i + size] for i in range(0, len(crops), size)]
 
         def read(chunk: Sequence[np.ndarray]) -> list[list[ReadWord]]:
             hocr = single_line.run_many(chunk, "hocr", f"a second reading of {len(chunk)} lines")
@@ -183,12 +184,15 @@ def _glyph_words(root: etree._Element) -> list[ReadWord]:
 def crop_line(image: np.ndarray, box: BBox) -> np.ndarray:
     """The line's region with a small margin, upscaled: what the second reading sees."""
     h, w = image.shape[:2]
-    crop = image[max(0, box.y0 - PAD_Y):min(h, box.y1 + PAD_Y), max(0, box.x0 - PAD_X):min(w, box.x1 + PAD_X)]
+    crop = image[
+        max(0, box.y0 - PAD_Y) : min(h, box.y1 + PAD_Y), max(0, box.x0 - PAD_X) : min(w, box.x1 + PAD_X)
+    ]
     return cv2.resize(crop, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_CUBIC)
 
 
-def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReader,
-           lexicon: Lexicon | None = None) -> list[Finding]:
+def verify(
+    findings: Sequence[Finding], pages: Sequence[Page], reader: LineReader, lexicon: Lexicon | None = None
+) -> list[Finding]:
     """``findings`` after a second reading: contradicted ones lowered to ``info``,
     unconfirmed low-confidence ones raised when the second reading bears them out
     (agreeing with the first, or reading a ``lexicon`` term the transcript lacks)."""
@@ -196,9 +200,14 @@ def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReade
     by_number = {p.number: p for p in pages}
     todo: dict[int, list[int]] = {}
     for i, f in enumerate(findings):
-        if ((f.severity.rank >= Severity.WARNING.rank or f.pending is not None)
-                and f.kind in (Kind.SUBSTITUTION, Kind.OMISSION) and LEXICON_BACKED not in f.evidence
-                and f.scan is not None and f.scan.bbox is not None and f.scan.page in by_number):
+        if (
+            (f.severity.rank >= Severity.WARNING.rank or f.pending is not None)
+            and f.kind in (Kind.SUBSTITUTION, Kind.OMISSION)
+            and LEXICON_BACKED not in f.evidence
+            and f.scan is not None
+            and f.scan.bbox is not None
+            and f.scan.page in by_number
+        ):
             todo.setdefault(f.scan.page, []).append(i)
     plan: list[tuple[list[int], dict[int, list[Word]], list[int], list[BBox]]] = []
     for number, idxs in sorted(todo.items()):
@@ -211,7 +220,9 @@ def verify(findings: Sequence[Finding], pages: Sequence[Page], reader: LineReade
     out = list(findings)
     if not plan:
         return out
-    read = reader.read_lines([(by_number[number], boxes) for number, (_, _, _, boxes) in zip(sorted(todo), plan)])
+    read = reader.read_lines(
+        [(by_number[number], boxes) for number, (_, _, _, boxes) in zip(sorted(todo), plan)]
+    )
     for (idxs, lines, wanted, _), second in zip(plan, read):
         readings = dict(zip(wanted, second))
         for i in idxs:
@@ -233,8 +244,14 @@ def _counterpart(line: Sequence[Word], target: BBox, second: Sequence[ReadWord])
     """The words of the second reading where the first reading had the words in
     ``target``: the two readings of the line aligned on their word keys."""
     first = [fold_ocr_text(w.text) for w in line]
-    inside = [i for i, w in enumerate(line) if w.box.x0 >= target.x0 - 2 and w.box.x1 <= target.x1 + 2
-              and w.box.y0 >= target.y0 - 2 and w.box.y1 <= target.y1 + 2]
+    inside = [
+        i
+        for i, w in enumerate(line)
+        if w.box.x0 >= target.x0 - 2
+        and w.box.x1 <= target.x1 + 2
+        and w.box.y0 >= target.y0 - 2
+        and w.box.y1 <= target.y1 + 2
+    ]
     if not inside:
         return None
     lo, hi = inside[0], inside[-1] + 1
@@ -265,7 +282,8 @@ def _ambiguous(words: Sequence[ReadWord], wanted: str) -> bool:
     ops = Levenshtein.editops(seen, wanted)
     return bool(ops) and all(
         op.tag == "replace" and glyphs[op.src_pos][1].get(wanted[op.dest_pos], 0.0) >= MIN_ALTERNATIVE
-        for op in ops)
+        for op in ops
+    )
 
 
 def _decide(f: Finding, line: Sequence[Word], second: Sequence[ReadWord], lexicon: Lexicon) -> Finding:
@@ -283,24 +301,37 @@ def _decide(f: Finding, line: Sequence[Word], second: Sequence[ReadWord], lexico
         transcript_view = f.transcript.text
     if f.pending is not None:
         return _confirm(f, words, seen, lexicon)
-    if seen == transcript_view or (transcript_view and loose_key(seen) == loose_key(transcript_view)
-                                   and f.kind is Kind.SUBSTITUTION and loose_key(first) != loose_key(seen)):
-        return replace(f, severity=Severity.INFO,
-                       message=f"{f.message}; a second reading of the scan shows {seen!r}, as the transcript does",
-                       evidence=f.evidence + ("second reading agrees with the transcript",))
+    if seen == transcript_view or (
+        transcript_view
+        and loose_key(seen) == loose_key(transcript_view)
+        and f.kind is Kind.SUBSTITUTION
+        and loose_key(first) != loose_key(seen)
+    ):
+        return replace(
+            f,
+            severity=Severity.INFO,
+            message=f"{f.message}; a second reading of the scan shows {seen!r}, as the transcript does",
+            evidence=f.evidence + ("second reading agrees with the transcript",),
+        )
     # Lexicon- and pattern-backed errors stand on stronger ground than one glyph's doubt.
     if f.severity is Severity.WARNING and transcript_view and _ambiguous(words, transcript_view):
-        return replace(f, severity=Severity.INFO,
-                       message=f"{f.message}; the glyphs are ambiguous: Tesseract also weighed the transcript's reading",
-                       evidence=f.evidence + ("ambiguous glyphs",))
+        return replace(
+            f,
+            severity=Severity.INFO,
+            message=f"{f.message}; the glyphs are ambiguous: Tesseract also weighed the transcript's reading",
+            evidence=f.evidence + ("ambiguous glyphs",),
+        )
     if seen == first or (f.suggestion and bare(seen) == bare(f.suggestion)):
         return replace(f, evidence=f.evidence + ("second reading agrees with the scan",))
     if f.severity is Severity.WARNING:
         # A warning rests on one reading and both readings are plausible: without a
         # second reading to back it, it is not worth a person's time.
-        return replace(f, severity=Severity.INFO,
-                       message=f"{f.message}; a second reading of the scan shows {seen!r}, so unconfirmed",
-                       evidence=f.evidence + ("second reading disagrees",))
+        return replace(
+            f,
+            severity=Severity.INFO,
+            message=f"{f.message}; a second reading of the scan shows {seen!r}, so unconfirmed",
+            evidence=f.evidence + ("second reading disagrees",),
+        )
     return f
 
 
@@ -311,12 +342,26 @@ def _confirm(f: Finding, words: Sequence[ReadWord], seen: str, lexicon: Lexicon)
     assert f.scan is not None and f.transcript is not None and f.pending is not None
     message = f.message.replace("low OCR confidence, unconfirmed", "confirmed by a second reading")
     if seen == f.scan.text or bare(seen) == bare(f.suggestion) or _ambiguous(words, f.scan.text):
-        return replace(f, severity=f.pending, pending=None, message=message,
-                       evidence=f.evidence + ("second reading agrees with the scan",))
-    if (len(words) == 1 and lexicon.contains(seen) and not lexicon.contains(f.transcript.text)
-            and not any(c.isdigit() for c in seen)):
+        return replace(
+            f,
+            severity=f.pending,
+            pending=None,
+            message=message,
+            evidence=f.evidence + ("second reading agrees with the scan",),
+        )
+    if (
+        len(words) == 1
+        and lexicon.contains(seen)
+        and not lexicon.contains(f.transcript.text)
+        and not any(c.isdigit() for c in seen)
+    ):
         term = lexicon.canonical(seen) or bare(seen)
-        return replace(f, severity=f.pending, pending=None, suggestion=with_core(f.transcript.text, term),
-                       message=f"{f.message}; a second reading shows lexicon term {term!r}",
-                       evidence=f.evidence + ("second reading is a lexicon term",))
+        return replace(
+            f,
+            severity=f.pending,
+            pending=None,
+            suggestion=with_core(f.transcript.text, term),
+            message=f"{f.message}; a second reading shows lexicon term {term!r}",
+            evidence=f.evidence + ("second reading is a lexicon term",),
+        )
     return replace(f, pending=None)

@@ -10,8 +10,9 @@ from ocr_fix.model import BBox, Page, PageRef, Word
 CHAR_W, LINE_H, MARGIN = 25, 50, 300
 
 
-def page_from_text(text: str, number: int = 1, path: Path | None = None,
-                   conf: float | dict[str, float] = 95.0) -> Page:
+def page_from_text(
+    text: str, number: int = 1, path: Path | None = None, conf: float | dict[str, float] = 95.0
+) -> Page:
     """A Page whose words are ``text``'s words, line by line, monospace boxes.
 
     ``conf`` is one confidence for all words or a map word -> confidence (default 95).

@@ -11,7 +11,9 @@ from ocr_fix.align import align, page_tokens
 from ocr_fix.normalize import Folded, tokenize
 from tests.fakes import page_from_text
 
-WORDS = st.sampled_from("the of and to in a war Japan Soviet envoy Konoye Togo July 1945 mission reply".split())
+WORDS = st.sampled_from(
+    ["the", "of", "and", "to", "in", "a", "war", "Japan", "Soviet", "envoy", "Konoye", "Togo", "July", "1945", "mission", "reply"]
+)
 
 
 def _tokens(text: str):
@@ -21,15 +23,16 @@ def _tokens(text: str):
 def _pages(words: list[str], per_page: int, per_line: int = 8):
     pages = []
     for n, i in enumerate(range(0, len(words), per_page), start=1):
-        chunk = words[i:i + per_page]
-        lines = [" ".join(chunk[j:j + per_line]) for j in range(0, len(chunk), per_line)]
+        chunk = words[i : i + per_page]
+        lines = [" ".join(chunk[j : j + per_line]) for j in range(0, len(chunk), per_line)]
         pages.append(page_from_text("\n".join(lines), n))
     return pages
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(WORDS, min_size=30, max_size=200), st.lists(WORDS, min_size=0, max_size=200),
-       st.integers(20, 80))
+@given(
+    st.lists(WORDS, min_size=30, max_size=200), st.lists(WORDS, min_size=0, max_size=200), st.integers(20, 80)
+)
 def test_dropping_the_gaps_gives_back_each_side(t_words, o_words, per_page):
     """Concatenating each side of every pair, in order, reproduces that side exactly."""
     tokens = _tokens(" ".join(t_words))

@@ -23,10 +23,14 @@ from tests.fakes import FakeEngine
 REPO = Path(__file__).resolve().parent.parent
 
 PAGES = {
-    "a": ["The committee met on Monday to discuss the harbour defences and supplies.",
-          "Admiral Nimitz reported that the convoy reached Guam without losses."],
-    "b": ["Soviet officials in Harbin expected further talks with the Japanese envoy.",
-          "The embassy in Moscow was told that no answer would be given before August."],
+    "a": [
+        "The committee met on Monday to discuss the harbour defences and supplies.",
+        "Admiral Nimitz reported that the convoy reached Guam without losses.",
+    ],
+    "b": [
+        "Soviet officials in Harbin expected further talks with the Japanese envoy.",
+        "The embassy in Moscow was told that no answer would be given before August.",
+    ],
     "e": ["Weather over the northern islands delayed the reconnaissance flights again."],
 }
 
@@ -122,24 +126,43 @@ def test_cli_broken_beside_good_exit_8(tmp_path: Path, monkeypatch: pytest.Monke
     assert result.exit_code == 8, result.output
     rows = summary(out)
     assert {k: r["status"] for k, r in rows.items()} == {
-        "a": "ok", "nested/b": "ok", "e": "ok", "c": "failed", "d": "failed"}
+        "a": "ok",
+        "nested/b": "ok",
+        "e": "ok",
+        "c": "failed",
+        "d": "failed",
+    }
     assert "not a readable image" in rows["c"]["reason"]
     assert rows["d"]["reason"].startswith("no transcript")
     assert "reason" not in rows["a"]
     assert rows["a"]["pages"] == 2 and rows["a"]["error"] >= 1 and rows["a"]["cer"] > 0
     assert rows["e"]["error"] == 0 and rows["e"]["cer"] == 0.0
-    assert set(rows["a"]) >= {"document", "status", "pages", "error", "warning", "info", "cer", "seconds", "key"}
+    assert set(rows["a"]) >= {
+        "document",
+        "status",
+        "pages",
+        "error",
+        "warning",
+        "info",
+        "cer",
+        "seconds",
+        "key",
+    }
     findings = json.loads((out / "a" / "findings.json").read_text(encoding="utf-8"))
     assert findings["schema"] == "ocr-fix/check/1"
     assert any(f["suggestion"] == "Nimitz" for f in findings["findings"])
-    assert json.loads((out / "nested" / "b" / "findings.json").read_text(encoding="utf-8"))["findings"] is not None
+    assert (
+        json.loads((out / "nested" / "b" / "findings.json").read_text(encoding="utf-8"))["findings"]
+        is not None
+    )
     assert not (out / "c" / "findings.json").exists()
     assert no_temp_files(out)
     assert "failed c:" in result.output.replace("\n", " ")
 
 
-def test_all_ok_exits_0_and_page_crash_fails_only_its_document(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_all_ok_exits_0_and_page_crash_fails_only_its_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, out = tmp_path / "root", tmp_path / "out"
     make_archive(root)
     docs = [d for d in discover(root) if d.problem is None and d.id != "c"]
@@ -147,7 +170,10 @@ def test_all_ok_exits_0_and_page_crash_fails_only_its_document(tmp_path: Path,
     res = run_batch(docs, out, engine, LocalExecutor(2, threads=True))
     rows = summary(out)
     assert rows["nested/b"]["status"] == "failed"
-    assert rows["nested/b"]["reason"] == "page 2 (b-02.png): Tesseract failed on page 2 (b-02.png), exit 134: crash"
+    assert (
+        rows["nested/b"]["reason"]
+        == "page 2 (b-02.png): Tesseract failed on page 2 (b-02.png), exit 134: crash"
+    )
     assert rows["a"]["status"] == rows["e"]["status"] == "ok"
     assert [o.document for o in res.failed] == ["nested/b"]
     monkeypatch.setattr("ocr_fix.cli.batch.engine_for", lambda lang, psm: FakeEngine(_texts()))
@@ -187,7 +213,9 @@ def test_resume_after_interrupt(tmp_path: Path) -> None:
     assert run_batch(docs, out, third, LocalExecutor(1, threads=True)).skipped == {"a", "e", "nested/b"}
     assert third.read == []
 
-    (root / "e" / "transcript.md").write_text("Weather over the northern islands delayed flights.\n", encoding="utf-8")
+    (root / "e" / "transcript.md").write_text(
+        "Weather over the northern islands delayed flights.\n", encoding="utf-8"
+    )
     fourth = CountingEngine(_texts())
     assert run_batch(docs, out, fourth, LocalExecutor(1, threads=True)).skipped == {"a", "nested/b"}
     assert fourth.read == ["e-01.png"]
@@ -242,17 +270,24 @@ def test_bad_document_lexicon_fails_that_document(tmp_path: Path) -> None:
 def test_manifest_csv_and_jsonl(tmp_path: Path) -> None:
     root = tmp_path / "root"
     make_archive(root)
-    (root / "m.csv").write_text("id,transcript,scans\n"
-                                "first,a/transcript.md,a/a-01.png;a/a-02.png\n"
-                                "hollow,e/transcript.md,empty\n", encoding="utf-8")
-    (root / "m.jsonl").write_text(json.dumps({"id": "x/y", "transcript": "e/transcript.md",
-                                              "scans": "e/e-01.png"}) + "\n", encoding="utf-8")
+    (root / "m.csv").write_text(
+        "id,transcript,scans\nfirst,a/transcript.md,a/a-01.png;a/a-02.png\nhollow,e/transcript.md,empty\n",
+        encoding="utf-8",
+    )
+    (root / "m.jsonl").write_text(
+        json.dumps({"id": "x/y", "transcript": "e/transcript.md", "scans": "e/e-01.png"}) + "\n",
+        encoding="utf-8",
+    )
     csv_docs = read_manifest(root / "m.csv")
     assert [d.id for d in csv_docs] == ["first", "hollow"]
     assert csv_docs[0].scans == (root / "a" / "a-01.png", root / "a" / "a-02.png")
     out = tmp_path / "out"
-    run_batch([*csv_docs, *read_manifest(root / "m.jsonl")], out, CountingEngine(_texts()),
-              LocalExecutor(1, threads=True))
+    run_batch(
+        [*csv_docs, *read_manifest(root / "m.jsonl")],
+        out,
+        CountingEngine(_texts()),
+        LocalExecutor(1, threads=True),
+    )
     rows = summary(out)
     assert rows["first"]["status"] == "ok" and rows["x/y"]["status"] == "ok"
     assert rows["hollow"]["status"] == "failed" and "no page images" in rows["hollow"]["reason"]
@@ -287,8 +322,9 @@ def test_missing_dask_is_one_line_exit_6(tmp_path: Path, monkeypatch: pytest.Mon
     make_archive(root)
     monkeypatch.setitem(sys.modules, "distributed", None)
     monkeypatch.setattr("ocr_fix.cli.batch.engine_for", lambda lang, psm: FakeEngine(_texts()))
-    result = CliRunner().invoke(app, ["batch", str(root), "-o", str(tmp_path / "out"),
-                                      "--scheduler", "tcp://127.0.0.1:1"])
+    result = CliRunner().invoke(
+        app, ["batch", str(root), "-o", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1"]
+    )
     assert result.exit_code == 6
     assert "pip install 'ocr-fix[dask]'" in result.output
 
@@ -329,8 +365,12 @@ def test_two_real_pages(tmp_path: Path) -> None:
     for name in ("01.png", "02.png"):
         shutil.copy(scans / name, doc / name)
     (doc / "transcript.md").write_text(
-        "\n".join((REPO / "golden" / "psis-400-23" / f"{n}.gt.txt").read_text(encoding="utf-8")
-                  for n in ("01", "02")), encoding="utf-8")
+        "\n".join(
+            (REPO / "golden" / "psis-400-23" / f"{n}.gt.txt").read_text(encoding="utf-8")
+            for n in ("01", "02")
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["batch", str(tmp_path / "root"), "-o", str(out), "--no-cache", "-q"])
     assert result.exit_code == 0, result.output
@@ -367,7 +407,10 @@ def test_pages_share_tasks_and_a_bad_page_fails_only_its_document(tmp_path: Path
     run_batch(discover(root), out, engine, LocalExecutor(2, threads=True))
     rows = summary(out)
     assert rows["big"]["status"] == "failed"
-    assert rows["big"]["reason"] == "page 6 (big-06.png): Tesseract failed on page 6 (big-06.png), exit 1: bad page"
+    assert (
+        rows["big"]["reason"]
+        == "page 6 (big-06.png): Tesseract failed on page 6 (big-06.png), exit 1: bad page"
+    )
     assert rows["small"]["status"] == "ok" and rows["small"]["pages"] == 2
     assert max(map(len, engine.tasks)) > 1
     assert all(len({name.split("-")[0] for name in task}) == 1 for task in engine.tasks)

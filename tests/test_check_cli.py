@@ -56,7 +56,7 @@ def test_json_schema_and_positions(fake_scans):
     assert set(f["transcript"]) >= {"line", "column", "end_column", "text"}
     assert set(f["scan"]) >= {"page", "line", "text", "confidence", "bbox"}
     text = transcript.read_text().split("\n")[f["transcript"]["line"] - 1]
-    assert text[f["transcript"]["column"] - 1:f["transcript"]["end_column"] - 1] == f["transcript"]["text"]
+    assert text[f["transcript"]["column"] - 1 : f["transcript"]["end_column"] - 1] == f["transcript"]["text"]
     assert doc["summary"]["error"] == sum(1 for x in doc["findings"] if x["severity"] == "error")
 
 
@@ -85,12 +85,15 @@ def test_clean_transcript_exits_zero(tmp_path):
     assert r.exit_code == 0, r.output
 
 
-@pytest.mark.parametrize("content,code,needle", [
-    (None, 3, "no such file"),
-    (b"", 4, "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00binary", 4, "binary"),
-    (b"caf\xe9 au lait\n", 4, "UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content,code,needle",
+    [
+        (None, 3, "no such file"),
+        (b"", 4, "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", 4, "binary"),
+        (b"caf\xe9 au lait\n", 4, "UTF-8"),
+    ],
+)
 def test_bad_transcripts_give_one_line_and_their_code(tmp_path, content, code, needle):
     t = tmp_path / "t.md"
     if content is not None:
@@ -136,12 +139,28 @@ def test_end_to_end_with_real_tesseract_on_two_bundled_pages(tmp_path):
     transcript = tmp_path / "t.md"
     lines = (SCANS / "transcript.md").read_text().split("\n")
     transcript.write_text("\n".join(lines[37:60]) + "\n")
-    r = runner.invoke(app, ["check", str(transcript), str(scans), "-l", str(LEXICON), "-f", "json",
-                            "--cache-dir", str(tmp_path / "cache"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "check",
+            str(transcript),
+            str(scans),
+            "-l",
+            str(LEXICON),
+            "-f",
+            "json",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 1, r.output
     doc = json.loads(r.stdout)
-    errors = {(f["transcript"]["text"], f["suggestion"], f["scan"]["page"]) for f in doc["findings"]
-              if f["severity"] in ("error", "warning")}
+    errors = {
+        (f["transcript"]["text"], f["suggestion"], f["scan"]["page"])
+        for f in doc["findings"]
+        if f["severity"] in ("error", "warning")
+    }
     assert ("Loshvsky", "Lozovsky", 1) in errors
     assert any(s == "Konoye" for _, s, _ in errors)
     assert doc["pages"][0]["cer"] < 0.08  # page 3 is only partly in this transcript excerpt

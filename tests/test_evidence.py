@@ -9,23 +9,35 @@ import pytest
 from ocr_fix.evidence import Evidence, homoglyphs_only, restores_balance
 from ocr_fix.lexicon import Lexicon, Pattern, Term
 
-LEX = Lexicon.build([Term("Konoye"), Term("Lozovsky")], [Pattern(re.compile(r"H-\d{6}")), Pattern(re.compile(r"#\d{4}"))])
+LEX = Lexicon.build(
+    [Term("Konoye"), Term("Lozovsky")], [Pattern(re.compile(r"H-\d{6}")), Pattern(re.compile(r"#\d{4}"))]
+)
 EV = Evidence(LEX)
 
 
-@pytest.mark.parametrize("t,o,expected", [
-    ("18", "i8", True), ("5On", "50n", True), ("I", "1", True),
-    ("8", "3", False), ("E-197715", "H-197715", False), ("947000", "947022", False),
-])
+@pytest.mark.parametrize(
+    "t,o,expected",
+    [
+        ("18", "i8", True),
+        ("5On", "50n", True),
+        ("I", "1", True),
+        ("8", "3", False),
+        ("E-197715", "H-197715", False),
+        ("947000", "947022", False),
+    ],
+)
 def test_homoglyphs_only(t, o, expected):
     assert homoglyphs_only(t, o) is expected
 
 
-@pytest.mark.parametrize("line,wrong,right,expected", [
-    ("(PSIS 400-22, 21 July, mention", "July", "July)", True),
-    ("(PSIS 400-22, 21 July), mention", "July", "July)", False),
-    ("the eighteenth, the", "eighteenth", "eighteenth;", False),
-])
+@pytest.mark.parametrize(
+    "line,wrong,right,expected",
+    [
+        ("(PSIS 400-22, 21 July, mention", "July", "July)", True),
+        ("(PSIS 400-22, 21 July), mention", "July", "July)", False),
+        ("the eighteenth, the", "eighteenth", "eighteenth;", False),
+    ],
+)
 def test_restores_balance(line, wrong, right, expected):
     assert restores_balance(line, wrong, right) is expected
 

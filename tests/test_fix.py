@@ -17,15 +17,23 @@ from ocr_fix.model import Kind, Severity
 runner = CliRunner()
 
 BOM = b"\xef\xbb\xbf"
-RAW = BOM + "# Report  \r\n\r\nPrince **Kenoye** went to Moskow.  \r\nHe he said: *nothing* ok\r\nEnd".encode()
+RAW = (
+    BOM + b"# Report  \r\n\r\nPrince **Kenoye** went to Moskow.  \r\nHe he said: *nothing* ok\r\nEnd"
+)
 
 
 def _text() -> str:
-    return RAW[len(BOM):].decode()
+    return RAW[len(BOM) :].decode()
 
 
-def finding(word: str, suggestion: str, severity: str = "error", kind: str = "substitution",
-            nth: int = 0, empty: bool = False) -> dict:
+def finding(
+    word: str,
+    suggestion: str,
+    severity: str = "error",
+    kind: str = "substitution",
+    nth: int = 0,
+    empty: bool = False,
+) -> dict:
     """A finding dict as check writes it, located at the nth occurrence of ``word``."""
     text = _text()
     at = -1
@@ -34,26 +42,53 @@ def finding(word: str, suggestion: str, severity: str = "error", kind: str = "su
     end = at if empty else at + len(word)
     line = text.count("\n", 0, at) + 1
     col = at - (text.rfind("\n", 0, at) + 1) + 1
-    return {"severity": severity, "kind": kind,
-            "transcript": {"line": line, "column": col, "end_column": col + end - at,
-                           "text": text[at:end], "offset": at, "end_offset": end},
-            "scan": {"page": 1, "line": 1, "text": suggestion, "confidence": 96.0, "bbox": None, "image": "01.png"},
-            "suggestion": suggestion, "message": "test"}
+    return {
+        "severity": severity,
+        "kind": kind,
+        "transcript": {
+            "line": line,
+            "column": col,
+            "end_column": col + end - at,
+            "text": text[at:end],
+            "offset": at,
+            "end_offset": end,
+        },
+        "scan": {
+            "page": 1,
+            "line": 1,
+            "text": suggestion,
+            "confidence": 96.0,
+            "bbox": None,
+            "image": "01.png",
+        },
+        "suggestion": suggestion,
+        "message": "test",
+    }
 
 
 def write_case(tmp_path: Path, findings: list[dict], raw: bytes = RAW) -> tuple[Path, Path]:
     t = tmp_path / "t.md"
     t.write_bytes(raw)
-    doc = {"schema": "ocr-fix/check/1", "transcript": str(t),
-           "transcript_sha256": hashlib.sha256(raw).hexdigest(), "findings": findings}
+    doc = {
+        "schema": "ocr-fix/check/1",
+        "transcript": str(t),
+        "transcript_sha256": hashlib.sha256(raw).hexdigest(),
+        "findings": findings,
+    }
     f = tmp_path / "f.json"
     f.write_text(json.dumps(doc), encoding="utf-8")
     return t, f
 
 
 def test_substitutions_preserve_every_other_byte(tmp_path: Path) -> None:
-    t, f = write_case(tmp_path, [finding("Kenoye", "Konoye"), finding("Moskow", "Moscow"),
-                                 finding("went", "WENT", severity="warning")])
+    t, f = write_case(
+        tmp_path,
+        [
+            finding("Kenoye", "Konoye"),
+            finding("Moskow", "Moscow"),
+            finding("went", "WENT", severity="warning"),
+        ],
+    )
     out = tmp_path / "out.md"
     res = runner.invoke(app, ["fix", str(t), "--findings", str(f), "-o", str(out)])
     assert res.exit_code == 0, res.output
@@ -67,8 +102,9 @@ def test_substitutions_preserve_every_other_byte(tmp_path: Path) -> None:
 
 
 def test_accept_warning_takes_warnings_too(tmp_path: Path) -> None:
-    t, f = write_case(tmp_path, [finding("went", "walked", severity="warning"),
-                                 finding("ok", "OK", severity="info")])
+    t, f = write_case(
+        tmp_path, [finding("went", "walked", severity="warning"), finding("ok", "OK", severity="info")]
+    )
     out = tmp_path / "out.md"
     res = runner.invoke(app, ["fix", str(t), "--findings", str(f), "--accept", "warning", "-o", str(out)])
     assert res.exit_code == 0, res.output
@@ -97,8 +133,15 @@ def test_stale_hash_exits_9_and_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-@pytest.mark.parametrize("content", [b"not json {", b'{"schema": "other/1", "findings": []}', b"[1, 2]",
-                                     b'{"schema": "ocr-fix/check/1", "transcript_sha256": "x", "findings": [{"severity": "bad"}]}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json {",
+        b'{"schema": "other/1", "findings": []}',
+        b"[1, 2]",
+        b'{"schema": "ocr-fix/check/1", "transcript_sha256": "x", "findings": [{"severity": "bad"}]}',
+    ],
+)
 def test_bad_findings_file_exits_4(tmp_path: Path, content: bytes) -> None:
     t, f = write_case(tmp_path, [])
     f.write_bytes(content)
@@ -134,7 +177,10 @@ def test_insertion_and_omission_spacing(tmp_path: Path) -> None:
     out = tmp_path / "out.md"
     res = runner.invoke(app, ["fix", str(t), "--findings", str(f), "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert out.read_bytes() == BOM + text.replace("He he said: *nothing*", "he then said: really *nothing*").encode()
+    assert (
+        out.read_bytes()
+        == BOM + text.replace("He he said: *nothing*", "he then said: really *nothing*").encode()
+    )
 
 
 def test_text_that_no_longer_matches_is_skipped(tmp_path: Path) -> None:
@@ -149,8 +195,14 @@ def test_text_that_no_longer_matches_is_skipped(tmp_path: Path) -> None:
 
 
 def test_unplaced_findings_never_applied(tmp_path: Path) -> None:
-    mismatch = {"severity": "error", "kind": "mismatch", "transcript": None, "scan": None,
-                "suggestion": "", "message": "scans are of another document"}
+    mismatch = {
+        "severity": "error",
+        "kind": "mismatch",
+        "transcript": None,
+        "scan": None,
+        "suggestion": "",
+        "message": "scans are of another document",
+    }
     nosug = finding("Moskow", "")
     t, f = write_case(tmp_path, [mismatch, nosug])
     res = runner.invoke(app, ["fix", str(t), "--findings", str(f)])
@@ -177,11 +229,19 @@ def test_output_and_in_place_together_is_usage_error(tmp_path: Path) -> None:
 
 
 def test_interactive_accept_skip_edit_quit(tmp_path: Path) -> None:
-    t, f = write_case(tmp_path, [finding("Kenoye", "Konoye"), finding("Moskow", "Moscow"),
-                                 finding("nothing", "NOTHING"), finding("End", "Fin")])
+    t, f = write_case(
+        tmp_path,
+        [
+            finding("Kenoye", "Konoye"),
+            finding("Moskow", "Moscow"),
+            finding("nothing", "NOTHING"),
+            finding("End", "Fin"),
+        ],
+    )
     out = tmp_path / "out.md"
-    res = runner.invoke(app, ["fix", str(t), "--findings", str(f), "--interactive", "-o", str(out)],
-                        input="a\ns\ne\nNEW\nq\n")
+    res = runner.invoke(
+        app, ["fix", str(t), "--findings", str(f), "--interactive", "-o", str(out)], input="a\ns\ne\nNEW\nq\n"
+    )
     assert res.exit_code == 0, res.output
     assert out.read_bytes() == RAW.replace(b"Kenoye", b"Konoye").replace(b"*nothing*", b"*NEW*")
     assert "Moskow" in res.stderr and "confidence 96" in res.stderr

@@ -66,7 +66,9 @@ def build_result(directory: Path, scans: list[str], transcript: str) -> CheckRes
         draw_page(page, path)
         pages.append(page)
     t = Transcript(directory / "transcript.md", transcript, "markdown")
-    return check_pages(t, pages, Lexicon(), scans=[str(directory / f"{n:02d}.png") for n in range(1, len(scans) + 1)])
+    return check_pages(
+        t, pages, Lexicon(), scans=[str(directory / f"{n:02d}.png") for n in range(1, len(scans) + 1)]
+    )
 
 
 def two_page_result(tmp_path: Path) -> CheckResult:
@@ -88,7 +90,7 @@ def css(el: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]
 def decode(uri: str, mime: str) -> Image.Image:
     prefix = f"data:{mime};base64,"
     assert uri.startswith(prefix)
-    return Image.open(io.BytesIO(base64.b64decode(uri[len(prefix):])))
+    return Image.open(io.BytesIO(base64.b64decode(uri[len(prefix) :])))
 
 
 @pytest.fixture()
@@ -145,7 +147,7 @@ def test_hostile_text_is_shown_as_text_and_only_our_script_exists(tmp_path: Path
     out = html.render(r)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in out
-    assert "<img src=x" not in out and "onerror=\"window" not in out
+    assert "<img src=x" not in out and 'onerror="window' not in out
     assert out.count("<script") == 1
     tree = lxml.html.document_fromstring(out)
     scripts = tree.xpath("//script")
@@ -167,7 +169,9 @@ def test_csp_pins_the_exact_inline_script_and_style(doc: lxml.html.HtmlElement) 
     assert "unsafe-inline" not in csp
 
 
-def test_crops_are_pngs_of_their_stated_size_with_the_word_box(result: CheckResult, doc: lxml.html.HtmlElement) -> None:
+def test_crops_are_pngs_of_their_stated_size_with_the_word_box(
+    result: CheckResult, doc: lxml.html.HtmlElement
+) -> None:
     boxed = [f for f in result.findings if f.scan and f.scan.bbox]
     crops = css(doc, "figure.crop img")
     assert len(crops) == len(boxed) > 0
@@ -190,8 +194,9 @@ def test_thumbnails_carry_one_linked_box_per_finding(result: CheckResult, doc: l
         assert thumb.size == (int(img.get("width")), int(img.get("height"))) == (html.THUMB_WIDTH, 388)
         assert css(page, "svg")[0].get("viewbox") == "0 0 2550 3300"
     links = doc.xpath("//*[local-name()='svg']//*[local-name()='a']")
-    expected = [a.get("id") for a, f in zip(css(doc, "article.finding"), result.findings)
-                if f.scan and f.scan.bbox]
+    expected = [
+        a.get("id") for a, f in zip(css(doc, "article.finding"), result.findings) if f.scan and f.scan.bbox
+    ]
     assert [a.get("href") for a in links] == [f"#{i}" for i in expected]
 
 
@@ -206,8 +211,12 @@ def test_multi_page_tiff_crops_come_from_the_right_frame(tmp_path: Path) -> None
         frames.append(Image.open(tmp_path / f"frame{n}.png"))
         pages.append(page)
     frames[0].save(tiff, save_all=True, append_images=frames[1:], compression="tiff_deflate")
-    r = check_pages(Transcript(tmp_path / "t.md", TRANSCRIPT_1 + "\n\n" + TRANSCRIPT_2, "markdown"),
-                    pages, Lexicon(), scans=[str(tiff)])
+    r = check_pages(
+        Transcript(tmp_path / "t.md", TRANSCRIPT_1 + "\n\n" + TRANSCRIPT_2, "markdown"),
+        pages,
+        Lexicon(),
+        scans=[str(tiff)],
+    )
     tree = lxml.html.document_fromstring(html.render(r))
     boxed = [f for f in r.findings if f.scan and f.scan.bbox]
     assert {f.scan.page for f in boxed} == {1, 2}
@@ -278,7 +287,11 @@ def test_multi_line_span_marks_each_line_part() -> None:
 def test_zero_width_span_gives_an_empty_mark_at_the_gap() -> None:
     t = Transcript(Path("t.txt"), "winter of the year\n")
     lines = html.transcript_lines(t, t.span(7, 7))
-    assert [(s.kind, s.text) for s in lines[0].segments] == [("text", "winter "), ("mark", ""), ("text", "of the year")]
+    assert [(s.kind, s.text) for s in lines[0].segments] == [
+        ("text", "winter "),
+        ("mark", ""),
+        ("text", "of the year"),
+    ]
 
 
 def test_long_line_is_windowed_around_the_span() -> None:
@@ -330,8 +343,9 @@ def test_cli_writes_html_report(tmp_path: Path) -> None:
     transcript = tmp_path / "t.md"
     transcript.write_text("Notes on <b>bold</b> claims & the Geneva meeting.\n", encoding="utf-8")
     out = tmp_path / "report.html"
-    res = CliRunner().invoke(app, ["check", str(transcript), "--format", "html", "-o", str(out),
-                                   "--fail-on", "never", "-q"])
+    res = CliRunner().invoke(
+        app, ["check", str(transcript), "--format", "html", "-o", str(out), "--fail-on", "never", "-q"]
+    )
     assert res.exit_code == 0, res.output
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")

@@ -18,8 +18,14 @@ from tests.test_html import HOSTILE, SCAN_1, TRANSCRIPT_1, build_result, two_pag
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} not installed (run `make browser-deps` as root)", allow_module_level=True)
@@ -55,7 +61,9 @@ def test_info_findings_start_hidden(browser: object, tmp_path: Path) -> None:
     info = [i for i, f in enumerate(result.findings, 1) if f.severity.value == "info"]
     assert info and not page.locator(f"#f-{info[0]}").is_visible()
     shown = len(result.findings) - len(info)
-    assert page.locator("#visible-count").text_content() == f"{shown} of {len(result.findings)} findings shown"
+    assert (
+        page.locator("#visible-count").text_content() == f"{shown} of {len(result.findings)} findings shown"
+    )
     assert problems == []
     page.close()
 
@@ -71,12 +79,16 @@ def test_loads_cleanly_and_every_crop_decodes(browser: object, tmp_path: Path) -
     page, problems = open_report(browser, write_report(tmp_path, result))
     sizes = page.eval_on_selector_all(
         "figure.crop img, .thumb img",
-        "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight, +e.getAttribute('width'), +e.getAttribute('height')])")
+        "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight, +e.getAttribute('width'), +e.getAttribute('height')])",
+    )
     boxed = sum(1 for f in result.findings if f.scan and f.scan.bbox)
     assert len(sizes) == boxed + len(result.pages)
     for complete, nw, nh, w, h in sizes:
         assert complete and nw == w > 0 and nh == h > 0
-    assert page.locator("#visible-count").text_content() == f"{len(result.findings)} of {len(result.findings)} findings shown"
+    assert (
+        page.locator("#visible-count").text_content()
+        == f"{len(result.findings)} of {len(result.findings)} findings shown"
+    )
     assert problems == []
     page.close()
 

@@ -28,15 +28,20 @@ def by_canonical(text: str, scans: list[str] | None = None) -> dict[str, list[st
 
 
 def test_single_linkage_clusters_spelling_variants() -> None:
-    groups = {frozenset(g) for g in clusters_of(["lozovsky", "loxovsky", "lotosky", "loshvsky", "kase", "case", "kameyama"])}
+    groups = {
+        frozenset(g)
+        for g in clusters_of(["lozovsky", "loxovsky", "lotosky", "loshvsky", "kase", "case", "kameyama"])
+    }
     assert frozenset({"lozovsky", "loxovsky", "lotosky", "loshvsky"}) in groups
     assert frozenset({"kameyama"}) in groups
     assert frozenset({"kase", "case"}) in groups  # short words: one edit links
 
 
 def test_canonical_by_frequency_without_scans() -> None:
-    text = ("We met Vronsky today. Later Vronsky left, and Vronsky came back.\n"
-            "Then Vrensky wrote to Petersburg about the horse.\n")
+    text = (
+        "We met Vronsky today. Later Vronsky left, and Vronsky came back.\n"
+        "Then Vrensky wrote to Petersburg about the horse.\n"
+    )
     got = by_canonical(text)
     assert got["Vronsky"] == ["Vrensky"]
     assert "Later" not in got and "Then" not in got and "We" not in got  # sentence-initial words
@@ -89,8 +94,10 @@ def test_rendered_proposal_is_a_valid_lexicon(tmp_path: Path) -> None:
 
 def test_psis_canonical_picks_with_golden_pages_as_scans() -> None:
     transcript = read_transcript(ROOT / "scans" / "psis-400-23" / "transcript.md")
-    pages = [page_from_text(p.read_text(encoding="utf-8"), i + 1)
-             for i, p in enumerate(sorted((ROOT / "golden" / "psis-400-23").glob("*.gt.txt")))]
+    pages = [
+        page_from_text(p.read_text(encoding="utf-8"), i + 1)
+        for i, p in enumerate(sorted((ROOT / "golden" / "psis-400-23").glob("*.gt.txt")))
+    ]
     p = propose([transcript], [w.text for page in pages for w in page.words])
     canon = {c.canonical.text: {o.text for o in c.others} for c in p.clusters}
     assert canon["Konoye"] >= {"Kenoye"}
@@ -107,13 +114,17 @@ def test_suggest_cli_writes_file(tmp_path: Path) -> None:
     out = tmp_path / "lex.txt"
     res = runner.invoke(app, ["lexicon", "suggest", str(t), "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "Konoye\tname\tx2 in transcripts; variants: Kenoye (in transcript: x1)" in out.read_text(encoding="utf-8")
+    assert "Konoye\tname\tx2 in transcripts; variants: Kenoye (in transcript: x1)" in out.read_text(
+        encoding="utf-8"
+    )
 
 
 def test_suggest_cli_scans_count_mismatch_is_usage_error(tmp_path: Path) -> None:
     t = tmp_path / "t.md"
     t.write_text("Prince Konoye.\n", encoding="utf-8")
-    res = runner.invoke(app, ["lexicon", "suggest", str(t), "--scans", str(tmp_path), "--scans", str(tmp_path)])
+    res = runner.invoke(
+        app, ["lexicon", "suggest", str(t), "--scans", str(tmp_path), "--scans", str(tmp_path)]
+    )
     assert res.exit_code == ExitCode.USAGE
 
 
@@ -130,14 +141,17 @@ def test_check_clean_lexicon_exits_0() -> None:
 
 def test_check_reports_every_problem_with_line_numbers(tmp_path: Path) -> None:
     f = tmp_path / "lex.txt"
-    f.write_text("# comment\n"
-                 "Lozovsky\tname\tvariants: Loxovsky, Lotosky (in transcript: x2, x1)\n"
-                 "re:H-(\\d{6}\tidentifier\n"
-                 "konoye\tname\n"
-                 "Konoye\n"
-                 "Loxovsky\tname\n"
-                 "\tname\tno term\n"
-                 "re:\n", encoding="utf-8")
+    f.write_text(
+        "# comment\n"
+        "Lozovsky\tname\tvariants: Loxovsky, Lotosky (in transcript: x2, x1)\n"
+        "re:H-(\\d{6}\tidentifier\n"
+        "konoye\tname\n"
+        "Konoye\n"
+        "Loxovsky\tname\n"
+        "\tname\tno term\n"
+        "re:\n",
+        encoding="utf-8",
+    )
     res = runner.invoke(app, ["lexicon", "check", str(f)])
     assert res.exit_code == ExitCode.BAD_LEXICON == 5
     lines = res.stdout.splitlines()
@@ -149,8 +163,10 @@ def test_check_reports_every_problem_with_line_numbers(tmp_path: Path) -> None:
     assert len(lines) == 5
 
 
-@pytest.mark.parametrize("data, message", [(b"Konoye\n\xff\xfeTogo\n", ":2: not UTF-8"),
-                                            (b"Konoye\nTo\x00go\n", ":2: binary file")])
+@pytest.mark.parametrize(
+    "data, message",
+    [(b"Konoye\n\xff\xfeTogo\n", ":2: not UTF-8"), (b"Konoye\nTo\x00go\n", ":2: binary file")],
+)
 def test_check_non_utf8_and_binary(tmp_path: Path, data: bytes, message: str) -> None:
     f = tmp_path / "lex.txt"
     f.write_bytes(data)

@@ -17,7 +17,6 @@ from uniseg.emoji import extended_pictographic
 from uniseg.graphemecluster import grapheme_clusters
 
 from ocr_fix import metrics
-from tests.fakes import perturb
 from ocr_fix.errors import BadInput, InputNotFound
 from ocr_fix.metrics import (
     Counts,
@@ -32,6 +31,7 @@ from ocr_fix.metrics import (
     summarise,
     wer,
 )
+from tests.fakes import perturb
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "psis-400-23"
 TOL = 1e-9

@@ -35,12 +35,22 @@ def md_tokens(text: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("**RUSSO-JAPANESE RELATIONS  **", [("RUSSO-JAPANESE", "RUSSO-JAPANESE"), ("RELATIONS", "RELATIONS")]),
-        ("**RUSSO-JAPANESE RELATIONS  \n(21-27 July 1945)**",
-         [("RUSSO-JAPANESE", "RUSSO-JAPANESE"), ("RELATIONS", "RELATIONS"), ("(21-27", "(21-27"),
-          ("July", "July"), ("1945)", "1945)")]),
+        (
+            "**RUSSO-JAPANESE RELATIONS  **",
+            [("RUSSO-JAPANESE", "RUSSO-JAPANESE"), ("RELATIONS", "RELATIONS")],
+        ),
+        (
+            "**RUSSO-JAPANESE RELATIONS  \n(21-27 July 1945)**",
+            [
+                ("RUSSO-JAPANESE", "RUSSO-JAPANESE"),
+                ("RELATIONS", "RELATIONS"),
+                ("(21-27", "(21-27"),
+                ("July", "July"),
+                ("1945)", "1945)"),
+            ],
+        ),
         ("<sup>1</sup>H-197581,", [("1H-197581,", "1</sup>H-197581,")]),
-        ("Russians\".<sup>1</sup>", [('Russians".1', 'Russians".<sup>1')]),
+        ('Russians".<sup>1</sup>', [('Russians".1', 'Russians".<sup>1')]),
         ("\\*\\* Referring", [("**", "\\*\\*"), ("Referring", "Referring")]),
         ("~~THIS INFORMATION~~", [("THIS", "THIS"), ("INFORMATION", "INFORMATION")]),
         ("above\n---\nbelow", [("above", "above"), ("below", "below")]),
@@ -53,8 +63,10 @@ def md_tokens(text: str) -> list[tuple[str, str]]:
         ("x &amp; y", [("x", "x"), ("&", "&amp;"), ("y", "y")]),
         ("[the text](http://example.org/a_(b)) ![scan](p.png)", [("the", "the"), ("text", "text")]),
         ("`co*de*`", [("co*de*", "co*de*")]),
-        ("snake_case and a ____ rule", [("snake_case", "snake_case"), ("and", "and"), ("a", "a"),
-                                         ("____", "____"), ("rule", "rule")]),
+        (
+            "snake_case and a ____ rule",
+            [("snake_case", "snake_case"), ("and", "and"), ("a", "a"), ("____", "____"), ("rule", "rule")],
+        ),
         ("Jacobsson\\* (a Swede", [("Jacobsson*", "Jacobsson\\*"), ("(a", "(a"), ("Swede", "Swede")]),
         ("_em_.", [("em.", "em_.")]),
         ("# Heading ##", [("Heading", "Heading")]),
@@ -68,7 +80,10 @@ def md_tokens(text: str) -> list[tuple[str, str]]:
         ("```\n**kept**\n```", [("**kept**", "**kept**")]),
         ("one<br>two<!-- note -->three", [("one", "one"), ("twothree", "two<!-- note -->three")]),
         ("e\u0301t\u00e9", [("\u00e9t\u00e9", "e\u0301t\u00e9")]),
-        ("soft\u00adhyphen zero\u200bwidth", [("softhyphen", "soft\u00adhyphen"), ("zerowidth", "zero\u200bwidth")]),
+        (
+            "soft\u00adhyphen zero\u200bwidth",
+            [("softhyphen", "soft\u00adhyphen"), ("zerowidth", "zero\u200bwidth")],
+        ),
         ("non\u00a0breaking", [("non", "non"), ("breaking", "breaking")]),
         ("x\u00b9 and \u2026", [("x1", "x\u00b9"), ("and", "and"), ("...", "\u2026")]),
         ("2 * 3 _ 4", [("2", "2"), ("*", "*"), ("3", "3"), ("_", "_"), ("4", "4")]),
@@ -145,8 +160,10 @@ def test_normalize_uses_plain_for_text_kind() -> None:
 # --- property: random Markdown-ish text --------------------------------------------
 
 WORD = st.builds(
-    lambda pre, core, post: (pre + core + post, pre.replace("\u201c", '"') + core.replace("\ufb01", "fi")
-                             + post.replace("\u2019", "'")),
+    lambda pre, core, post: (
+        pre + core + post,
+        pre.replace("\u201c", '"') + core.replace("\ufb01", "fi") + post.replace("\u2019", "'"),
+    ),
     st.sampled_from(["", "", "(", '"', "\u201c"]),
     st.text(alphabet="abcXYZ019\ufb01", min_size=1, max_size=6),
     st.sampled_from(["", "", ",", ".", ";", ")", "'s", "\u2019s", "-7"]),
@@ -193,8 +210,11 @@ def markdownish(draw: st.DrawFn) -> tuple[str, list[str]]:
 def strip_oracle(raw: str) -> str:
     """Independent, dumb markup removal for the fragments the generator can produce."""
     s = raw.replace("\\*", "\x01")
-    s = re.sub(r"</?sup>|\]\(http://example\.org/x\)|\[\^|&amp;|\*\*|__|~~|[`*_\[\]]",
-               lambda m: "&" if m.group() == "&amp;" else "", s)
+    s = re.sub(
+        r"</?sup>|\]\(http://example\.org/x\)|\[\^|&amp;|\*\*|__|~~|[`*_\[\]]",
+        lambda m: "&" if m.group() == "&amp;" else "",
+        s,
+    )
     return fold_ocr_text(s.replace("\x01", "*"))
 
 

@@ -17,8 +17,17 @@ from ocr_fix.cli import app
 from ocr_fix.errors import BadInput, InputNotFound, OcrFailed, TesseractMissing
 from ocr_fix.model import BBox, Page, PageRef, Word
 from ocr_fix.ocr import (
-    OcrCache, TesseractEngine, check_tesseract, debian_package, ocr_page_task, ocr_pages,
-    page_from_json, page_hocr, page_to_json, page_tsv, parse_tsv,
+    OcrCache,
+    TesseractEngine,
+    check_tesseract,
+    debian_package,
+    ocr_page_task,
+    ocr_pages,
+    page_from_json,
+    page_hocr,
+    page_to_json,
+    page_tsv,
+    parse_tsv,
 )
 from ocr_fix.scans import Prepared, expand_scans
 from tests.fakes import FakeEngine
@@ -55,16 +64,27 @@ def _pages(tmp_path: Path, n: int) -> tuple[list[PageRef], dict[str, str]]:
 words_st = st.builds(
     Word,
     text=st.text(min_size=1, max_size=12),
-    box=st.builds(BBox, st.integers(0, 5000), st.integers(0, 5000), st.integers(0, 5000), st.integers(0, 5000)),
+    box=st.builds(
+        BBox, st.integers(0, 5000), st.integers(0, 5000), st.integers(0, 5000), st.integers(0, 5000)
+    ),
     conf=st.floats(-1, 100, allow_nan=False).map(lambda f: round(f, 2)),
-    line=st.integers(1, 200), block=st.integers(0, 50), par=st.integers(0, 50),
+    line=st.integers(1, 200),
+    block=st.integers(0, 50),
+    par=st.integers(0, 50),
 )
 pages_st = st.builds(
     Page,
-    ref=st.builds(PageRef, path=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
-                                         min_size=1, max_size=20).map(Path),
-                  frame=st.integers(0, 99), number=st.integers(1, 999), multi=st.booleans()),
-    width=st.integers(1, 10000), height=st.integers(1, 10000),
+    ref=st.builds(
+        PageRef,
+        path=st.text(
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1, max_size=20
+        ).map(Path),
+        frame=st.integers(0, 99),
+        number=st.integers(1, 999),
+        multi=st.booleans(),
+    ),
+    width=st.integers(1, 10000),
+    height=st.integers(1, 10000),
     words=st.lists(words_st, max_size=20).map(tuple),
 )
 
@@ -76,9 +96,21 @@ def test_page_json_round_trip(page):
     assert page_from_json(data) == page
 
 
-@pytest.mark.parametrize("bad", [{}, {"version": 99}, {"version": 1, "ref": {}, "width": 1, "height": 1, "words": []},
-                                 {"version": 1, "ref": {"path": "a", "frame": 0, "number": 1, "multi": False},
-                                  "width": 1, "height": 1, "words": [["w", 1, 2]]}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {"version": 99},
+        {"version": 1, "ref": {}, "width": 1, "height": 1, "words": []},
+        {
+            "version": 1,
+            "ref": {"path": "a", "frame": 0, "number": 1, "multi": False},
+            "width": 1,
+            "height": 1,
+            "words": [["w", 1, 2]],
+        },
+    ],
+)
 def test_page_from_json_rejects_malformed(bad):
     with pytest.raises(BadInput):
         page_from_json(bad)
@@ -137,8 +169,13 @@ def test_process_pool_results_in_input_order(tmp_path):
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-@pytest.mark.parametrize("error, cls, fragment", [("crash", OcrFailed, "on page 2 (02.png)"),
-                                                  ("missing", InputNotFound, "02.png: no such file or directory")])
+@pytest.mark.parametrize(
+    "error, cls, fragment",
+    [
+        ("crash", OcrFailed, "on page 2 (02.png)"),
+        ("missing", InputNotFound, "02.png: no such file or directory"),
+    ],
+)
 def test_first_error_raised_with_its_class_and_message(tmp_path, jobs, error, cls, fragment):
     refs, texts = _pages(tmp_path, 3)
     with pytest.raises(cls) as info:
@@ -153,14 +190,16 @@ def test_ocr_page_task_returns_page_json(tmp_path):
 
 
 def test_parse_tsv_lines_in_reading_order_and_boxes_in_original_space():
-    tsv = "\n".join([
-        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
-        "1\t1\t0\t0\t0\t0\t0\t0\t2000\t2000\t-1\t",
-        "5\t1\t1\t1\t1\t1\t100\t100\t200\t40\t96.5\tHello",
-        "5\t1\t1\t1\t1\t2\t320\t100\t100\t40\t90\tworld",
-        "5\t1\t1\t1\t1\t3\t450\t100\t10\t40\t95\t ",
-        "5\t1\t2\t1\t1\t1\t100\t400\t60\t40\t80\tNext",
-    ])
+    tsv = "\n".join(
+        [
+            "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
+            "1\t1\t0\t0\t0\t0\t0\t0\t2000\t2000\t-1\t",
+            "5\t1\t1\t1\t1\t1\t100\t100\t200\t40\t96.5\tHello",
+            "5\t1\t1\t1\t1\t2\t320\t100\t100\t40\t90\tworld",
+            "5\t1\t1\t1\t1\t3\t450\t100\t10\t40\t95\t ",
+            "5\t1\t2\t1\t1\t1\t100\t400\t60\t40\t80\tNext",
+        ]
+    )
     prepared = Prepared(image=np.zeros((2000, 2000), np.uint8), scale=2.0, angle=0.0)
     words = parse_tsv(tsv, prepared, (1000, 1000))
     assert [(w.text, w.line, w.block) for w in words] == [("Hello", 1, 1), ("world", 1, 1), ("Next", 2, 2)]
@@ -169,11 +208,20 @@ def test_parse_tsv_lines_in_reading_order_and_boxes_in_original_space():
 
 def test_tsv_and_hocr_writers():
     ref = PageRef(Path("03.png"), 0, 3)
-    page = Page(ref, 100, 80, (Word("a&b", BBox(1, 2, 10, 12), 91.0, 1, 1, 1), Word("c", BBox(12, 2, 20, 12), 80.0, 1, 1, 1),
-                               Word("d", BBox(1, 20, 9, 30), 70.0, 2, 1, 1)))
+    page = Page(
+        ref,
+        100,
+        80,
+        (
+            Word("a&b", BBox(1, 2, 10, 12), 91.0, 1, 1, 1),
+            Word("c", BBox(12, 2, 20, 12), 80.0, 1, 1, 1),
+            Word("d", BBox(1, 20, 9, 30), 70.0, 2, 1, 1),
+        ),
+    )
     rows = page_tsv(page).splitlines()
     assert rows[1].split("\t") == ["5", "3", "1", "1", "1", "1", "1", "2", "9", "10", "91", "a&b"]
     from lxml import etree
+
     tree = etree.fromstring(page_hocr(page).encode())
     ns = {"h": "http://www.w3.org/1999/xhtml"}
     lines = tree.findall(".//h:span[@class='ocr_line']", ns)
@@ -208,14 +256,18 @@ def test_bundled_page_ocr_cer_and_cli_outputs(tmp_path):
     scan = ROOT / "scans" / "psis-400-23" / "07.png"
     gt = (ROOT / "golden" / "psis-400-23" / "07.gt.txt").read_text(encoding="utf-8")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["ocr", str(scan), "-o", str(out), "-f", "tsv", "--cache-dir", str(tmp_path / "c")])
+    result = runner.invoke(
+        app, ["ocr", str(scan), "-o", str(out), "-f", "tsv", "--cache-dir", str(tmp_path / "c")]
+    )
     assert result.exit_code == 0, result.output
     rows = (out / "07.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    text = "\n".join(" ".join(r.split("\t")[11] for r in rows if r.split("\t")[4] == str(n))
-                     for n in sorted({int(r.split("\t")[4]) for r in rows}))
+    text = "\n".join(
+        " ".join(r.split("\t")[11] for r in rows if r.split("\t")[4] == str(n))
+        for n in sorted({int(r.split("\t")[4]) for r in rows})
+    )
     assert cer(gt, text) < 0.05
     boxes = [list(map(int, r.split("\t")[6:10])) for r in rows]
-    assert all(0 <= x and 0 <= y and x + w <= 2550 and y + h <= 3300 for x, y, w, h in boxes)
+    assert all(x >= 0 and y >= 0 and x + w <= 2550 and y + h <= 3300 for x, y, w, h in boxes)
     # Second run is served from the cache and prints the same text.
     printed = runner.invoke(app, ["ocr", str(scan), "--cache-dir", str(tmp_path / "c")])
     assert printed.exit_code == 0 and cer(gt, printed.stdout) < 0.05
@@ -224,11 +276,13 @@ def test_bundled_page_ocr_cer_and_cli_outputs(tmp_path):
 def _fake_tesseract(tmp_path: Path, body: str) -> str:
     """A stand-in tesseract binary: answers --version/--list-langs, runs ``body`` otherwise."""
     script = tmp_path / "fake-tesseract"
-    script.write_text("#!/bin/sh\n"
-                      'case "$1" in\n'
-                      '  --version) echo "tesseract 9.9.9-fake"; exit 0;;\n'
-                      '  --list-langs) echo "List of available languages (1):"; echo eng; exit 0;;\n'
-                      "esac\n" + body + "\n")
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in\n'
+        '  --version) echo "tesseract 9.9.9-fake"; exit 0;;\n'
+        '  --list-langs) echo "List of available languages (1):"; echo eng; exit 0;;\n'
+        "esac\n" + body + "\n"
+    )
     script.chmod(0o755)
     return str(script)
 
@@ -252,6 +306,7 @@ def test_cache_token_changes_with_settings_not_timeout(tmp_path):
     from dataclasses import replace
 
     from ocr_fix.ocr import OcrSettings
+
     binary = _fake_tesseract(tmp_path, "exit 0")
     base = TesseractEngine(OcrSettings(), binary=binary)
     assert base.cache_token() == base.with_timeout(5.0).cache_token()
@@ -263,8 +318,9 @@ def test_cache_token_changes_with_settings_not_timeout(tmp_path):
 def test_images_sharing_one_tesseract_process_read_as_they_do_alone():
     """run_many (Tesseract's list-file input) must not change any reading: the second
     reading relies on it to save a process start per line."""
-    import cv2
     from dataclasses import replace
+
+    import cv2
 
     from ocr_fix.verify import parse_hocr_glyphs, parse_hocr_pages
 
@@ -274,8 +330,12 @@ def test_images_sharing_one_tesseract_process_read_as_they_do_alone():
         cv2.putText(img, text, (10, 50), cv2.FONT_HERSHEY_COMPLEX, 1.2, 0, 2)
         images.append(img)
     engine = TesseractEngine()
-    single = replace(engine, settings=replace(engine.settings, psm=7,
-                                              config=engine.settings.config + " lstm_choice_mode=2 hocr_char_boxes=1"))
+    single = replace(
+        engine,
+        settings=replace(
+            engine.settings, psm=7, config=engine.settings.config + " lstm_choice_mode=2 hocr_char_boxes=1"
+        ),
+    )
     alone = [parse_hocr_glyphs(single.run(img, PageRef(Path("x.png"), 0, 1), "hocr")) for img in images]
     together = parse_hocr_pages(single.run_many(images, "hocr", "test lines"), len(images))
     assert together == alone and all(together)
@@ -285,8 +345,15 @@ def test_multi_image_tsv_splits_by_page_number():
     from ocr_fix.ocr import split_tsv_pages
 
     head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
-    tsv = "\n".join([head, "1\t1\t0\t0\t0\t0\t0\t0\t9\t9\t-1\t", "5\t1\t1\t1\t1\t1\t0\t0\t4\t4\t90\tone",
-                     "1\t3\t0\t0\t0\t0\t0\t0\t9\t9\t-1\t", "5\t3\t1\t1\t1\t1\t0\t0\t4\t4\t90\tthree"])
+    tsv = "\n".join(
+        [
+            head,
+            "1\t1\t0\t0\t0\t0\t0\t0\t9\t9\t-1\t",
+            "5\t1\t1\t1\t1\t1\t0\t0\t4\t4\t90\tone",
+            "1\t3\t0\t0\t0\t0\t0\t0\t9\t9\t-1\t",
+            "5\t3\t1\t1\t1\t1\t0\t0\t4\t4\t90\tthree",
+        ]
+    )
     first, second, third = split_tsv_pages(tsv, 3)
     assert first.splitlines()[0] == head and first.splitlines()[-1].endswith("one")
     assert second == head + "\n" and third.splitlines()[-1].endswith("three")
@@ -325,8 +392,10 @@ def test_a_failed_shared_tesseract_run_reads_each_page_alone(tmp_path):
     """A crash on the list of pages must not fail them all: each is read again alone."""
     refs, _ = _pages(tmp_path, 3)
     head = "level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext"
-    body = ('case "$1" in *.txt) echo "Segmentation fault" >&2; exit 139;; esac\n'
-            f'printf "{head}\\n5\\t1\\t1\\t1\\t1\\t1\\t1\\t1\\t5\\t5\\t91\\talone\\n" > "$2.tsv"')
+    body = (
+        'case "$1" in *.txt) echo "Segmentation fault" >&2; exit 139;; esac\n'
+        f'printf "{head}\\n5\\t1\\t1\\t1\\t1\\t1\\t1\\t1\\t5\\t5\\t91\\talone\\n" > "$2.tsv"'
+    )
     engine = TesseractEngine(binary=_fake_tesseract(tmp_path, body))
     results = engine.recognise_many(refs)
     assert [[w.text for w in r.words] for r in results] == [["alone"]] * 3

@@ -15,8 +15,16 @@ from typer.testing import CliRunner
 from ocr_fix.cli import app
 from ocr_fix.errors import BadInput, InputNotFound
 from ocr_fix.scans import (
-    Prepared, Preprocess, char_height, content_key, estimate_skew, expand_scans, load_image,
-    map_point_back, prepare, rotate,
+    Prepared,
+    Preprocess,
+    char_height,
+    content_key,
+    estimate_skew,
+    expand_scans,
+    load_image,
+    map_point_back,
+    prepare,
+    rotate,
 )
 
 runner = CliRunner()
@@ -31,8 +39,16 @@ def _text_page(width: int = 1200, height: int = 1500, scale: float = 1.0, thickn
     img = np.full((height, width), 255, np.uint8)
     y = int(80 * scale)
     while y < height - 60 * scale:
-        cv2.putText(img, "The quick brown fox jumps over the lazy dog 1945", (int(60 * scale), y),
-                    cv2.FONT_HERSHEY_SIMPLEX, 1.0 * scale, 0, thickness, cv2.LINE_AA)
+        cv2.putText(
+            img,
+            "The quick brown fox jumps over the lazy dog 1945",
+            (int(60 * scale), y),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            1.0 * scale,
+            0,
+            thickness,
+            cv2.LINE_AA,
+        )
         y += int(50 * scale)
     return img
 
@@ -61,8 +77,14 @@ def test_multipage_tiff_and_pdf_pages_in_place(tmp_path):
     a = _png(tmp_path / "a.png")
     refs = expand_scans([a, tmp_path / "b.tif", tmp_path / "c.pdf", a])
     assert [(r.path.name, r.frame, r.number) for r in refs] == [
-        ("a.png", 0, 1), ("b.tif", 0, 2), ("b.tif", 1, 3), ("b.tif", 2, 4),
-        ("c.pdf", 0, 5), ("c.pdf", 1, 6), ("a.png", 0, 7)]
+        ("a.png", 0, 1),
+        ("b.tif", 0, 2),
+        ("b.tif", 1, 3),
+        ("b.tif", 2, 4),
+        ("c.pdf", 0, 5),
+        ("c.pdf", 1, 6),
+        ("a.png", 0, 7),
+    ]
     assert refs[2].multi and refs[2].stem == "b-002"
     assert [int(load_image(r).mean()) for r in refs[1:4]] == [10, 120, 240]
     pdf_page = load_image(refs[4], dpi=144)
@@ -91,13 +113,16 @@ def test_bad_inputs_raise_with_exit_codes(tmp_path):
         expand_scans([tmp_path / "doc.docx"])
 
 
-@pytest.mark.parametrize("case, code, fragment", [
-    ("missing", 3, "no such file or directory"),
-    ("empty_dir", 4, "no page images (PNG, JPEG, TIFF, PDF)"),
-    ("text_as_png", 4, "not a readable image"),
-    ("truncated_png", 4, "not a readable image"),
-    ("bad_pdf", 4, "cannot read PDF"),
-])
+@pytest.mark.parametrize(
+    "case, code, fragment",
+    [
+        ("missing", 3, "no such file or directory"),
+        ("empty_dir", 4, "no page images (PNG, JPEG, TIFF, PDF)"),
+        ("text_as_png", 4, "not a readable image"),
+        ("truncated_png", 4, "not a readable image"),
+        ("bad_pdf", 4, "cannot read PDF"),
+    ],
+)
 def test_ocr_cli_bad_scans_one_line_and_exit_code(tmp_path, case, code, fragment):
     target = tmp_path / "x.png"
     if case == "empty_dir":

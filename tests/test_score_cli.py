@@ -50,7 +50,9 @@ def test_table_output(dirs: tuple[Path, Path]) -> None:
 
 
 def test_json_output_matches_the_library(dirs: tuple[Path, Path]) -> None:
-    result = runner.invoke(app, ["score", str(dirs[0]), str(dirs[1]), "--format", "json", "--confusions", "2"])
+    result = runner.invoke(
+        app, ["score", str(dirs[0]), str(dirs[1]), "--format", "json", "--confusions", "2"]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     scores = [score_pair(gt, ocr, name) for name, (gt, ocr) in PAGES.items()]

@@ -15,10 +15,16 @@ from ocr_fix.errors import BadInput
 from ocr_fix.synth import Degrade, SynthSettings, find_font, page_stem, render_page
 
 runner = CliRunner()
-LINES = ["RUSSO-JAPANESE RELATIONS", "", "The quick brown fox jumps over the lazy dog.",
-         "Attaché (OP-20-3-850) 1945; \"quoted\" and 'single'."]
+LINES = [
+    "RUSSO-JAPANESE RELATIONS",
+    "",
+    "The quick brown fox jumps over the lazy dog.",
+    "Attaché (OP-20-3-850) 1945; \"quoted\" and 'single'.",
+]
 
-pytestmark = pytest.mark.skipif(not any(p.is_file() for p in synth.FONT_PATHS), reason="Courier Prime not installed")
+pytestmark = pytest.mark.skipif(
+    not any(p.is_file() for p in synth.FONT_PATHS), reason="Courier Prime not installed"
+)
 
 
 def _digest(img: np.ndarray) -> str:
@@ -55,6 +61,7 @@ def test_degradation_levels_are_ordered():
         img = render_page(LINES, "n", SynthSettings(degrade=level, dpi=100)).astype(float)
         paper = img[5:95, 5:845]  # top margin: no text
         return float(paper.std())
+
     assert noise(Degrade.NONE) < noise(Degrade.LIGHT) < noise(Degrade.HEAVY)
 
 
@@ -66,6 +73,7 @@ def test_jpeg_option_changes_pixels():
 
 def test_page_stem():
     from pathlib import Path
+
     assert page_stem(Path("d/03.gt.txt")) == "03"
     assert page_stem(Path("notes.txt")) == "notes"
 
@@ -73,7 +81,16 @@ def test_page_stem():
 def test_cli_writes_named_pngs_deterministically(tmp_path):
     (tmp_path / "03.gt.txt").write_text("\n".join(LINES) + "\n", encoding="utf-8")
     (tmp_path / "04.gt.txt").write_text("Second page.\n", encoding="utf-8")
-    args = ["synth", str(tmp_path / "03.gt.txt"), str(tmp_path / "04.gt.txt"), "--dpi", "100", "--seed", "5", "-q"]
+    args = [
+        "synth",
+        str(tmp_path / "03.gt.txt"),
+        str(tmp_path / "04.gt.txt"),
+        "--dpi",
+        "100",
+        "--seed",
+        "5",
+        "-q",
+    ]
     first = runner.invoke(app, [*args, "-o", str(tmp_path / "a")])
     second = runner.invoke(app, [*args, "-o", str(tmp_path / "b")])
     assert first.exit_code == 0 and second.exit_code == 0, first.output

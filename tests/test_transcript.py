@@ -38,8 +38,9 @@ def naive_positions(text: str) -> dict[int, tuple[int, int]]:
     bom=st.booleans(),
     suffix=st.sampled_from([".md", ".txt"]),
 )
-def test_position_matches_naive_count(tmp_path_factory: pytest.TempPathFactory, pieces: list[str],
-                                      bom: bool, suffix: str) -> None:
+def test_position_matches_naive_count(
+    tmp_path_factory: pytest.TempPathFactory, pieces: list[str], bom: bool, suffix: str
+) -> None:
     text = "x" + "".join(pieces)  # never empty
     path = tmp_path_factory.mktemp("pos") / f"t{suffix}"
     raw = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
@@ -69,7 +70,12 @@ def test_span_agrees_with_position(text: str, data: st.DataObject) -> None:
 
 
 def test_kinds_from_suffix(tmp_path: Path) -> None:
-    for name, kind in [("a.md", "markdown"), ("a.markdown", "markdown"), ("a.txt", "text"), ("README", "text")]:
+    for name, kind in [
+        ("a.md", "markdown"),
+        ("a.markdown", "markdown"),
+        ("a.txt", "text"),
+        ("README", "text"),
+    ]:
         (tmp_path / name).write_text("hello\n", encoding="utf-8")
         assert read_transcript(tmp_path / name).kind == kind
 
@@ -117,7 +123,9 @@ def test_directory_is_bad_input(tmp_path: Path) -> None:
     assert info.value.exit_code == ExitCode.BAD_INPUT
 
 
-@pytest.mark.parametrize("raw", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"text with a \x00 byte", b"%PDF-1.4\n"])
+@pytest.mark.parametrize(
+    "raw", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"text with a \x00 byte", b"%PDF-1.4\n"]
+)
 def test_binary_is_bad_input(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "scan.md"
     path.write_bytes(raw)
@@ -215,7 +223,9 @@ def test_other_xml_is_refused(tmp_path: Path) -> None:
 
 def test_alto_without_text_is_empty(tmp_path: Path) -> None:
     path = tmp_path / "blank.xml"
-    path.write_text('<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Layout/></alto>', encoding="utf-8")
+    path.write_text(
+        '<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Layout/></alto>', encoding="utf-8"
+    )
     with pytest.raises(BadInput, match="empty transcript"):
         read_transcript(path)
 
@@ -237,8 +247,10 @@ def test_real_multi_block_alto_keeps_every_line_in_order() -> None:
     assert [ln for ln in lines if ln] == xml.with_suffix(".gt.txt").read_text(encoding="utf-8").splitlines()
 
 
-@pytest.mark.parametrize(("raw", "message"), [(b"", "empty transcript"), (b" \n", "empty transcript"),
-                                              (b"%PDF-1.7\n\x00\x01", "binary file")])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [(b"", "empty transcript"), (b" \n", "empty transcript"), (b"%PDF-1.7\n\x00\x01", "binary file")],
+)
 def test_xml_suffix_empty_or_binary(tmp_path: Path, raw: bytes, message: str) -> None:
     path = tmp_path / "page.xml"
     path.write_bytes(raw)

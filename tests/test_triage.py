@@ -19,8 +19,10 @@ BODY = (
     "of the special envoy was in no way made clear so it was impossible for the "
     "government to give a definite reply to the proposal that had been made earlier"
 )
-LEX = Lexicon.build([Term("Konoye", "name"), Term("Lozovsky", "name"), Term("Togo", "name")],
-                    [Pattern(re.compile(r"H-\d{6}"))])
+LEX = Lexicon.build(
+    [Term("Konoye", "name"), Term("Lozovsky", "name"), Term("Togo", "name")],
+    [Pattern(re.compile(r"H-\d{6}"))],
+)
 
 
 def _transcript(text: str) -> Transcript:
@@ -58,7 +60,7 @@ def test_misspelt_lexicon_term_is_an_error_with_its_position():
     p = BODY.replace("special envoy", "special envoy Konoye")
     (f,) = _only(_check(t, p))
     assert (f.severity, f.kind, f.suggestion) == (Severity.ERROR, Kind.SUBSTITUTION, "Konoye")
-    assert t[f.transcript.start:f.transcript.end] == "Kenoye"
+    assert t[f.transcript.start : f.transcript.end] == "Kenoye"
     assert f.transcript.line == 1 and f.transcript.column == t.index("Kenoye") + 1
     assert f.scan.page == 1 and f.scan.text == "Konoye" and f.scan.line >= 1 and f.scan.bbox is not None
 
@@ -113,7 +115,9 @@ def test_punctuation_that_closes_an_open_bracket_is_a_warning():
     t = BODY.replace("of the eighteenth the", "of (the eighteenth, the")
     p = BODY.replace("of the eighteenth the", "of (the eighteenth), the")
     (f,) = _only(_check(t, p))
-    assert f.severity is Severity.WARNING and f.transcript.text == "eighteenth" and f.suggestion == "eighteenth)"
+    assert (
+        f.severity is Severity.WARNING and f.transcript.text == "eighteenth" and f.suggestion == "eighteenth)"
+    )
 
 
 def test_other_punctuation_differences_are_ocr_noise():
@@ -148,7 +152,7 @@ def test_repeated_word_in_the_transcript_is_an_error():
     t = BODY.replace("the vice commissar", "the vice vice commissar")
     (f,) = _only(_check(t, BODY))
     assert f.kind is Kind.INSERTION and f.severity is Severity.ERROR and f.suggestion == ""
-    fixed = t[:f.transcript.start] + t[f.transcript.end:]
+    fixed = t[: f.transcript.start] + t[f.transcript.end :]
     assert fixed == BODY
 
 
@@ -162,7 +166,9 @@ def test_scans_of_another_document_give_one_mismatch_finding():
 
 @pytest.mark.parametrize("conf", [95.0])
 def test_a_page_with_no_transcript_text_is_reported_once(conf):
-    extra = page_from_text(_wrap(" ".join(["harvest rice fields dry season scheme ashes weak"] * 4)), 2, conf=conf)
+    extra = page_from_text(
+        _wrap(" ".join(["harvest rice fields dry season scheme ashes weak"] * 4)), 2, conf=conf
+    )
     r = check_pages(_transcript(BODY), [page_from_text(_wrap(BODY), 1), extra], LEX)
     kinds = [f.kind for f in r.findings]
     assert kinds == [Kind.UNTRANSCRIBED]
@@ -193,8 +199,10 @@ def test_a_repeated_word_where_the_scan_has_another_is_an_error():
 
 
 def test_dictionary_evidence_is_off_for_a_transcript_in_another_language():
-    french = ("le ministre a reçu la lettre du consul et il lève la séance après avoir entendu "
-              "les délégués qui demandent une réponse rapide sur la question des réfugiés")
+    french = (
+        "le ministre a reçu la lettre du consul et il lève la séance après avoir entendu "
+        "les délégués qui demandent une réponse rapide sur la question des réfugiés"
+    )
     r = _check(french, french.replace("lève", "lave"), lexicon=Lexicon())
     assert _only(r) == [] and [f.severity for f in r.findings] == [Severity.INFO]
 

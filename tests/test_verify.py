@@ -133,8 +133,12 @@ def test_multi_page_hocr_is_split_by_page_number():
     page = """<div class='ocr_page' id='page_{n}' title='image "x"; bbox 0 0 9 9; ppageno {p}'>
       <span class='ocrx_word' id='w{n}' title='bbox 0 0 9 9'>{text}</span></div>"""
     # Pages out of order, one missing: each lands at its ppageno, the gap reads as nothing.
-    hocr = ("<html><body>" + page.format(n=1, p=2, text="third") + page.format(n=2, p=0, text="first")
-            + "</body></html>")
+    hocr = (
+        "<html><body>"
+        + page.format(n=1, p=2, text="third")
+        + page.format(n=2, p=0, text="first")
+        + "</body></html>"
+    )
     assert [[w for w, _ in line] for line in parse_hocr_pages(hocr, 3)] == [["first"], [], ["third"]]
     assert parse_hocr_pages("", 2) == [[], []]
 
@@ -148,15 +152,17 @@ def test_tesseract_reader_reads_lines_of_several_pages_in_one_go_and_caches(tmp_
 
     binary = tmp_path / "fake-tesseract"
     # Stand-in Tesseract: one hOCR page per listed image, reading "w<index>" on each.
-    binary.write_text("#!/bin/sh\n"
-                      'case "$1" in --version) echo "tesseract 9.9.9-fake"; exit 0;;\n'
-                      '  --list-langs) echo "List of available languages (1):"; echo eng; exit 0;; esac\n'
-                      'in="$1"; out="$2"; n=0\n'
-                      'case "$in" in *.txt) list=$(cat "$in");; *) list="$in";; esac\n'
-                      '{ echo "<html><body>"; for f in $list; do\n'
-                      '  echo "<div class=\'ocr_page\' title=\'ppageno $n\'><span class=\'ocrx_word\'>w$n</span></div>"\n'
-                      '  n=$((n+1)); done; echo "</body></html>"; } > "$out.hocr"\n'
-                      'echo $n >> "' + str(tmp_path / "runs") + '"\n')
+    binary.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in --version) echo "tesseract 9.9.9-fake"; exit 0;;\n'
+        '  --list-langs) echo "List of available languages (1):"; echo eng; exit 0;; esac\n'
+        'in="$1"; out="$2"; n=0\n'
+        'case "$in" in *.txt) list=$(cat "$in");; *) list="$in";; esac\n'
+        '{ echo "<html><body>"; for f in $list; do\n'
+        "  echo \"<div class='ocr_page' title='ppageno $n'><span class='ocrx_word'>w$n</span></div>\"\n"
+        '  n=$((n+1)); done; echo "</body></html>"; } > "$out.hocr"\n'
+        'echo $n >> "' + str(tmp_path / "runs") + '"\n'
+    )
     binary.chmod(0o755)
     pages = []
     for n in (1, 2):

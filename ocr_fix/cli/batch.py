@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -23,12 +22,33 @@ from ocr_fix.pipeline import CheckOptions, cache_for, engine_for, reader_for
 @app.command()
 @handles_errors
 def batch(
-    root: Optional[Path] = typer.Argument(None, help="Archive folder: every subfolder with page images and a transcript is a document."),  # noqa: UP007
-    output: Path = typer.Option(..., "--output", "-o", help="Output folder: <id>/findings.json per document and summary.jsonl."),
-    lexicon: Optional[list[Path]] = typer.Option(None, "--lexicon", "-l", help="Lexicon for every document (repeatable); a document's own lexicon.txt is added."),  # noqa: UP007
-    manifest: Optional[Path] = typer.Option(None, "--manifest", help="CSV (id,transcript,scans) or JSONL naming the documents instead of ROOT; scans ';'-separated, paths relative to the manifest."),  # noqa: UP007
-    transcript_glob: Optional[str] = typer.Option(None, "--transcript-glob", help="File name pattern of transcripts (default: transcript.md or transcript.txt)."),  # noqa: UP007
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://HOST:PORT) or 'local' for a local Dask cluster; needs ocr-fix[dask]."),  # noqa: UP007
+    root: Path | None = typer.Argument(
+        None, help="Archive folder: every subfolder with page images and a transcript is a document."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Output folder: <id>/findings.json per document and summary.jsonl."
+    ),
+    lexicon: list[Path] | None = typer.Option(
+        None,
+        "--lexicon",
+        "-l",
+        help="Lexicon for every document (repeatable); a document's own lexicon.txt is added.",
+    ),
+    manifest: Path | None = typer.Option(
+        None,
+        "--manifest",
+        help="CSV (id,transcript,scans) or JSONL naming the documents instead of ROOT; scans ';'-separated, paths relative to the manifest.",
+    ),
+    transcript_glob: str | None = typer.Option(
+        None,
+        "--transcript-glob",
+        help="File name pattern of transcripts (default: transcript.md or transcript.txt).",
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Dask scheduler address (tcp://HOST:PORT) or 'local' for a local Dask cluster; needs ocr-fix[dask].",
+    ),
     force: bool = typer.Option(False, "--force", help="Redo documents already done by an earlier run."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary table."),
     jobs: Jobs = None,
@@ -56,16 +76,28 @@ def batch(
     documents = read_manifest(manifest) if manifest is not None else discover(root, transcript_glob, exclude)  # type: ignore[arg-type]
     engine = engine_for(lang, psm)
     cache = cache_for(no_cache, cache_dir)
-    options = BatchOptions(lexicons=tuple(lexicon or ()), force=force, page_timeout=page_timeout,
-                           check=CheckOptions(reader=reader_for(engine, cache)))
+    options = BatchOptions(
+        lexicons=tuple(lexicon or ()),
+        force=force,
+        page_timeout=page_timeout,
+        check=CheckOptions(reader=reader_for(engine, cache)),
+    )
     from ocr_fix.distributed import executor_for
 
     executor = executor_for(scheduler, jobs)
     plain_log = not quiet and not sys.stderr.isatty()
     try:
         with progress_reporter(enabled=not quiet, console=err_console) as report:
-            result = run_batch(documents, output, engine, executor, cache, options, progress=report,
-                               on_document=_log_line if plain_log else _no_line)
+            result = run_batch(
+                documents,
+                output,
+                engine,
+                executor,
+                cache,
+                options,
+                progress=report,
+                on_document=_log_line if plain_log else _no_line,
+            )
     finally:
         executor.close()
     if not quiet:
@@ -74,10 +106,12 @@ def batch(
 
 
 def _log_line(outcome: Outcome, done: int, total: int) -> None:
-    what = (f"ok {outcome.error} errors {outcome.warning} warnings" if outcome.ok
-            else f"failed: {outcome.reason}")
-    err_console.print(f"[{done}/{total}] {outcome.document} {what} {outcome.seconds:.1f}s",
-                      markup=False, highlight=False)
+    what = (
+        f"ok {outcome.error} errors {outcome.warning} warnings" if outcome.ok else f"failed: {outcome.reason}"
+    )
+    err_console.print(
+        f"[{done}/{total}] {outcome.document} {what} {outcome.seconds:.1f}s", markup=False, highlight=False
+    )
 
 
 def _no_line(outcome: Outcome, done: int, total: int) -> None:
@@ -90,9 +124,17 @@ def print_summary(result: BatchResult, console: Console) -> None:
     table = Table(title="ocr-fix batch", show_header=True, header_style="bold")
     for col in ("documents", "ok", "failed", "resumed", "errors", "warnings", "info", "pages", "time"):
         table.add_column(col, justify="right")
-    table.add_row(str(len(result.outcomes)), str(ok), str(len(result.failed)), str(len(result.skipped)),
-                  str(result.total("error")), str(result.total("warning")), str(result.total("info")),
-                  str(result.total("pages")), f"{result.seconds:.1f}s")
+    table.add_row(
+        str(len(result.outcomes)),
+        str(ok),
+        str(len(result.failed)),
+        str(len(result.skipped)),
+        str(result.total("error")),
+        str(result.total("warning")),
+        str(result.total("info")),
+        str(result.total("pages")),
+        f"{result.seconds:.1f}s",
+    )
     console.print(table)
     for o in result.failed:
         console.print(f"[red]failed[/] {escape(o.document)}: {escape(o.reason or '')}", highlight=False)

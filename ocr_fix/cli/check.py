@@ -6,15 +6,14 @@ import io
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
 
 from ocr_fix.cli import app
 from ocr_fix.cli.common import handles_errors
-from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
+from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode
 from ocr_fix.fileio import write_atomic
 from ocr_fix.model import Severity
@@ -63,13 +62,25 @@ def render(result: CheckResult, fmt: Format, show: Severity, color: bool) -> str
 @app.command()
 @handles_errors
 def check(
-    transcript: Path = typer.Argument(..., help="Transcript: markdown (.md), plain text (.txt, \\f between pages), ALTO or PAGE XML."),
-    scans: Optional[list[Path]] = typer.Argument(None, help="Page scans: images, PDFs or directories, in page order. None: lexicon-only mode."),  # noqa: UP007
-    lexicon: Optional[list[Path]] = typer.Option(None, "--lexicon", "-l", help="Lexicon file of names and terms (repeatable)."),  # noqa: UP007
+    transcript: Path = typer.Argument(
+        ..., help="Transcript: markdown (.md), plain text (.txt, \\f between pages), ALTO or PAGE XML."
+    ),
+    scans: list[Path] | None = typer.Argument(
+        None, help="Page scans: images, PDFs or directories, in page order. None: lexicon-only mode."
+    ),
+    lexicon: list[Path] | None = typer.Option(
+        None, "--lexicon", "-l", help="Lexicon file of names and terms (repeatable)."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),  # noqa: UP007
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 when a finding is at or above this severity."),
-    show: Severity = typer.Option(Severity.WARNING, "--show", help="Table only: lowest severity listed (the summary counts all)."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report here instead of stdout."
+    ),
+    fail_on: FailOn = typer.Option(
+        FailOn.error, "--fail-on", help="Exit 1 when a finding is at or above this severity."
+    ),
+    show: Severity = typer.Option(
+        Severity.WARNING, "--show", help="Table only: lowest severity listed (the summary counts all)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     jobs: Jobs = None,
     no_cache: NoCache = False,

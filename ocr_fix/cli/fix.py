@@ -7,7 +7,6 @@ import stat
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -17,7 +16,17 @@ from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors
 from ocr_fix.errors import UsageError
 from ocr_fix.fileio import write_atomic
-from ocr_fix.fix import Candidate, Decision, FixResult, Source, ensure_fresh, load_findings, plan, read_source, unified_diff
+from ocr_fix.fix import (
+    Candidate,
+    Decision,
+    FixResult,
+    Source,
+    ensure_fresh,
+    load_findings,
+    plan,
+    read_source,
+    unified_diff,
+)
 from ocr_fix.model import Severity
 
 
@@ -37,26 +46,32 @@ def _context(source: Source, cand: Candidate) -> str:
     line_start = max(text.rfind("\n", 0, cand.start), text.rfind("\r", 0, cand.start)) + 1
     ends = [i for i in (text.find("\n", cand.end), text.find("\r", cand.end)) if i >= 0]
     line_end = min(ends) if ends else len(text)
-    span = text[cand.start:cand.end] or "^"
-    return (escape(text[line_start:cand.start]) + f"[reverse bold]{escape(span)}[/]"
-            + escape(text[cand.end:line_end]))
+    span = text[cand.start : cand.end] or "^"
+    return (
+        escape(text[line_start : cand.start])
+        + f"[reverse bold]{escape(span)}[/]"
+        + escape(text[cand.end : line_end])
+    )
 
 
-def _asker(source: Source, total: int):  # noqa: ANN202 - returns a Decide
+def _asker(source: Source, total: int):
     asked = [0]
 
     def decide(cand: Candidate) -> tuple[Decision, str | None]:
         asked[0] += 1
         con = err_console
-        con.rule(f"{asked[0]}/{total}  {cand.severity.value} {cand.kind.value}  line {cand.line}:{cand.column}")
+        con.rule(
+            f"{asked[0]}/{total}  {cand.severity.value} {cand.kind.value}  line {cand.line}:{cand.column}"
+        )
         con.print(_context(source, cand), markup=True, highlight=False)
         conf = "?" if cand.confidence is None else f"{cand.confidence:.0f}"
         con.print(f"scan shows: {escape(repr(cand.scan_text))} (confidence {conf})", highlight=False)
         con.print(f"suggestion: {escape(repr(cand.suggestion))}", highlight=False)
         if cand.message:
             con.print(f"[dim]{escape(cand.message)}[/]")
-        answer = Prompt.ask("accept / skip / edit / quit", choices=["a", "s", "e", "q"], default="s",
-                            console=con)
+        answer = Prompt.ask(
+            "accept / skip / edit / quit", choices=["a", "s", "e", "q"], default="s", console=con
+        )
         if answer == "q":
             return Decision.QUIT, None
         if answer == "s":
@@ -71,23 +86,32 @@ def _asker(source: Source, total: int):  # noqa: ANN202 - returns a Decide
 def _report(result: FixResult, unplaced: int) -> None:
     for s in result.skipped:
         if s.reason != "skipped":
-            err_console.print(f"ocr-fix: skipped {escape(s.candidate.label())}: {escape(s.reason)}",
-                              highlight=False)
+            err_console.print(
+                f"ocr-fix: skipped {escape(s.candidate.label())}: {escape(s.reason)}", highlight=False
+            )
     extra = f"; {unplaced} finding(s) without a transcript fix" if unplaced else ""
-    err_console.print(f"ocr-fix: applied {len(result.applied)} fix(es), skipped {len(result.skipped)}{extra}",
-                      highlight=False)
+    err_console.print(
+        f"ocr-fix: applied {len(result.applied)} fix(es), skipped {len(result.skipped)}{extra}",
+        highlight=False,
+    )
 
 
 @app.command()
 @handles_errors
 def fix(
-    transcript: Path = typer.Argument(..., help="The transcript the findings were made from (markdown or text)."),
+    transcript: Path = typer.Argument(
+        ..., help="The transcript the findings were made from (markdown or text)."
+    ),
     findings: Path = typer.Option(..., "--findings", help="Output of: ocr-fix check --format json."),
     accept: Accept = typer.Option(Accept.error, "--accept", help="Apply findings at or above this severity."),
-    interactive: bool = typer.Option(False, "--interactive", "-i", help="Ask about each fix: accept, skip, edit, quit."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the fixed transcript here."),  # noqa: UP007
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="Ask about each fix: accept, skip, edit, quit."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the fixed transcript here."),
     in_place: bool = typer.Option(False, "--in-place", help="Overwrite TRANSCRIPT, keeping TRANSCRIPT.bak."),
-    diff: Optional[Path] = typer.Option(None, "--diff", help="Write the unified diff here instead of stdout."),  # noqa: UP007
+    diff: Path | None = typer.Option(
+        None, "--diff", help="Write the unified diff here instead of stdout."
+    ),
 ) -> None:
     """Apply the suggestions of accepted findings and nothing else.
 
@@ -122,5 +146,6 @@ def fix(
         write_atomic(transcript, result.data)
         for path in (backup, transcript):  # temp files are created 0600; keep the user's mode
             os.chmod(path, mode)
-        err_console.print(f"ocr-fix: wrote {escape(str(transcript))} (original in {escape(str(backup))})",
-                          highlight=False)
+        err_console.print(
+            f"ocr-fix: wrote {escape(str(transcript))} (original in {escape(str(backup))})", highlight=False
+        )

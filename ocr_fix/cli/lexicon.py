@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from ocr_fix.cli import app
 from ocr_fix.cli.common import handles_errors
-from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
+from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode, UsageError
 from ocr_fix.fileio import write_atomic
 from ocr_fix.lexicon import validate_lexicon
 from ocr_fix.transcript import read_transcript
 
-lexicon_app = typer.Typer(help="Propose a lexicon for a collection, or check a lexicon file.",
-                          no_args_is_help=True)
+lexicon_app = typer.Typer(
+    help="Propose a lexicon for a collection, or check a lexicon file.", no_args_is_help=True
+)
 app.add_typer(lexicon_app, name="lexicon")
 
 
@@ -26,9 +26,15 @@ app.add_typer(lexicon_app, name="lexicon")
 @handles_errors
 def suggest(
     transcripts: list[Path] = typer.Argument(..., help="Transcripts of the collection."),
-    scans: Optional[list[Path]] = typer.Option(None, "--scans", help="Scan directory or file of each transcript, in the same order (repeatable)."),  # noqa: UP007
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the lexicon here instead of stdout."),  # noqa: UP007
-    min_count: int = typer.Option(1, "--min-count", min=1, help="Leave out terms seen fewer times in the transcripts."),
+    scans: list[Path] | None = typer.Option(
+        None, "--scans", help="Scan directory or file of each transcript, in the same order (repeatable)."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the lexicon here instead of stdout."
+    ),
+    min_count: int = typer.Option(
+        1, "--min-count", min=1, help="Leave out terms seen fewer times in the transcripts."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     jobs: Jobs = None,
     no_cache: NoCache = False,
@@ -48,7 +54,9 @@ def suggest(
 
     scans = list(scans or ())
     if scans and len(scans) != len(transcripts):
-        raise UsageError(f"give one --scans per transcript ({len(transcripts)} transcript(s), {len(scans)} --scans)")
+        raise UsageError(
+            f"give one --scans per transcript ({len(transcripts)} transcript(s), {len(scans)} --scans)"
+        )
     docs = [read_transcript(t) for t in transcripts]
     words: list[str] | None = None
     if scans:

@@ -6,7 +6,6 @@ import sys
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -38,9 +37,15 @@ def render_page(page: Page, fmt: Format) -> str:
 @app.command()
 @handles_errors
 def ocr(
-    scans: list[Path] = typer.Argument(..., help="Page scans: images (PNG, JPEG, TIFF), PDFs or directories, in page order."),
-    out_dir: Optional[Path] = typer.Option(  # noqa: UP007 - typer needs Optional
-        None, "--output-dir", "-o", help="Write one file per page here (03.png -> DIR/03.txt) instead of stdout."),
+    scans: list[Path] = typer.Argument(
+        ..., help="Page scans: images (PNG, JPEG, TIFF), PDFs or directories, in page order."
+    ),
+    out_dir: Path | None = typer.Option(
+        None,
+        "--output-dir",
+        "-o",
+        help="Write one file per page here (03.png -> DIR/03.txt) instead of stdout.",
+    ),
     fmt: Format = typer.Option(Format.txt, "--format", "-f", help="txt, tsv (word boxes) or hocr."),
     jobs: Jobs = None,
     no_cache: NoCache = False,
@@ -49,8 +54,12 @@ def ocr(
     psm: Psm = None,
     deskew: bool = typer.Option(True, "--deskew/--no-deskew", help="Straighten tilted pages."),
     denoise: bool = typer.Option(True, "--denoise/--no-denoise", help="Median filter against specks."),
-    binarise: bool = typer.Option(False, "--binarise/--no-binarise", help="Local (Sauvola) threshold before OCR."),
-    upscale: bool = typer.Option(True, "--upscale/--no-upscale", help="Enlarge low-resolution scans to ~300 dpi text size."),
+    binarise: bool = typer.Option(
+        False, "--binarise/--no-binarise", help="Local (Sauvola) threshold before OCR."
+    ),
+    upscale: bool = typer.Option(
+        True, "--upscale/--no-upscale", help="Enlarge low-resolution scans to ~300 dpi text size."
+    ),
     dpi: int = typer.Option(300, "--dpi", min=72, max=1200, help="Resolution PDF pages are rendered at."),
     page_timeout: PageTimeout = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -71,15 +80,24 @@ def ocr(
             raise BadInput(f"two pages would both be written to {dupes[0]}.{fmt.value}", out_dir)
         if out_dir.exists() and not out_dir.is_dir():
             raise BadInput("output path exists and is not a directory", out_dir)
-    settings = OcrSettings(lang=lang, dpi=dpi,
-                           preprocess=Preprocess(deskew=deskew, denoise=denoise, binarise=binarise, upscale=upscale))
+    settings = OcrSettings(
+        lang=lang,
+        dpi=dpi,
+        preprocess=Preprocess(deskew=deskew, denoise=denoise, binarise=binarise, upscale=upscale),
+    )
     if psm is not None:
         settings = replace(settings, psm=psm)
     engine = TesseractEngine(settings)
     cache = None if no_cache else (OcrCache(cache_dir) if cache_dir is not None else OcrCache.default())
     with progress_reporter(enabled=not quiet and len(refs) > 1) as report:
-        pages = ocr_pages(refs, engine, jobs=jobs, cache=cache, timeout=page_timeout,
-                          progress=lambda done, total: report("ocr", done, total))
+        pages = ocr_pages(
+            refs,
+            engine,
+            jobs=jobs,
+            cache=cache,
+            timeout=page_timeout,
+            progress=lambda done, total: report("ocr", done, total),
+        )
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         for page in pages:

@@ -4,13 +4,22 @@ annotated parameters (Typer has no option groups)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Pages OCRed in parallel (default: all cores).")]  # noqa: UP007
+Jobs = Annotated[
+    int | None, typer.Option("--jobs", "-j", min=1, help="Pages OCRed in parallel (default: all cores).")
+]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Ignore and do not write the OCR cache.")]
-CacheDir = Annotated[Optional[Path], typer.Option("--cache-dir", help="OCR cache directory (default: the user cache dir).")]  # noqa: UP007
+CacheDir = Annotated[
+    Path | None, typer.Option("--cache-dir", help="OCR cache directory (default: the user cache dir).")
+]
 Lang = Annotated[str, typer.Option("--lang", help="Tesseract language(s), e.g. eng or eng+fra.")]
-Psm = Annotated[Optional[int], typer.Option("--psm", min=0, max=13, help="Tesseract page segmentation mode (default: the tuned one).")]  # noqa: UP007
-PageTimeout = Annotated[Optional[float], typer.Option("--page-timeout", min=1, help="Give up on a page after this many seconds.")]  # noqa: UP007
+Psm = Annotated[
+    int | None,
+    typer.Option("--psm", min=0, max=13, help="Tesseract page segmentation mode (default: the tuned one)."),
+]
+PageTimeout = Annotated[
+    float | None, typer.Option("--page-timeout", min=1, help="Give up on a page after this many seconds.")
+]

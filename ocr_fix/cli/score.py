@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -29,10 +28,12 @@ def score(
     gt: Path = typer.Argument(..., help="Ground-truth text file, or directory of NN.gt.txt / NN.txt pages."),
     ocr: Path = typer.Argument(..., help="OCR text file, or directory of pages with the same names."),
     format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(  # noqa: UP007 - typer needs Optional
+    output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report to FILE (atomically) instead of stdout."
     ),
-    confusions: int = typer.Option(20, "--confusions", min=0, help="How many of the most frequent confusions to list."),
+    confusions: int = typer.Option(
+        20, "--confusions", min=0, help="How many of the most frequent confusions to list."
+    ),
 ) -> None:
     """Character and word error rates (CER/WER) of OCR text against ground truth.
 
@@ -43,7 +44,9 @@ def score(
     for name, path in pairing.gt_only:
         err_console.print(f"ocr-fix: warning: page {name} has no OCR text, not scored: {path}", markup=False)
     for name, path in pairing.ocr_only:
-        err_console.print(f"ocr-fix: warning: page {name} has no ground truth, not scored: {path}", markup=False)
+        err_console.print(
+            f"ocr-fix: warning: page {name} has no ground truth, not scored: {path}", markup=False
+        )
     scores = score_files(pairing.pairs)
     summary = summarise(scores, top=confusions)
 

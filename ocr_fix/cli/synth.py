@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,10 +18,13 @@ def synth(
     pages: list[Path] = typer.Argument(..., help="Ground-truth pages (NN.gt.txt), one typed page each."),
     out_dir: Path = typer.Option(..., "--output-dir", "-o", help="Directory for the page images (NN.png)."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives identical images."),
-    degrade: Degrade = typer.Option(Degrade.MEDIUM, "--degrade", help="How worn the typing and the scan look."),
+    degrade: Degrade = typer.Option(
+        Degrade.MEDIUM, "--degrade", help="How worn the typing and the scan look."
+    ),
     dpi: int = typer.Option(300, "--dpi", min=72, max=1200, help="Scan resolution."),
-    jpeg_quality: Optional[int] = typer.Option(  # noqa: UP007 - typer needs Optional
-        None, "--jpeg-quality", min=5, max=100, help="Pass the page through JPEG at this quality."),
+    jpeg_quality: int | None = typer.Option(
+        None, "--jpeg-quality", min=5, max=100, help="Pass the page through JPEG at this quality."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not list the written files."),
 ) -> None:
     """Render each PAGE.gt.txt as a typewritten US-letter page scan DIR/PAGE.png.

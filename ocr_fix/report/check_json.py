@@ -22,14 +22,26 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     out: dict[str, Any] = {
         "severity": f.severity.value,
         "kind": f.kind.value,
-        "transcript": None if t is None else {
-            "line": t.line, "column": t.column, "end_column": t.end_column, "text": t.text,
+        "transcript": None
+        if t is None
+        else {
+            "line": t.line,
+            "column": t.column,
+            "end_column": t.end_column,
+            "text": t.text,
             **({"end_line": t.end_line} if t.end_line else {}),
-            "offset": t.start, "end_offset": t.end,
+            "offset": t.start,
+            "end_offset": t.end,
         },
-        "scan": None if s is None else {
-            "page": s.page, "line": s.line, "text": s.text, "confidence": s.confidence,
-            "bbox": s.bbox.as_list() if s.bbox else None, "image": s.image,
+        "scan": None
+        if s is None
+        else {
+            "page": s.page,
+            "line": s.line,
+            "text": s.text,
+            "confidence": s.confidence,
+            "bbox": s.bbox.as_list() if s.bbox else None,
+            "image": s.image,
         },
         "suggestion": f.suggestion,
         "message": f.message,
@@ -50,8 +62,14 @@ def result_dict(r: CheckResult) -> dict[str, Any]:
         "agreement": None if r.agreement is None else round(r.agreement, 4),
         "page_order": list(r.order),
         "pages": [
-            {"page": p.page, "image": p.image, "cer": p.cer, "mean_confidence": p.mean_confidence,
-             "words": p.words, "agreement": p.agreement}
+            {
+                "page": p.page,
+                "image": p.image,
+                "cer": p.cer,
+                "mean_confidence": p.mean_confidence,
+                "words": p.words,
+                "agreement": p.agreement,
+            }
             for p in r.pages
         ],
         "findings": [finding_dict(f) for f in r.findings],

@@ -134,12 +134,23 @@ def render(result: CheckResult) -> str:
             if image is not None:
                 crops[id(f)] = crop_picture(image, f.scan.bbox)
         h, w = image.shape[:2] if image is not None else (0, 0)
-        pages.append(PageView(stat.page, stat.image, stat.cer, stat.mean_confidence, stat.words,
-                              thumbnail(image) if image is not None else None, w, h,
-                              tuple(boxes), len(on_page), problem))
+        pages.append(
+            PageView(
+                stat.page,
+                stat.image,
+                stat.cer,
+                stat.mean_confidence,
+                stat.words,
+                thumbnail(image) if image is not None else None,
+                w,
+                h,
+                tuple(boxes),
+                len(on_page),
+                problem,
+            )
+        )
     views = [
-        FindingView(anchors[id(f)], f, *_transcript_view(result.transcript, f.transcript),
-                    crops.get(id(f)))
+        FindingView(anchors[id(f)], f, *_transcript_view(result.transcript, f.transcript), crops.get(id(f)))
         for f in result.findings
     ]
     style = env.loader.get_source(env, "report.css")[0]  # type: ignore[union-attr]
@@ -172,11 +183,14 @@ def _environment() -> Environment:
 
 def _csp(style: str, script: str) -> str:
     """Only the page's own style and script (by hash) and data: images may load."""
+
     def digest(s: str) -> str:
         return "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() + "'"
 
-    return (f"default-src 'none'; img-src data:; style-src {digest(style)}; "
-            f"script-src {digest(script)}; base-uri 'none'; form-action 'none'")
+    return (
+        f"default-src 'none'; img-src data:; style-src {digest(style)}; "
+        f"script-src {digest(script)}; base-uri 'none'; form-action 'none'"
+    )
 
 
 # --- transcript -----------------------------------------------------------------------------
@@ -263,7 +277,9 @@ def _ref_from_label(label: str, number: int) -> PageRef:
     return PageRef(Path(label), 0, number)
 
 
-def _page_images(result: CheckResult, refs: dict[int, PageRef]) -> Iterator[tuple[PageStat, np.ndarray | None, str]]:
+def _page_images(
+    result: CheckResult, refs: dict[int, PageRef]
+) -> Iterator[tuple[PageStat, np.ndarray | None, str]]:
     """Each checked page with its decoded image (one page in memory at a time)."""
     from ocr_fix.scans import load_image
 
@@ -302,7 +318,7 @@ def crop_picture(image: np.ndarray, bbox: BBox) -> Picture:
     at the scan's own resolution so the letters stay legible.
     """
     region = crop_region(bbox, image.shape)
-    grey = _grey(image[region.y0:region.y1, region.x0:region.x1])
+    grey = _grey(image[region.y0 : region.y1, region.x0 : region.x1])
     scale = min(1.0, CROP_MAX_W / grey.shape[1], CROP_MAX_H / grey.shape[0])
     if scale < 1.0:
         size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
@@ -310,7 +326,10 @@ def crop_picture(image: np.ndarray, bbox: BBox) -> Picture:
     index = _GREY_INDEX[_paper_to_white(grey)]
     pad = 3
     top_left = (round((bbox.x0 - region.x0) * scale) - pad, round((bbox.y0 - region.y0) * scale) - pad)
-    bottom_right = (round((bbox.x1 - region.x0) * scale) + pad - 1, round((bbox.y1 - region.y0) * scale) + pad - 1)
+    bottom_right = (
+        round((bbox.x1 - region.x0) * scale) + pad - 1,
+        round((bbox.y1 - region.y0) * scale) + pad - 1,
+    )
     cv2.rectangle(index, top_left, bottom_right, _OUTLINE, 2)
     h, w = index.shape
     pil = Image.frombytes("P", (w, h), np.ascontiguousarray(index).tobytes())

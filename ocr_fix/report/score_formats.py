@@ -97,14 +97,25 @@ def render_table(scores: Sequence[PageScore], summary: Summary, console: Console
     for s in scores:
         c = s.chars
         table.add_row(
-            s.name, str(c.reference_length), _pct(s.cer), _pct(s.wer),
-            str(c.substitutions), str(c.insertions), str(c.deletions),
+            s.name,
+            str(c.reference_length),
+            _pct(s.cer),
+            _pct(s.wer),
+            str(c.substitutions),
+            str(c.insertions),
+            str(c.deletions),
         )
     t = summary.chars
     table.add_section()
     table.add_row(
-        "micro", str(t.reference_length), _pct(summary.cer), _pct(summary.wer),
-        str(t.substitutions), str(t.insertions), str(t.deletions), style="bold",
+        "micro",
+        str(t.reference_length),
+        _pct(summary.cer),
+        _pct(summary.wer),
+        str(t.substitutions),
+        str(t.insertions),
+        str(t.deletions),
+        style="bold",
     )
     table.add_row("macro", "", _pct(summary.cer_macro), _pct(summary.wer_macro), "", "", "")
     console.print(table)

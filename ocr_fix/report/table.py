@@ -33,7 +33,7 @@ def _word_view(raw: str, f: Finding) -> tuple[Text, Text]:
         lo -= 1
     while hi < len(raw) and not raw[hi].isspace():
         hi += 1
-    before, span, after = raw[lo:t.start], raw[t.start:t.end], raw[t.end:hi]
+    before, span, after = raw[lo : t.start], raw[t.start : t.end], raw[t.end : hi]
     if not span and not before and not after:  # an omission between words
         return Text("^", style="bold red"), Text(f.suggestion, style="green")
     shown = Text(before)
@@ -60,7 +60,10 @@ def _table(title: str, findings: list[Finding], raw: str) -> Table:
         s = f.scan
         shown, fixed = _word_view(raw, f)
         table.add_row(
-            Text(f.severity.value, style=style), f.kind.value, _where(f), shown,
+            Text(f.severity.value, style=style),
+            f.kind.value,
+            _where(f),
+            shown,
             f"p{s.page} l{s.line}" if s else "-",
             Text(s.text if s else ""),
             f"{s.confidence:.0f}" if s else "",
@@ -73,7 +76,9 @@ def summary_line(r: CheckResult) -> Text:
     counts = {s: r.count(s) for s in Severity}
     line = Text()
     for s in Severity:
-        line.append(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}", style=_STYLE[s] if counts[s] else "")
+        line.append(
+            f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}", style=_STYLE[s] if counts[s] else ""
+        )
         line.append("  ")
     if r.agreement is not None:
         line.append(f"{len(r.pages)} page(s), {r.agreement:.1%} of scan words agree")
