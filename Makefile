@@ -3,7 +3,9 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := tesseract-ocr tesseract-ocr-eng fonts-courier-prime
+# synth types with Courier Prime by default; the other monospaced fonts give the benchmark's
+# injected sets (bench/sets.py) pages in several typefaces.
+APT_PKGS := tesseract-ocr tesseract-ocr-eng fonts-courier-prime fonts-freefont-ttf fonts-liberation fonts-dejavu-core fonts-texgyre
 
 .PHONY: setup system-deps demo test test-fast bench clean browser-deps
 
@@ -13,6 +15,10 @@ system-deps:
 	@missing=""; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
 	[ -e /usr/share/fonts/opentype/courier-prime/CourierPrime-Regular.otf ] || [ -n "$$(fc-list 2>/dev/null | grep -i 'Courier Prime')" ] || missing="$$missing fonts-courier-prime"; \
+	for pair in "FreeMono:fonts-freefont-ttf" "Liberation Mono:fonts-liberation" \
+	            "DejaVu Sans Mono:fonts-dejavu-core" "TeX Gyre Cursor:fonts-texgyre"; do \
+	  [ -n "$$(fc-list ":family=$${pair%%:*}" file 2>/dev/null)" ] || missing="$$missing $${pair#*:}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing with apt-get"; \

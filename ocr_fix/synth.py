@@ -38,6 +38,10 @@ FONT_PATHS = (
 FONT_MISSING = (
     "typewriter font Courier Prime not found; install it with: sudo apt-get install fonts-courier-prime"
 )
+#: Monospaced typewriter-like families ``make system-deps`` installs (Debian packages
+#: fonts-courier-prime, fonts-freefont-ttf, fonts-liberation, fonts-dejavu-core,
+#: fonts-texgyre). All have a 600/1000 em advance, so at 12 pt they fill the 10-pitch grid.
+TYPEWRITER_FONTS = ("Courier Prime", "FreeMono", "Liberation Mono", "DejaVu Sans Mono", "TeX Gyre Cursor")
 
 PAGE_INCHES = (8.5, 11.0)
 MARGIN_INCHES = 1.0
@@ -83,25 +87,69 @@ class SynthSettings:
     degrade: Degrade = Degrade.MEDIUM
     dpi: int = 300
     jpeg_quality: int | None = None  # overrides the preset's JPEG round trip
+    #: A font file, or a family name fontconfig knows (``fc-list : family``); None is
+    #: Courier Prime.
+    font: str | None = None
 
 
-def find_font() -> Path:
-    """Courier Prime from the Debian package's path, else wherever fontconfig has it."""
-    for path in FONT_PATHS:
-        if path.is_file():
-            return path
-    if shutil.which("fc-list"):
-        out = subprocess.run(
-            ["fc-list", ":family=Courier Prime:style=Regular", "file"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        for line in out.splitlines():
-            candidate = Path(line.split(":")[0].strip())
-            if candidate.is_file():
-                return candidate
-    raise BadInput(FONT_MISSING)
+def find_font(font: str | None = None) -> Path:
+    """The font file to type with.
+
+    ``None``: Courier Prime from the Debian package's path, else wherever fontconfig has
+    it. A path to an existing file is used as it is; anything else is a family name
+    looked up through fontconfig (its upright, regular-weight face). Raises
+    :class:`BadInput` naming the font when it cannot be found.
+    """
+    if font is None:
+        for path in FONT_PATHS:
+            if path.is_file():
+                return path
+        found = _fontconfig_regular("Courier Prime")
+        if found is None:
+            raise BadInput(FONT_MISSING)
+        return found
+    as_path = Path(font).expanduser()
+    if as_path.is_file():
+        return as_path
+    if as_path.suffix.lower() in (".ttf", ".otf", ".ttc", ".pfb") or "/" in font:
+        raise InputNotFound(as_path)
+    found = _fontconfig_regular(font)
+    if found is None:
+        raise BadInput(
+            f"font {font!r} not found: give a font file or a family that `fc-list : family` lists "
+            f"(typewriter-like ones: {', '.join(TYPEWRITER_FONTS)})"
+        )
+    return found
+
+
+def _fontconfig_regular(family: str) -> Path | None:
+    """The upright, regular-weight file of ``family`` (case-insensitive) per fontconfig.
+
+    Faces are ranked by slant, then by distance from regular weight (80), then by the
+    file name (some packages label every face "Regular": the one whose name says neither
+    bold, italic nor oblique wins).
+    """
+    if not shutil.which("fc-list"):
+        return None
+    out = subprocess.run(
+        ["fc-list", "--format", "%{file}\t%{weight}\t%{slant}\n", f":family={family}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    ranked: list[tuple[int, float, int, int, str]] = []
+    for row in out.splitlines():
+        parts = row.split("\t")
+        if len(parts) != 3 or not Path(parts[0]).is_file():
+            continue
+        name = Path(parts[0]).stem.lower()
+        styled = sum(word in name for word in ("bold", "italic", "oblique", "light"))
+        try:
+            weight, slant = float(parts[1] or 80), int(float(parts[2] or 0))
+        except ValueError:
+            weight, slant = 80.0, 0
+        ranked.append((slant, abs(weight - 80.0), styled, len(name), parts[0]))
+    return Path(min(ranked)[-1]) if ranked else None
 
 
 @lru_cache(maxsize=8)
@@ -116,12 +164,14 @@ def _glyph(font_path: str, px: int, ch: str) -> tuple[np.ndarray, int, int]:
     font, cache = _glyph_atlas(font_path, px)
     hit = cache.get(ch)
     if hit is None:
-        x0, y0, x1, y1 = font.getbbox(ch, anchor="ls")
+        # FreeType boxes are whole pixels (Pillow types them as float).
+        x0, y0, x1, y1 = (int(v) for v in font.getbbox(ch, anchor="ls"))
         w, h = max(1, x1 - x0), max(1, y1 - y0)
         im = Image.new("L", (w, h), 0)
         ImageDraw.Draw(im).text((-x0, -y0), ch, fill=255, font=font, anchor="ls")
-        hit = (np.asarray(im, dtype=np.float32) / 255.0, x0, y0)
-        cache[ch] = hit
+        made = (np.asarray(im, dtype=np.float32) / 255.0, x0, y0)
+        cache[ch] = made
+        return made
     return hit
 
 
@@ -131,7 +181,7 @@ def _rng(seed: int, stem: str) -> np.random.Generator:
 
 def render_page(lines: Sequence[str], stem: str, settings: SynthSettings = SynthSettings()) -> np.ndarray:
     """Render typed lines to an 8-bit greyscale page (US letter at ``settings.dpi``)."""
-    font_path = str(find_font())
+    font_path = str(find_font(settings.font))
     rng = _rng(settings.seed, stem)
     dmg = PRESETS[settings.degrade]
     k = settings.dpi / 300.0
@@ -143,7 +193,7 @@ def render_page(lines: Sequence[str], stem: str, settings: SynthSettings = Synth
     pitch = min(settings.dpi / LINES_PER_INCH, usable / max(1, len(lines)))
     ascent = round(0.75 * em)
 
-    ink = np.zeros((height, width), dtype=np.float32)
+    ink: np.ndarray = np.zeros((height, width), dtype=np.float32)
     for row, line in enumerate(lines):
         base_y = margin + ascent + row * pitch
         # The whole line sits slightly off (platen advance is not perfectly even).
@@ -157,7 +207,7 @@ def render_page(lines: Sequence[str], stem: str, settings: SynthSettings = Synth
                 strength *= rng.uniform(0.45, 0.75)
             x = margin + col * advance + ox + rng.normal(0.0, dmg.advance_sd * k)
             y = base_y + oy + line_dy + rng.normal(0.0, dmg.baseline_sd * k)
-            _stamp(ink, mask, int(round(x)), int(round(y)), float(np.clip(strength, 0.25, 1.3)))
+            _stamp(ink, mask, round(x), round(y), float(np.clip(strength, 0.25, 1.3)))
 
     if dmg.ribbon:
         # A worn ribbon leaves blotchy ink: low-frequency noise that thins strokes.
@@ -171,12 +221,12 @@ def render_page(lines: Sequence[str], stem: str, settings: SynthSettings = Synth
     if dmg.paper:
         paper += dmg.paper * _smooth_noise(rng, ink.shape, 60.0 * k)
         paper += 0.25 * dmg.paper * _smooth_noise(rng, ink.shape, 12.0 * k)
-    page = paper * (1.0 - 0.88 * ink)
+    page: np.ndarray = paper * (1.0 - 0.88 * ink)
     if dmg.speckle:
         _speckle(page, rng, dmg.speckle * PAGE_INCHES[0] * PAGE_INCHES[1], k)
     if dmg.grain:
         page += rng.normal(0.0, dmg.grain, size=page.shape).astype(np.float32)
-    out = _posterise_paper(np.clip(page, 0, 255).astype(np.uint8))
+    out: np.ndarray = _posterise_paper(np.clip(page, 0, 255).astype(np.uint8))
     if dmg.max_rotation:
         angle = float(rng.uniform(-dmg.max_rotation, dmg.max_rotation))
         m = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, 1.0)
@@ -186,7 +236,10 @@ def render_page(lines: Sequence[str], stem: str, settings: SynthSettings = Synth
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
         if not ok:
             raise BadInput(f"JPEG encoding failed at quality {quality}")
-        out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        if decoded is None:
+            raise BadInput(f"JPEG decoding failed at quality {quality}")
+        out = decoded
     return out
 
 
@@ -231,8 +284,8 @@ def _speckle(page: np.ndarray, rng: np.random.Generator, count: float, k: float)
     xs = rng.integers(0, w, size=n)
     radii = rng.uniform(0.6, 2.2, size=n) * k
     shades = rng.uniform(40, 150, size=n)
-    for x, y, r, s in zip(xs, ys, radii, shades):
-        cv2.circle(page, (int(x), int(y)), max(1, int(round(r))), float(s), -1, lineType=cv2.LINE_AA)
+    for x, y, r, s in zip(xs, ys, radii, shades, strict=True):
+        cv2.circle(page, (int(x), int(y)), max(1, round(r)), float(s), -1, lineType=cv2.LINE_AA)
 
 
 def read_gt(path: Path) -> list[str]:
@@ -277,7 +330,7 @@ def synth_pages(
     dupes = sorted({s for s in stems if stems.count(s) > 1})
     if dupes:
         raise BadInput(f"two inputs would both write {dupes[0]}.png")
-    find_font()
+    find_font(settings.font)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for stem, lines in pages:

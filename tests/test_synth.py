@@ -119,3 +119,51 @@ def test_missing_font_is_bad_input(monkeypatch, tmp_path):
     monkeypatch.setattr(synth.shutil, "which", lambda name: None)
     with pytest.raises(BadInput, match="fonts-courier-prime"):
         find_font()
+
+
+def _family_installed(family: str) -> bool:
+    try:
+        find_font(family)
+    except BadInput:
+        return False
+    return True
+
+
+def test_default_font_renders_the_committed_scans_byte_for_byte(tmp_path):
+    """The bundled scans were made with the defaults; a font option must not move a pixel."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    written = synth.synth_pages([root / "golden" / "psis-400-23" / "03.gt.txt"], tmp_path)
+    assert written[0].read_bytes() == (root / "scans" / "psis-400-23" / "03.png").read_bytes()
+    assert find_font(None) == find_font("Courier Prime") == find_font("courier prime")
+
+
+@pytest.mark.parametrize("family", [f for f in synth.TYPEWRITER_FONTS if f != "Courier Prime"])
+def test_other_typewriter_families_render_other_pixels(family):
+    if not _family_installed(family):
+        pytest.skip(f"{family} not installed (make system-deps)")
+    path = find_font(family)
+    assert path.is_file() and not any(w in path.stem.lower() for w in ("bold", "italic", "oblique"))
+    default = render_page(LINES, "f", SynthSettings(dpi=100, degrade=Degrade.NONE))
+    other = render_page(LINES, "f", SynthSettings(dpi=100, degrade=Degrade.NONE, font=family))
+    by_path = render_page(LINES, "f", SynthSettings(dpi=100, degrade=Degrade.NONE, font=str(path)))
+    assert _digest(other) == _digest(by_path) != _digest(default)
+    # Same 10-pitch grid: the ink starts at the left margin and stays within the line width.
+    xs = np.nonzero(other < 128)[1]
+    assert 95 <= xs.min() <= 110 and xs.max() <= 100 + 10 * max(map(len, LINES)) + 5
+
+
+def test_cli_font_option_and_its_failures(tmp_path):
+    gt = tmp_path / "01.gt.txt"
+    gt.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    font = str(find_font(None))
+    ok = runner.invoke(
+        app, ["synth", str(gt), "-o", str(tmp_path / "a"), "--dpi", "72", "-q", "--font", font]
+    )
+    assert ok.exit_code == 0, ok.output
+    unknown = runner.invoke(app, ["synth", str(gt), "-o", str(tmp_path / "b"), "--font", "No Such Family 42"])
+    assert unknown.exit_code == 4 and "No Such Family 42" in unknown.stderr
+    missing = runner.invoke(app, ["synth", str(gt), "-o", str(tmp_path / "c"), "--font", "/nope/x.ttf"])
+    assert missing.exit_code == 3
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()

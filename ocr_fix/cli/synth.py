@@ -25,14 +25,20 @@ def synth(
     jpeg_quality: int | None = typer.Option(
         None, "--jpeg-quality", min=5, max=100, help="Pass the page through JPEG at this quality."
     ),
+    font: str | None = typer.Option(
+        None,
+        "--font",
+        help="Font file, or a family fontconfig knows (FreeMono, Liberation Mono, TeX Gyre Cursor, ...); "
+        "default Courier Prime.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not list the written files."),
 ) -> None:
     """Render each PAGE.gt.txt as a typewritten US-letter page scan DIR/PAGE.png.
 
-    Exit 3 if an input is missing, 4 if it is not UTF-8 text or the Courier Prime font
-    (Debian package fonts-courier-prime) is not installed.
+    Exit 3 if an input or the --font file is missing, 4 if it is not UTF-8 text or the
+    font (by default Courier Prime, Debian package fonts-courier-prime) is not installed.
     """
-    settings = SynthSettings(seed=seed, degrade=degrade, dpi=dpi, jpeg_quality=jpeg_quality)
+    settings = SynthSettings(seed=seed, degrade=degrade, dpi=dpi, jpeg_quality=jpeg_quality, font=font)
     for path in synth_pages(pages, out_dir, settings):
         if not quiet:
             err_console.print(f"wrote {path}", markup=False, highlight=False)
