@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ocr_fix.errors import BadInput, InputNotFound, StaleFindings
-from ocr_fix.model import Kind, Severity
+from ocr_fix.model import Finding, Kind, Severity
 
 SCHEMA = "ocr-fix/check/1"
 _BOM = b"\xef\xbb\xbf"
@@ -350,3 +350,27 @@ def changed_lines(old: str, new: str) -> set[int]:
         elif tag == "insert":
             out.add(max(i1, 1))
     return out
+
+
+def suggested_edit(text: str, finding: Finding) -> Edit | None:
+    """The edit ``fix`` makes when it accepts ``finding`` of a transcript reading
+    ``text`` (omissions with the spaces they need), or None when it would not apply it.
+    Reports that carry fixes (SARIF, reviewdog) offer exactly this edit."""
+    t = finding.transcript
+    if t is None:
+        return None
+    cand = Candidate(
+        0,
+        finding.severity,
+        finding.kind,
+        t.start,
+        t.end,
+        t.text,
+        finding.suggestion,
+        t.line,
+        t.column,
+        t.end_line or t.line,
+    )
+    if not cand.applicable or text[t.start : t.end] != t.text:
+        return None
+    return Edit(t.start, t.end, _replacement(text, cand, finding.suggestion), cand)

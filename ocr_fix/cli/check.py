@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import io
 import sys
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from ocr_fix.cli import app
-from ocr_fix.cli.common import handles_errors
+from ocr_fix.cli.common import err_console, handles_errors
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
-from ocr_fix.errors import ExitCode
+from ocr_fix.errors import ExitCode, UsageError
 from ocr_fix.fileio import write_atomic
+from ocr_fix.inputs import plan_jobs
 from ocr_fix.model import Severity
 from ocr_fix.pipeline import CheckResult, OcrRun
 from ocr_fix.pipeline import check as check_document
-from ocr_fix.report import check_json, github, table
+from ocr_fix.report.formats import FORMATS, RenderOptions, get_format
+from ocr_fix.transcript import read_transcript
 
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    github = "github"
-    html = "html"
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
 
 
 class FailOn(str, Enum):
@@ -36,42 +32,52 @@ class FailOn(str, Enum):
     never = "never"
 
 
-def exit_code(result: CheckResult, fail_on: FailOn) -> ExitCode:
-    """1 when a finding is at or above ``fail_on``, else 0."""
+def exit_code(results: CheckResult | Sequence[CheckResult], fail_on: FailOn) -> ExitCode:
+    """1 when a finding of any result is at or above ``fail_on``, else 0."""
     if fail_on is FailOn.never:
         return ExitCode.OK
+    many = [results] if isinstance(results, CheckResult) else list(results)
     threshold = Severity(fail_on.value).rank
-    return ExitCode.FINDINGS if any(f.severity.rank >= threshold for f in result.findings) else ExitCode.OK
+    hit = any(f.severity.rank >= threshold for r in many for f in r.findings)
+    return ExitCode.FINDINGS if hit else ExitCode.OK
 
 
-def render(result: CheckResult, fmt: Format, show: Severity, color: bool) -> str | bytes:
-    if fmt is Format.json:
-        return check_json.render(result)
-    if fmt is Format.github:
-        return github.render(result)
-    if fmt is Format.html:
-        from ocr_fix.report import html
+def render(
+    results: CheckResult | Sequence[CheckResult], fmt: str, show: Severity, color: bool
+) -> str | bytes:
+    many = [results] if isinstance(results, CheckResult) else list(results)
+    return get_format(str(fmt)).render(many, RenderOptions(show=show, color=color))
 
-        return html.render(result)
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=color, width=160 if not color else None, highlight=False)
-    table.render(result, console, show)
-    return buf.getvalue()
+
+def emit(text: str | bytes, output: Path | None) -> None:
+    if output is not None:
+        write_atomic(output, text)
+    elif isinstance(text, bytes):
+        sys.stdout.buffer.write(text)
+    else:
+        sys.stdout.write(text)
 
 
 @app.command()
 @handles_errors
 def check(
-    transcript: Path = typer.Argument(
-        ..., help="Transcript: markdown (.md), plain text (.txt, \\f between pages), ALTO or PAGE XML."
+    paths: list[Path] = typer.Argument(
+        ...,
+        metavar="TRANSCRIPT... [SCAN...]",
+        help="Transcripts (.md, .txt with \\f between pages, ALTO or PAGE .xml) and, for a single "
+        "transcript, its page scans (images, PDFs or directories, in page order). Told apart by "
+        "file type. No scans: lexicon-only mode.",
     ),
-    scans: list[Path] | None = typer.Argument(
-        None, help="Page scans: images, PDFs or directories, in page order. None: lexicon-only mode."
+    scans: str | None = typer.Option(
+        None,
+        "--scans",
+        help="Where each transcript's scans are: 'auto' (the images in its folder) or DIR "
+        "(a tree mirroring the transcripts' folders). Needed for scans with several transcripts.",
     ),
     lexicon: list[Path] | None = typer.Option(
         None, "--lexicon", "-l", help="Lexicon file of names and terms (repeatable)."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fmt: Format = typer.Option("table", "--format", "-f", help="Output format."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here instead of stdout."
     ),
@@ -79,7 +85,9 @@ def check(
         FailOn.error, "--fail-on", help="Exit 1 when a finding is at or above this severity."
     ),
     show: Severity = typer.Option(
-        Severity.WARNING, "--show", help="Table only: lowest severity listed (the summary counts all)."
+        Severity.WARNING,
+        "--show",
+        help="Lowest severity listed by table, github, sarif, rdjsonl and compact (json and html list all).",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     jobs: Jobs = None,
@@ -89,19 +97,27 @@ def check(
     psm: Psm = None,
     page_timeout: PageTimeout = None,
 ) -> None:
-    """Compare TRANSCRIPT with the page SCANS and report where the transcript is wrong.
+    """Compare each TRANSCRIPT with its page scans and report where the transcript is wrong.
 
     Every finding names the transcript line:column, the scan page and line, what the scan
-    shows, and a suggestion. Exit 0: nothing at or above --fail-on; 1: something is.
+    shows, and a suggestion. One exit code for the whole call. Exit 0: nothing at or
+    above --fail-on; 1: something is.
     """
+    formatter = get_format(fmt.value)
+    todo = plan_jobs(paths, scans)
+    if len(todo) > 1 and not formatter.many:
+        raise UsageError(f"--format {formatter.name} reports one transcript at a time")
+    for job in todo:  # every transcript is read before any OCR starts
+        read_transcript(job.transcript)
     run = OcrRun(lang=lang, psm=psm, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir, timeout=page_timeout)
+    results: list[CheckResult] = []
     with progress_reporter(enabled=not quiet) as report:
-        result = check_document(transcript, list(scans or ()), tuple(lexicon or ()), run, progress=report)
-    text = render(result, fmt, show, color=output is None and sys.stdout.isatty())
-    if output is not None:
-        write_atomic(output, text)
-    elif isinstance(text, bytes):
-        sys.stdout.buffer.write(text)
-    else:
-        sys.stdout.write(text)
-    raise typer.Exit(int(exit_code(result, fail_on)))
+        for job in todo:
+            if scans is not None and not job.scans and not quiet:
+                err_console.print(f"ocr-fix: {job.transcript}: no scans found, lexicon-only", markup=False)
+            results.append(
+                check_document(job.transcript, list(job.scans), tuple(lexicon or ()), run, progress=report)
+            )
+    color = output is None and sys.stdout.isatty()
+    emit(formatter.render(results, RenderOptions(show=show, color=color)), output)
+    raise typer.Exit(int(exit_code(results, fail_on)))

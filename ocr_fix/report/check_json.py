@@ -2,21 +2,29 @@
 
 Built from dicts and ``json.dumps``; keys and their meaning are part of the interface
 (README, "JSON output"). New keys may be added; none is renamed or removed within /1.
+A call with several transcripts writes one ``ocr-fix/checks/1`` document whose
+``results`` are their ``ocr-fix/check/1`` documents, in the order given.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from ocr_fix import __version__
 from ocr_fix.model import Finding, Severity
 from ocr_fix.pipeline import CheckResult
+from ocr_fix.report.formats import RenderOptions, ReportFormat
+from ocr_fix.suppress import fingerprint
 
 SCHEMA = "ocr-fix/check/1"
+MANY_SCHEMA = "ocr-fix/checks/1"
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding, text: str | None = None) -> dict[str, Any]:
+    """``f`` as JSON; with the transcript's ``text``, also its context ``fingerprint``
+    (what ``--baseline`` matches on)."""
     t = f.transcript
     s = f.scan
     out: dict[str, Any] = {
@@ -48,6 +56,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
     if f.evidence:
         out["evidence"] = list(f.evidence)
+    if text is not None:
+        out["fingerprint"] = fingerprint(f, text)
     return out
 
 
@@ -72,10 +82,30 @@ def result_dict(r: CheckResult) -> dict[str, Any]:
             }
             for p in r.pages
         ],
-        "findings": [finding_dict(f) for f in r.findings],
+        "findings": [finding_dict(f, r.transcript.text) for f in r.findings],
         "summary": {s.value: r.count(s) for s in Severity},
     }
 
 
 def render(r: CheckResult) -> str:
     return json.dumps(result_dict(r), ensure_ascii=False, indent=2) + "\n"
+
+
+def results_dict(results: Sequence[CheckResult]) -> dict[str, Any]:
+    """Several transcripts' documents in one (``ocr-fix/checks/1``)."""
+    return {
+        "schema": MANY_SCHEMA,
+        "tool": f"ocr-fix {__version__}",
+        "results": [result_dict(r) for r in results],
+        "summary": {s.value: sum(r.count(s) for r in results) for s in Severity},
+    }
+
+
+class JsonFormat(ReportFormat):
+    """Every finding whatever ``--show`` says: this is the data, not a view of it."""
+
+    name = "json"
+
+    def render(self, results: Sequence[CheckResult], options: RenderOptions) -> str:
+        doc = result_dict(results[0]) if len(results) == 1 else results_dict(results)
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"

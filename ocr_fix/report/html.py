@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +28,10 @@ from markupsafe import Markup
 from PIL import Image
 
 from ocr_fix import __version__
-from ocr_fix.errors import OcrFixError
+from ocr_fix.errors import OcrFixError, UsageError
 from ocr_fix.model import BBox, Finding, Kind, PageRef, Severity, TranscriptSpan
 from ocr_fix.pipeline import CheckResult, PageStat
+from ocr_fix.report.formats import RenderOptions, ReportFormat
 from ocr_fix.transcript import Transcript
 
 #: Crop margin in original pixels; at 300 dpi about 3 mm, enough to see the letters' edges.
@@ -369,3 +370,15 @@ def _grey(image: np.ndarray) -> np.ndarray:
 
 def _data_uri(mime: str, data: bytes) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+class HtmlFormat(ReportFormat):
+    """The review page holds one transcript; every finding, whatever ``--show`` says."""
+
+    name = "html"
+    many = False
+
+    def render(self, results: Sequence[CheckResult], options: RenderOptions) -> str:
+        if len(results) != 1:
+            raise UsageError("--format html reports one transcript at a time")
+        return render(results[0])

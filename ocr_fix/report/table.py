@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
+from collections.abc import Sequence
 
 from rich.console import Console, Group
 from rich.table import Table
@@ -10,6 +12,7 @@ from rich.text import Text
 
 from ocr_fix.model import Finding, Kind, Severity
 from ocr_fix.pipeline import CheckResult
+from ocr_fix.report.formats import RenderOptions, ReportFormat, display_path
 
 #: Findings about whole stretches: their message says more than their text.
 _WHOLE_RANGE = frozenset({Kind.NO_SCAN, Kind.MISMATCH, Kind.UNTRANSCRIBED, Kind.PAGE_ORDER})
@@ -107,3 +110,20 @@ def render(r: CheckResult, console: Console, min_severity: Severity = Severity.I
     if hidden:
         line.append(f"  ({hidden} below {min_severity.value} not shown; --show info)", style="dim")
     console.print(line)
+
+
+class TableFormat(ReportFormat):
+    """The terminal view; with several transcripts, one section each under its path."""
+
+    name = "table"
+
+    def render(self, results: Sequence[CheckResult], options: RenderOptions) -> str:
+        buf = io.StringIO()
+        console = Console(
+            file=buf, force_terminal=options.color, width=None if options.color else 160, highlight=False
+        )
+        for r in results:
+            if len(results) > 1:
+                console.rule(Text(display_path(r.transcript.path, options.root), style="bold"), align="left")
+            render(r, console, options.show)
+        return buf.getvalue()
