@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from ocr_fix.model import Severity
 from ocr_fix.pipeline import CheckResult, OcrRun
 from ocr_fix.pipeline import check as check_document
 from ocr_fix.report.formats import FORMATS, RenderOptions, get_format
+from ocr_fix.suppress import Baseline, fingerprint, load_baseline, report_path
 from ocr_fix.transcript import read_transcript
 
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
@@ -47,6 +49,17 @@ def render(
 ) -> str | bytes:
     many = [results] if isinstance(results, CheckResult) else list(results)
     return get_format(str(fmt)).render(many, RenderOptions(show=show, color=color))
+
+
+def without_baseline(results: Sequence[CheckResult], baseline: Baseline) -> tuple[list[CheckResult], int]:
+    """``results`` without the findings ``baseline`` accepts, and how many those were."""
+    out: list[CheckResult] = []
+    dropped = 0
+    for r in results:
+        kept, n = baseline.filter(r.transcript.path, r.findings, r.transcript.text)
+        out.append(replace(r, findings=tuple(kept)))
+        dropped += n
+    return out, dropped
 
 
 def emit(text: str | bytes, output: Path | None) -> None:
@@ -89,6 +102,17 @@ def check(
         "--show",
         help="Lowest severity listed by table, github, sarif, rdjsonl and compact (json and html list all).",
     ),
+    baseline: Path | None = typer.Option(
+        None,
+        "--baseline",
+        help="A previous JSON or SARIF report: its findings are not reported again (matched by "
+        "text, context and scan reading, so edits elsewhere in the file keep them matched).",
+    ),
+    write_baseline: Path | None = typer.Option(
+        None,
+        "--write-baseline",
+        help="Write every finding of this run as a baseline (JSON) to FILE; they then count as accepted.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     jobs: Jobs = None,
     no_cache: NoCache = False,
@@ -109,6 +133,7 @@ def check(
         raise UsageError(f"--format {formatter.name} reports one transcript at a time")
     for job in todo:  # every transcript is read before any OCR starts
         read_transcript(job.transcript)
+    accepted = load_baseline(baseline) if baseline is not None else None
     run = OcrRun(lang=lang, psm=psm, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir, timeout=page_timeout)
     results: list[CheckResult] = []
     with progress_reporter(enabled=not quiet) as report:
@@ -118,6 +143,22 @@ def check(
             results.append(
                 check_document(job.transcript, list(job.scans), tuple(lexicon or ()), run, progress=report)
             )
+    if write_baseline is not None:
+        write_atomic(write_baseline, get_format("json").render(results, RenderOptions()))
+        accepted = Baseline.of(
+            (report_path(r.transcript.path), fingerprint(f, r.transcript.text))
+            for r in results
+            for f in r.findings
+        )
+        if not quiet:
+            total = sum(len(r.findings) for r in results)
+            err_console.print(
+                f"ocr-fix: wrote a baseline of {total} finding(s) to {write_baseline}", markup=False
+            )
+    if accepted is not None:
+        results, dropped = without_baseline(results, accepted)
+        if dropped and not quiet:
+            err_console.print(f"ocr-fix: {dropped} finding(s) in the baseline not reported", markup=False)
     color = output is None and sys.stdout.isatty()
     emit(formatter.render(results, RenderOptions(show=show, color=color)), output)
     raise typer.Exit(int(exit_code(results, fail_on)))
