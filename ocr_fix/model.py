@@ -8,7 +8,7 @@ scan line, transcript line and column without a second lookup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -123,6 +123,7 @@ class Kind(str, Enum):
     NO_SCAN = "no-scan"  # transcript range with no page
     UNTRANSCRIBED = "untranscribed"  # page with no transcript text
     PAGE_ORDER = "page-order"  # pages found in another order than the transcript's
+    LINE_ORDER = "line-order"  # transcript lines in another order than the scan's
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,15 +154,41 @@ class ScanSpan:
     image: str = ""
 
 
+#: Named numeric evidence about one finding, in a fixed order: ``(("ocr_conf", 0.96), ...)``.
+Features = tuple[tuple[str, float], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One thing a person should look at.
+
+    ``message`` states *what* was found (the two readings, the span); *why* it has its
+    severity is ``features`` — named numbers (:mod:`ocr_fix.features` defines them) —
+    and ``score``, the evidence model's probability that the transcript is wrong here
+    (None for findings the model does not judge: coverage, mismatch, lexicon-only).
+    Reasons are rendered from the features at report time; no stage edits ``message``.
+    """
+
     severity: Severity
     kind: Kind
     transcript: TranscriptSpan | None
     scan: ScanSpan | None
     suggestion: str
     message: str
-    evidence: tuple[str, ...] = field(default=())  # short tags: "lexicon", "conf>=90", ...
-    #: The severity this finding would have if a second reading confirmed the scan's
-    #: (low-confidence) reading; None when nothing waits on one.
-    pending: Severity | None = None
+    features: Features = field(default=())
+    score: float | None = None
+
+    def feature(self, name: str, default: float = 0.0) -> float:
+        for k, v in self.features:
+            if k == name:
+                return v
+        return default
+
+    def has(self, name: str) -> bool:
+        return any(k == name for k, _ in self.features)
+
+    def with_features(self, **values: float) -> Finding:
+        """A copy with ``values`` set (replacing features of the same name, in place)."""
+        seen = dict(self.features)
+        seen.update({k: float(v) for k, v in values.items()})
+        return replace(self, features=tuple(seen.items()))

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ocr_fix.align import Alignment, align
+from ocr_fix.crosscheck import Scorer, verifier_features
+from ocr_fix.decide import EvidenceModel, load_model
 from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
 from ocr_fix.metrics import cer
 from ocr_fix.model import Finding, Page, Severity
@@ -69,6 +71,10 @@ class CheckOptions:
     lexicons: tuple[Path, ...] = ()
     triage: TriageSettings = field(default_factory=TriageSettings)
     reader: LineReader | None = field(default=None, compare=False)
+    #: The CTC verifier (:mod:`ocr_fix.verifier`) that scores competing readings on the crop.
+    verifier: Scorer | None = field(default=None, compare=False)
+    #: The evidence model; None: the shipped one (:func:`ocr_fix.decide.load_model`).
+    model: EvidenceModel | None = field(default=None, compare=False)
 
 
 def check_pages(
@@ -91,11 +97,27 @@ def check_pages(
         findings = [mismatch_finding(alignment.agreement, len(pages))]
     else:
         findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
-        if options.reader is not None:
-            findings = verify(findings, pages, options.reader, lexicon)
+        findings = decide(findings, pages, lexicon, options)
     return CheckResult(
         transcript, tuple(scans), stats, tuple(findings), alignment.agreement, alignment.order, len(lexicon)
     )
+
+
+def decide(
+    findings: Sequence[Finding], pages: Sequence[Page], lexicon: Lexicon, options: CheckOptions
+) -> list[Finding]:
+    """Evidence from the image, then the model: the verifier scores the readings of every
+    disagreement; the model scores each; those whose score a second reading could move
+    get one (their line read again by Tesseract) and are scored again."""
+    out = list(findings)
+    if options.verifier is not None:
+        out = verifier_features(out, pages, options.verifier)
+    model = options.model or load_model()
+    if model is None:  # no fitted model shipped: the hand-made rules of triage and verify
+        return verify(out, pages, options.reader, lexicon) if options.reader is not None else out
+    if options.reader is not None:
+        out = verify(out, pages, options.reader, lexicon, wanted=model.wants_second_reading)
+    return model.decide(out)
 
 
 def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[Page]) -> tuple[PageStat, ...]:
@@ -230,7 +252,7 @@ def retry_layout(
     # another document, would cost a second OCR for nothing.
     poor = [
         page
-        for page, stat in zip(pages, result.pages)
+        for page, stat in zip(pages, result.pages, strict=True)
         if stat.cer is not None and stat.agreement < LAYOUT_RETRY and page.words
     ]
     if not poor:

@@ -30,15 +30,13 @@ from ocr_fix.evidence import (
     restores_balance,
     with_core,
 )
+from ocr_fix.features import edge_feature, insertion_features, omission_features, substitution_features
 from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
 from ocr_fix.normalize import Folded, Token, loose_key, token_span
 from ocr_fix.transcript import Transcript
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
-#: Evidence tag of errors that rest on the lexicon (a term or an identifier pattern)
-#: rather than on one OCR reading; a second reading cannot overturn them.
-LEXICON_BACKED = "lexicon-backed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,30 +163,24 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Fin
     t_core, o_core = t[lead : len(t) - trail], o[lead : len(o) - trail]
     span = ctx.span(t_tok, lead, t_tok, trail)
     scan = _scan(pa, [o_tok])
-    if t_core.casefold() == o_core.casefold():
-        return Finding(
-            I,
-            Kind.SUBSTITUTION,
-            span,
-            scan,
-            o_core,
-            f"case differs: transcript {t_core!r}, scan {o_core!r}",
-            ("case",),
-        )
     # Tesseract confuses , ; . and invents specks of punctuation all the time; what it
     # rarely invents is the bracket or quote that the transcript's own text is missing.
     line = ctx.transcript.line_text(ctx.transcript.position(t_tok.start)[0])
     balances = restores_balance(line, t_core, o_core)
-    sev = W if balances and o_tok.conf >= ctx.settings.low_conf else I
-    why = "the scan's bracket or quote balances the transcript's text" if balances else "likely OCR noise"
+    feats = substitution_features(
+        ctx.evidence, t, o, o, o_tok.conf, None, balances=balances, edge=_edge(pa, scan.bbox)
+    )
+    case = t_core.casefold() == o_core.casefold()
+    sev = W if balances and not case and o_tok.conf >= ctx.settings.low_conf else I
+    what = "case differs" if case else "punctuation differs"
     return Finding(
         sev,
         Kind.SUBSTITUTION,
         span,
         scan,
         o_core,
-        f"punctuation differs: transcript {t_core!r}, scan shows {o_core!r} ({why})",
-        ("punctuation", f"conf={o_tok.conf:.0f}"),
+        f"{what}: transcript has {t_core!r}, scan shows {o_core!r}",
+        tuple(feats.items()),
     )
 
 
@@ -201,8 +193,8 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         o = o.replace(" ", "")  # one word the OCR broke apart (``Konoye' s``)
     scan = _scan(pa, o_toks)
     context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
-    severity, suggestion, why, backed = _judge(ctx, t, o, scan.confidence, context)
-    pending = None
+    severity, suggestion, _, backed = _judge(ctx, t, o, scan.confidence, context)
+    pending = 0.0
     if severity is I and scan.confidence < ctx.settings.low_conf:
         # What a confident reading would have meant: a second reading can confirm it.
         # Only strong verdicts wait on one; a digit or a real word read at low confidence
@@ -210,25 +202,41 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         confident = _judge(ctx, t, o, ctx.settings.high_conf, context)
         if confident.severity is E or confident.backed:
             severity, suggestion, backed = I, confident.suggestion, False
-            why, pending = f"{confident.why}; low OCR confidence, unconfirmed", confident.severity
-    if severity is W and len(t_toks) == 1 and _repeats_neighbour(ctx, pair.t[0]):
-        severity, why = E, "the transcript repeats the word next to it where the scan has another"
+            pending = float(confident.severity.rank)
+    repeats = len(t_toks) == 1 and _repeats_neighbour(ctx, pair.t[0])
+    if severity is W and repeats:
+        severity = E
+    feats = substitution_features(
+        ctx.evidence,
+        t,
+        o,
+        suggestion,
+        scan.confidence,
+        context,
+        repeats=repeats,
+        t_words=len(t_toks),
+        o_words=len(o_toks),
+        edge=_edge(pa, scan.bbox),
+    )
+    feats["rule_backed"], feats["rule_pending"] = float(backed), pending
     lead, trail = _trim_common(t, suggestion)
     if len(t_toks) > 1:  # joined text has single spaces where the file may have more
         lead = min(lead, len(t_toks[0].text))
         trail = min(trail, len(t_toks[-1].text))
     span = ctx.span(t_toks[0], lead, t_toks[-1], trail)
-    tags: tuple[str, ...] = (LEXICON_BACKED,) if backed else ()
     return Finding(
         severity,
         Kind.SUBSTITUTION,
         span,
         scan,
         suggestion[lead : len(suggestion) - trail],
-        f"transcript has {t!r}, scan shows {o!r} ({why})",
-        (why, f"conf={scan.confidence:.0f}", *tags),
-        pending,
+        f"transcript has {t!r}, scan shows {o!r}",
+        tuple(feats.items()),
     )
+
+
+def _edge(pa: PageAlignment, box: BBox | None) -> float:
+    return edge_feature(box, pa.page.width, pa.page.height)
 
 
 def _repeats_neighbour(ctx: _Ctx, i: int) -> bool:
@@ -365,27 +373,34 @@ def _insertion(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
     next_key = loose_key(ctx.tokens[pair.t[1]].text) if pair.t[1] < len(ctx.tokens) else ""
     conf = _neighbour_conf(pa, pair.o[0])
     keys = [loose_key(x.text) for x in t_toks]
-    if (
-        len(t_toks) <= 2
-        and keys
-        and (keys[0] == prev_key or keys[-1] == next_key)
-        and conf >= ctx.settings.high_conf
+    repeats = bool(keys) and (keys[0] == prev_key or keys[-1] == next_key)
+    feats = insertion_features(
+        ctx.evidence,
+        [x.text for x in t_toks],
+        conf,
+        repeats=repeats,
+        at_edge=edge,
+        edge=_edge(pa, scan.bbox if scan else None),
+    )
+    if len(t_toks) <= 2 and repeats and conf >= ctx.settings.high_conf:
+        sev = E
+    elif (
+        edge
+        or len(t_toks) > 3
+        or conf < ctx.settings.high_conf
+        or not any(len(w) > 1 and not is_number(w) for w in ctx.evidence.words(words))
     ):
-        sev, why = E, "repeated word that the scan does not repeat"
-    elif edge or len(t_toks) > 3 or conf < ctx.settings.high_conf:
-        sev, why = I, "text not found on the scan (OCR may have missed it)"
-    elif not any(len(w) > 1 and not is_number(w) for w in ctx.evidence.words(words)):
-        sev, why = I, "marks or numbers not found on the scan (OCR often misses them)"
+        sev = I
     else:
-        sev, why = W, "text not on the scan"
+        sev = W
     return Finding(
         sev,
         Kind.INSERTION,
         span,
         scan,
         "",
-        f"transcript has {words!r}, which the scan does not show ({why})",
-        (why,),
+        f"transcript has {words!r}, which the scan does not show",
+        tuple(feats.items()),
     )
 
 
@@ -403,23 +418,27 @@ def _omission(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
     span = ctx.transcript.span(pos, pos)
     scan = _scan(pa, o_toks)
     ev, s = ctx.evidence, ctx.settings
+    feats = omission_features(
+        ev,
+        [o.text for o in o_toks],
+        [o.conf for o in o_toks],
+        at_edge=edge,
+        crosses=len({o.line for o in o_toks}) > 1,
+        edge=_edge(pa, scan.bbox),
+    )
     words = ev.words(missing)
     plausible = sum(1 for w in words if ev.plausible(w))
     confident = scan.confidence >= s.high_conf
-    if edge or not words or not confident or plausible < max(1, 0.8 * len(words)):
-        sev, why = I, "scan-only text, likely page furniture or OCR noise"
-    elif all(is_number(w) for w in words):
-        sev, why = I, "scan-only number"
-    else:
-        sev, why = W, "scan text missing from the transcript"
+    noise = edge or not words or not confident or plausible < max(1, 0.8 * len(words))
+    sev = I if noise or all(is_number(w) for w in words) else W
     return Finding(
         sev,
         Kind.OMISSION,
         span,
         scan,
         missing,
-        f"scan shows {missing!r}, missing from the transcript ({why})",
-        (why,),
+        f"scan shows {missing!r}, missing from the transcript",
+        tuple(feats.items()),
     )
 
 
@@ -442,7 +461,6 @@ def _coverage_findings(ctx: _Ctx, alignment: Alignment) -> list[Finding]:
                 None,
                 "",
                 f"transcript {lines} ({len(toks)} words) have no scan",
-                ("coverage",),
             )
         )
     for page in alignment.unlocated:
@@ -461,7 +479,6 @@ def _coverage_findings(ctx: _Ctx, alignment: Alignment) -> list[Finding]:
                 ScanSpan(page.number, 1, text, round(page.mean_confidence, 1), box, str(page.ref.path)),
                 "",
                 f"page {page.number} ({page.ref.label}) has no transcript text",
-                ("coverage",),
             )
         )
     order = alignment.order
@@ -474,7 +491,6 @@ def _coverage_findings(ctx: _Ctx, alignment: Alignment) -> list[Finding]:
                 None,
                 "",
                 "scan pages follow the transcript in the order " + ", ".join(map(str, order)),
-                ("coverage",),
             )
         )
     return out
@@ -488,5 +504,4 @@ def mismatch_finding(agreement: float, n_pages: int) -> Finding:
         None,
         "",
         f"scans do not match the transcript: {agreement:.0%} of the words on {n_pages} page(s) agree",
-        ("coverage",),
     )

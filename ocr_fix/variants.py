@@ -77,7 +77,7 @@ def lexicon_only(
             msg = f"{word!r} is in no dictionary and {dist} edit(s) from lexicon term {term!r}"
             if len(ways) > 1:
                 msg += f"; spelled {len(ways)} ways here: {listing}"
-        out.append(Finding(sev, kind, span, None, _suggest(word, term), msg, ("lexicon",)))
+        out.append(Finding(sev, kind, span, None, _suggest(word, term), msg))
     out.extend(_identifier_findings(transcript, folded, tokens, lexicon))
     return sorted(out, key=lambda f: f.transcript.start if f.transcript else 0)
 
@@ -126,7 +126,6 @@ def _identifier_findings(
                 fixed,
                 f"{core!r} has the form of a catalogued identifier but matches no "
                 f"lexicon pattern; the others of its form read like {fixed!r}",
-                ("pattern",),
             )
         )
     return out

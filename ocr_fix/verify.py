@@ -28,7 +28,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
@@ -42,7 +42,6 @@ from ocr_fix.evidence import with_core
 from ocr_fix.lexicon import Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, Page, Severity, Word
 from ocr_fix.normalize import fold_ocr_text, loose_key
-from ocr_fix.triage import LEXICON_BACKED
 
 if TYPE_CHECKING:
     from ocr_fix.ocr import OcrCache, TesseractEngine
@@ -191,22 +190,28 @@ def crop_line(image: np.ndarray, box: BBox) -> np.ndarray:
 
 
 def verify(
-    findings: Sequence[Finding], pages: Sequence[Page], reader: LineReader, lexicon: Lexicon | None = None
+    findings: Sequence[Finding],
+    pages: Sequence[Page],
+    reader: LineReader,
+    lexicon: Lexicon | None = None,
+    wanted: Callable[[Finding], bool] | None = None,
 ) -> list[Finding]:
-    """``findings`` after a second reading: contradicted ones lowered to ``info``,
-    unconfirmed low-confidence ones raised when the second reading bears them out
-    (agreeing with the first, or reading a ``lexicon`` term the transcript lacks)."""
+    """``findings`` with the features of a second reading of their lines added (see
+    :func:`second_features`) for those ``wanted`` (by default: substitutions and
+    omissions that are warnings or errors, or that wait on a second reading)."""
     lexicon = lexicon or Lexicon()
+    legacy = wanted is None
+    wanted = wanted or _legacy_wanted
     by_number = {p.number: p for p in pages}
     todo: dict[int, list[int]] = {}
     for i, f in enumerate(findings):
         if (
-            (f.severity.rank >= Severity.WARNING.rank or f.pending is not None)
-            and f.kind in (Kind.SUBSTITUTION, Kind.OMISSION)
-            and LEXICON_BACKED not in f.evidence
+            f.kind in (Kind.SUBSTITUTION, Kind.OMISSION)
+            and f.transcript is not None
             and f.scan is not None
             and f.scan.bbox is not None
             and f.scan.page in by_number
+            and wanted(f)
         ):
             todo.setdefault(f.scan.page, []).append(i)
     plan: list[tuple[list[int], dict[int, list[Word]], list[int], list[BBox]]] = []
@@ -215,22 +220,116 @@ def verify(
         lines: dict[int, list[Word]] = {w.line: [] for w in page.words}
         for w in page.words:
             lines[w.line].append(w)
-        wanted = sorted({findings[i].scan.line for i in idxs if findings[i].scan.line in lines})  # type: ignore[union-attr]
-        plan.append((idxs, lines, wanted, [_union([w.box for w in lines[n]]) for n in wanted]))
+        wanted_lines = sorted({findings[i].scan.line for i in idxs if findings[i].scan.line in lines})  # type: ignore[union-attr]
+        plan.append((idxs, lines, wanted_lines, [_union([w.box for w in lines[n]]) for n in wanted_lines]))
     out = list(findings)
     if not plan:
         return out
     read = reader.read_lines(
-        [(by_number[number], boxes) for number, (_, _, _, boxes) in zip(sorted(todo), plan)]
+        [(by_number[number], boxes) for number, (_, _, _, boxes) in zip(sorted(todo), plan, strict=True)]
     )
-    for (idxs, lines, wanted, _), second in zip(plan, read):
-        readings = dict(zip(wanted, second))
+    for (idxs, lines, wanted_lines, _), second in zip(plan, read, strict=True):
+        readings = dict(zip(wanted_lines, second, strict=True))
         for i in idxs:
             f = findings[i]
-            line_no = f.scan.line  # type: ignore[union-attr]
-            if line_no in readings:
-                out[i] = _decide(f, lines[line_no], readings[line_no], lexicon)
+            if f.scan is None or f.scan.bbox is None or f.scan.line not in readings:
+                continue
+            words = _counterpart(lines[f.scan.line], f.scan.bbox, readings[f.scan.line])
+            if words is not None:
+                g = f.with_features(**second_features(f, words, lexicon))
+                out[i] = (
+                    _legacy_decide(g, words, lexicon) if legacy else _lexicon_suggestion(g, words, lexicon)
+                )
     return out
+
+
+def _legacy_wanted(f: Finding) -> bool:
+    return (f.severity.rank >= Severity.WARNING.rank or f.feature("rule_pending") > 0) and not f.feature(
+        "rule_backed"
+    )
+
+
+def _fold(text: str) -> str:
+    return loose_key(text)
+
+
+def second_features(f: Finding, words: Sequence[ReadWord], lexicon: Lexicon) -> dict[str, float]:
+    """What a second reading ``words`` of the finding's scan words says: whether it
+    agrees with the first reading or with the transcript once case, punctuation and
+    spacing are folded the same way on both sides (exactly, for a finding that *is* a
+    case or punctuation difference), or with neither; whether it reads a lexicon term
+    the transcript lacks; whether Tesseract weighed the transcript's characters for the
+    glyphs that differ. A second reading that is one letter off the first and not the
+    transcript's reading (``tbe`` for ``the``) is the same reading of the same pixels."""
+    assert f.scan is not None and f.transcript is not None
+    seen = " ".join(fold_ocr_text(w[0]) for w in words)
+    first = f.scan.text
+    if f.kind is Kind.OMISSION:
+        transcript_view = ""
+    elif f.suggestion and f.suggestion in first:
+        transcript_view = first.replace(f.suggestion, f.transcript.text, 1)
+    else:
+        transcript_view = f.transcript.text
+    surface = f.feature("case_only") > 0 or f.feature("punct_only") > 0
+    fold = (lambda x: x) if surface else _fold
+    agrees_t = bool(transcript_view) and fold(seen) == fold(transcript_view)
+    agrees_o = not agrees_t and (
+        fold(seen) == fold(first)
+        or bool(f.suggestion and fold(seen) == fold(f.suggestion))
+        or _ambiguous(words, first)
+        or (
+            not surface
+            and Levenshtein.distance(_fold(seen), _fold(first)) <= 1
+            and Levenshtein.distance(_fold(seen), _fold(transcript_view)) > 1
+        )
+    )
+    lexical = (
+        len(words) == 1
+        and lexicon.contains(seen)
+        and not lexicon.contains(f.transcript.text)
+        and not any(c.isdigit() for c in seen)
+    )
+    return {
+        "second_read": 1.0,
+        "second_agrees_ocr": float(agrees_o),
+        "second_agrees_transcript": float(agrees_t),
+        "second_contradicts_both": float(not agrees_o and not agrees_t),
+        "second_is_lexicon": float(lexical),
+        "glyph_doubt": float(bool(transcript_view) and not agrees_t and _ambiguous(words, transcript_view)),
+    }
+
+
+def _lexicon_suggestion(f: Finding, words: Sequence[ReadWord], lexicon: Lexicon) -> Finding:
+    """A second reading that is a lexicon term the transcript lacks suggests that term."""
+    if not f.feature("second_is_lexicon") or f.transcript is None:
+        return f
+    seen = " ".join(fold_ocr_text(w[0]) for w in words)
+    term = lexicon.canonical(seen) or bare(seen)
+    return replace(f, suggestion=with_core(f.transcript.text, term))
+
+
+def _legacy_decide(f: Finding, words: Sequence[ReadWord], lexicon: Lexicon) -> Finding:
+    """The hand-made verdict of a second reading, kept until the fitted model replaces it."""
+    pending = f.feature("rule_pending")
+    if pending:
+        raised = Severity.ERROR if pending >= Severity.ERROR.rank else Severity.WARNING
+        if f.feature("second_agrees_ocr"):
+            return replace(f.with_features(rule_pending=0), severity=raised)
+        if f.feature("second_is_lexicon"):
+            seen = " ".join(fold_ocr_text(w[0]) for w in words)
+            term = lexicon.canonical(seen) or bare(seen)
+            assert f.transcript is not None
+            return replace(
+                f.with_features(rule_pending=0),
+                severity=raised,
+                suggestion=with_core(f.transcript.text, term),
+            )
+        return f.with_features(rule_pending=0)
+    if f.feature("second_agrees_transcript"):
+        return replace(f, severity=Severity.INFO)
+    if f.severity is Severity.WARNING and (f.feature("glyph_doubt") or f.feature("second_contradicts_both")):
+        return replace(f, severity=Severity.INFO)
+    return f
 
 
 def _union(boxes: Sequence[BBox]) -> BBox:
@@ -284,84 +383,3 @@ def _ambiguous(words: Sequence[ReadWord], wanted: str) -> bool:
         op.tag == "replace" and glyphs[op.src_pos][1].get(wanted[op.dest_pos], 0.0) >= MIN_ALTERNATIVE
         for op in ops
     )
-
-
-def _decide(f: Finding, line: Sequence[Word], second: Sequence[ReadWord], lexicon: Lexicon) -> Finding:
-    assert f.scan is not None and f.scan.bbox is not None and f.transcript is not None
-    words = _counterpart(line, f.scan.bbox, second)
-    if words is None:
-        return f
-    seen = " ".join(fold_ocr_text(w[0]) for w in words)
-    first = f.scan.text
-    if f.kind is Kind.OMISSION:
-        transcript_view = ""
-    elif f.suggestion and f.suggestion in first:
-        transcript_view = first.replace(f.suggestion, f.transcript.text, 1)
-    else:
-        transcript_view = f.transcript.text
-    if f.pending is not None:
-        return _confirm(f, words, seen, lexicon)
-    if seen == transcript_view or (
-        transcript_view
-        and loose_key(seen) == loose_key(transcript_view)
-        and f.kind is Kind.SUBSTITUTION
-        and loose_key(first) != loose_key(seen)
-    ):
-        return replace(
-            f,
-            severity=Severity.INFO,
-            message=f"{f.message}; a second reading of the scan shows {seen!r}, as the transcript does",
-            evidence=f.evidence + ("second reading agrees with the transcript",),
-        )
-    # Lexicon- and pattern-backed errors stand on stronger ground than one glyph's doubt.
-    if f.severity is Severity.WARNING and transcript_view and _ambiguous(words, transcript_view):
-        return replace(
-            f,
-            severity=Severity.INFO,
-            message=f"{f.message}; the glyphs are ambiguous: Tesseract also weighed the transcript's reading",
-            evidence=f.evidence + ("ambiguous glyphs",),
-        )
-    if seen == first or (f.suggestion and bare(seen) == bare(f.suggestion)):
-        return replace(f, evidence=f.evidence + ("second reading agrees with the scan",))
-    if f.severity is Severity.WARNING:
-        # A warning rests on one reading and both readings are plausible: without a
-        # second reading to back it, it is not worth a person's time.
-        return replace(
-            f,
-            severity=Severity.INFO,
-            message=f"{f.message}; a second reading of the scan shows {seen!r}, so unconfirmed",
-            evidence=f.evidence + ("second reading disagrees",),
-        )
-    return f
-
-
-def _confirm(f: Finding, words: Sequence[ReadWord], seen: str, lexicon: Lexicon) -> Finding:
-    """Raise a low-confidence finding to its pending severity when the second reading
-    agrees with the first (up to glyphs Tesseract itself was unsure of), or reads a
-    lexicon term where the transcript has none."""
-    assert f.scan is not None and f.transcript is not None and f.pending is not None
-    message = f.message.replace("low OCR confidence, unconfirmed", "confirmed by a second reading")
-    if seen == f.scan.text or bare(seen) == bare(f.suggestion) or _ambiguous(words, f.scan.text):
-        return replace(
-            f,
-            severity=f.pending,
-            pending=None,
-            message=message,
-            evidence=f.evidence + ("second reading agrees with the scan",),
-        )
-    if (
-        len(words) == 1
-        and lexicon.contains(seen)
-        and not lexicon.contains(f.transcript.text)
-        and not any(c.isdigit() for c in seen)
-    ):
-        term = lexicon.canonical(seen) or bare(seen)
-        return replace(
-            f,
-            severity=f.pending,
-            pending=None,
-            suggestion=with_core(f.transcript.text, term),
-            message=f"{f.message}; a second reading shows lexicon term {term!r}",
-            evidence=f.evidence + ("second reading is a lexicon term",),
-        )
-    return replace(f, pending=None)

@@ -43,20 +43,20 @@ def _run(transcript: str, page: str, reader) -> list:
 def test_second_reading_agreeing_with_the_transcript_lowers_the_warning():
     scan = TEXT.replace("bore", "bare")
     (f,) = _run(TEXT, scan, Reader(TEXT))
-    assert f.severity is Severity.INFO and "second reading" in f.message
+    assert f.severity is Severity.INFO and f.feature("second_agrees_transcript") == 1
 
 
 def test_second_reading_agreeing_with_the_scan_keeps_the_warning():
     transcript = TEXT.replace("in order", "is order")
     (f,) = _run(transcript, TEXT, Reader(TEXT))
-    assert f.severity is Severity.WARNING and "second reading agrees with the scan" in f.evidence
+    assert f.severity is Severity.WARNING and f.feature("second_agrees_ocr") == 1
 
 
 def test_ambiguous_glyph_lowers_a_warning():
     scan = TEXT.replace("bore", "bare")
     at = scan.index(" bare ") + 2
     (f,) = _run(TEXT, scan, Reader(scan, {at: {"a": 90.0, "o": 40.0}}))
-    assert f.severity is Severity.INFO and "ambiguous glyphs" in f.evidence
+    assert f.severity is Severity.INFO and f.feature("glyph_doubt") == 1
 
 
 def test_unambiguous_glyph_keeps_the_warning():
@@ -95,7 +95,7 @@ def test_hocr_glyph_alternatives_are_parsed():
 def test_lexicon_backed_errors_are_not_read_again():
     reader = Reader(TEXT)
     (f,) = _run(TEXT.replace("Konoye", "Kenoye"), TEXT, reader)
-    assert f.severity is Severity.ERROR and "lexicon-backed" in f.evidence and reader.calls == 0
+    assert f.severity is Severity.ERROR and reader.calls == 0
 
 
 def _run_conf(transcript: str, page: str, reader, conf: dict[str, float]) -> list:
@@ -107,13 +107,13 @@ def _run_conf(transcript: str, page: str, reader, conf: dict[str, float]) -> lis
 def test_low_confidence_reading_confirmed_by_a_second_one_counts():
     transcript = TEXT.replace("Konoye", "Kenoye")
     (f,) = _run_conf(transcript, TEXT, Reader(TEXT), {"Konoye": 20.0})
-    assert f.severity is Severity.ERROR and "second reading agrees with the scan" in f.evidence
+    assert f.severity is Severity.ERROR and f.feature("second_agrees_ocr") == 1
 
 
 def test_low_confidence_reading_not_confirmed_stays_info():
     transcript = TEXT.replace("Konoye", "Kenoye")
     (f,) = _run_conf(transcript, TEXT, Reader(TEXT.replace("Konoye", "Kcnoyc")), {"Konoye": 20.0})
-    assert f.severity is Severity.INFO and f.pending is None
+    assert f.severity is Severity.INFO and f.feature("second_contradicts_both") == 1
 
 
 def test_second_reading_of_a_lexicon_term_confirms_a_garbled_first_one():
@@ -126,7 +126,7 @@ def test_second_reading_of_a_lexicon_term_confirms_a_garbled_first_one():
 def test_warning_without_a_second_reading_to_back_it_is_lowered():
     transcript = TEXT.replace("in order", "is order")
     (f,) = _run(transcript, TEXT, Reader(TEXT.replace("in order", "im order")))
-    assert f.severity is Severity.INFO and "second reading disagrees" in f.evidence
+    assert f.severity is Severity.INFO and f.feature("second_contradicts_both") == 1
 
 
 def test_multi_page_hocr_is_split_by_page_number():

@@ -15,6 +15,7 @@ from typing import Any
 from ocr_fix import __version__
 from ocr_fix.model import Finding, Severity
 from ocr_fix.pipeline import CheckResult
+from ocr_fix.report import explain
 from ocr_fix.report.formats import RenderOptions, ReportFormat
 from ocr_fix.suppress import fingerprint
 
@@ -52,10 +53,12 @@ def finding_dict(f: Finding, text: str | None = None) -> dict[str, Any]:
             "image": s.image,
         },
         "suggestion": f.suggestion,
-        "message": f.message,
+        "message": explain.message(f),
     }
-    if f.evidence:
-        out["evidence"] = list(f.evidence)
+    if f.features:
+        out["score"] = None if f.score is None else round(f.score, 4)
+        out["features"] = {k: v for k, v in f.features}
+        out["evidence"] = explain.reasons(f)
     if text is not None:
         out["fingerprint"] = fingerprint(f, text)
     return out

@@ -31,6 +31,7 @@ from ocr_fix import __version__
 from ocr_fix.errors import OcrFixError, UsageError
 from ocr_fix.model import BBox, Finding, Kind, PageRef, Severity, TranscriptSpan
 from ocr_fix.pipeline import CheckResult, PageStat
+from ocr_fix.report import explain
 from ocr_fix.report.formats import RenderOptions, ReportFormat
 from ocr_fix.transcript import Transcript
 
@@ -178,6 +179,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["reasons"] = explain.reasons
     env.filters["pct"] = lambda v, digits=1: "–" if v is None else f"{v:.{digits}%}"
     return env
 

@@ -25,6 +25,7 @@ from ocr_fix import __version__
 from ocr_fix.fix import suggested_edit
 from ocr_fix.model import Finding, Kind, Severity, TranscriptSpan
 from ocr_fix.pipeline import CheckResult
+from ocr_fix.report import explain
 from ocr_fix.report.formats import RenderOptions, ReportFormat, display_path, shown
 from ocr_fix.report.text import message
 from ocr_fix.suppress import FINGERPRINT_KEY, fingerprint
@@ -117,8 +118,10 @@ def _result(f: Finding, r: CheckResult, uri: str) -> dict[str, Any]:
         }
     if f.transcript is not None and not positioned:
         props["derivedTextPosition"] = {"line": f.transcript.line, "column": f.transcript.column}
-    if f.evidence:
-        props["evidence"] = list(f.evidence)
+    if f.features:
+        props["score"] = f.score
+        props["features"] = dict(f.features)
+        props["evidence"] = explain.reasons(f)
     out["properties"] = props
     return out
 

@@ -8,13 +8,15 @@ code-scanning alert.
 from __future__ import annotations
 
 from ocr_fix.model import Finding
+from ocr_fix.report import explain
 
 __all__ = ["headline", "message", "where_on_scan"]
 
 
 def message(f: Finding) -> str:
-    """What the finding says, without its position."""
-    return f.message
+    """What the finding says, without its position, with the reasons rendered from its
+    features (:mod:`ocr_fix.report.explain`)."""
+    return explain.message(f)
 
 
 def where_on_scan(f: Finding) -> str:

@@ -1,0 +1,171 @@
+"""The evidence model: features of a disagreement -> P(the transcript is wrong here).
+
+One logistic regression per kind of finding (substitution, omission, insertion) and
+stage: ``first`` sees what triage and the verifier know; ``full`` also sees a second
+Tesseract reading of the line. A finding whose first score lies in the re-read band
+(``reread`` in the weights file) is read again and scored by its ``full`` model.
+Severity comes from thresholds on the score that ``bench/calibrate.py`` chose on
+held-out data: ``error`` where the held-out precision was at least 0.95, ``warning``
+where it was at least 0.70, ``info`` below.
+
+Inference is plain numpy: standardise, dot product, logistic. The weights, thresholds
+and the figures they were fitted with live in ``ocr_fix/data/evidence_model.json``,
+written by ``make calibrate``. Derived features (products of two named features) are
+spelled ``a*b``; ``clip:name`` is ``name`` clipped to ``±CLIP``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from ocr_fix.model import Finding, Kind, Severity
+
+__all__ = [
+    "CLIP",
+    "KINDS",
+    "EvidenceModel",
+    "KindModel",
+    "load_model",
+    "row",
+]
+
+#: Kinds of findings the model scores; every other kind keeps the severity it was given.
+KINDS = (Kind.SUBSTITUTION, Kind.OMISSION, Kind.INSERTION)
+#: Log-likelihood ratios beyond this (nats) say nothing more.
+CLIP = 20.0
+
+
+def row(features: Mapping[str, float], names: Sequence[str]) -> np.ndarray:
+    """The design row for ``names`` (missing features are 0; see the module docstring
+    for ``a*b`` and ``clip:name``)."""
+    out = np.zeros(len(names))
+    for i, name in enumerate(names):
+        if "*" in name:
+            a, b = name.split("*", 1)
+            out[i] = features.get(a, 0.0) * features.get(b, 0.0)
+        elif name.startswith("clip:"):
+            out[i] = max(-CLIP, min(CLIP, features.get(name[5:], 0.0)))
+        else:
+            out[i] = features.get(name, 0.0)
+    return out
+
+
+@dataclass(frozen=True)
+class KindModel:
+    """A logistic regression over standardised features."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> KindModel:
+        return cls(
+            tuple(d["features"]),
+            np.asarray(d["mean"], dtype=float),
+            np.asarray(d["scale"], dtype=float),
+            np.asarray(d["coef"], dtype=float),
+            float(d["intercept"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(self.names),
+            "mean": [round(float(x), 6) for x in self.mean],
+            "scale": [round(float(x), 6) for x in self.scale],
+            "coef": [round(float(x), 6) for x in self.coef],
+            "intercept": round(self.intercept, 6),
+        }
+
+    def logit(self, features: Mapping[str, float]) -> float:
+        x = (row(features, self.names) - self.mean) / self.scale
+        return float(x @ self.coef + self.intercept)
+
+    def score(self, features: Mapping[str, float]) -> float:
+        z = self.logit(features)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+@dataclass(frozen=True)
+class EvidenceModel:
+    """Per-kind ``first`` and ``full`` models and the severity thresholds."""
+
+    models: Mapping[tuple[str, str], KindModel]
+    error: float
+    warning: float
+    reread: float
+    info: Mapping[str, Any]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> EvidenceModel:
+        models = {
+            (kind, stage): KindModel.from_dict(m)
+            for kind, stages in d["models"].items()
+            for stage, m in stages.items()
+        }
+        t = d["thresholds"]
+        return cls(models, float(t["error"]), float(t["warning"]), float(t["reread"]), d.get("fit", {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        kinds: dict[str, dict[str, Any]] = {}
+        for (kind, stage), m in sorted(self.models.items()):
+            kinds.setdefault(kind, {})[stage] = m.to_dict()
+        return {
+            "thresholds": {"error": self.error, "warning": self.warning, "reread": self.reread},
+            "models": kinds,
+            "fit": dict(self.info),
+        }
+
+    def judges(self, f: Finding) -> bool:
+        return f.kind in KINDS and bool(f.features) and (f.kind.value, "first") in self.models
+
+    def score(self, f: Finding) -> float:
+        """P(the transcript is wrong at ``f``): the ``full`` model once the line has a
+        second reading, the ``first`` one before."""
+        stage = "full" if f.feature("second_read") and (f.kind.value, "full") in self.models else "first"
+        return self.models[(f.kind.value, stage)].score(dict(f.features))
+
+    def severity(self, score: float) -> Severity:
+        if score >= self.error:
+            return Severity.ERROR
+        if score >= self.warning:
+            return Severity.WARNING
+        return Severity.INFO
+
+    def wants_second_reading(self, f: Finding) -> bool:
+        """A finding whose first score could change severity with a second reading."""
+        return self.judges(f) and not f.feature("second_read") and self.score(f) >= self.reread
+
+    def decide(self, findings: Sequence[Finding]) -> list[Finding]:
+        """``findings`` with ``score`` and ``severity`` set from the model (others as given)."""
+        out = []
+        for f in findings:
+            if self.judges(f):
+                p = self.score(f)
+                out.append(replace(f, score=round(p, 4), severity=self.severity(p)))
+            else:
+                out.append(f)
+        return out
+
+
+MODEL_FILE = "evidence_model.json"
+
+
+@cache
+def load_model() -> EvidenceModel | None:
+    """The shipped model (``ocr_fix/data/evidence_model.json``), None if not yet fitted."""
+    try:
+        text = resources.files("ocr_fix").joinpath("data").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    return EvidenceModel.from_dict(json.loads(text))

@@ -1,0 +1,258 @@
+"""The evidence about one disagreement, as named numbers.
+
+Triage finds the places where the transcript and the scan disagree; this module says,
+for each, what the general sources of evidence show — OCR confidence, the lexicon, the
+dictionary, word-pair context, the kind of confusion — as a flat mapping of feature name
+to number. Later stages add their own features (:mod:`ocr_fix.verify`: a second
+Tesseract reading of the line; the CTC verifier: the log-likelihood of each reading on
+the crop). :mod:`ocr_fix.decide` turns the features into the probability that the
+transcript is wrong. Nothing here decides, and nothing names a word of any document.
+
+Booleans are 0.0/1.0. Every feature has a name in :data:`DESCRIPTIONS` (the report
+renders reasons from them).
+"""
+
+from __future__ import annotations
+
+from rapidfuzz.distance import Levenshtein
+
+from ocr_fix.evidence import (
+    Evidence,
+    garbled,
+    has_digit,
+    homoglyphs_only,
+    is_number,
+    with_core,
+)
+from ocr_fix.lexicon import bare
+from ocr_fix.model import BBox
+from ocr_fix.normalize import loose_key
+
+__all__ = [
+    "DESCRIPTIONS",
+    "EDGE_SHARE",
+    "LETTER_LOOKALIKES",
+    "edge_feature",
+    "fold_reading",
+    "insertion_features",
+    "omission_features",
+    "substitution_features",
+    "suggest",
+]
+
+#: Letter groups a typewriter face makes near twins (``rn``/``m``); OCR swaps them both
+#: ways, typists hardly ever.
+LETTER_LOOKALIKES = (("rn", "m"), ("cl", "d"), ("li", "h"), ("vv", "w"), ("ri", "n"), ("ii", "u"), ("c", "e"))
+
+#: A box whose centre lies within this share of the page's width or height from an edge
+#: is "near the edge": letterheads, reference lines, page numbers and stamps live there.
+EDGE_SHARE = 0.08
+
+#: What each feature means, for documentation and for rendering reasons.
+DESCRIPTIONS: dict[str, str] = {
+    "ocr_conf": "Tesseract's word confidence of the scan reading (0..1; lowest word of the span)",
+    "conf_floor": "the scan reading's confidence is below 0.30: hardly evidence",
+    "conf_high": "the scan reading's confidence is at least 0.85",
+    "case_only": "the readings differ in letter case only",
+    "punct_only": "the readings differ in punctuation or spacing only",
+    "marks_only": "one reading has no letters or digits",
+    "t_in_lexicon": "the transcript's reading is a lexicon term",
+    "o_in_lexicon": "the scan's reading (as suggested) is a lexicon term",
+    "t_is_word": "the transcript's reading is a word (lexicon, dictionary, number, identifier)",
+    "o_is_word": "the scan's reading is a word",
+    "o_garbled": "the scan's reading has a symbol against a letter (OCR noise)",
+    "t_pattern": "the transcript's reading matches a lexicon identifier pattern",
+    "o_pattern": "the scan's reading matches a lexicon identifier pattern",
+    "digits": "either reading holds a digit",
+    "both_numbers": "both readings are numbers",
+    "word_read_as_number": "a transcript word where the scan reads a number",
+    "lookalike_digit_in_transcript": "a digit/letter look-alike, the digit in the transcript's letters",
+    "lookalike_digit_in_scan": "a digit/letter look-alike, the digit on the scan's side",
+    "lookalike_letters": "letter groups typewriter faces make twins (rn/m, cl/d)",
+    "edit_distance": "characters changed between the readings (letters and digits, capped at 6)",
+    "t_near_term": "the transcript's non-word is one or two edits from the suggested lexicon term",
+    "context_llr": "log10 word-pair evidence for the scan's word minus the transcript's",
+    "rarity": "orders of magnitude by which the scan's word is rarer than the transcript's",
+    "repeats_neighbour": "the transcript repeats the word beside it",
+    "restores_balance": "the scan's reading closes a bracket the transcript leaves open",
+    "span_words": "words in the span (transcript side; scan side for an omission)",
+    "scan_words": "words of the scan reading",
+    "near_page_edge": "the scan words lie near the page's edge",
+    "speaks": "the dictionary speaks the transcript's language",
+    "span_conf": "lowest confidence of the span's scan words (0..1)",
+    "mean_conf": "mean confidence of the span's scan words (0..1)",
+    "word_share": "share of the span's words that are words",
+    "lexicon_share": "share of the span's words that are lexicon terms",
+    "all_numbers": "every word of the span is a number",
+    "at_alignment_edge": "before the first or after the last agreeing word of the page",
+    "crosses_line": "the span runs over a line break",
+    "neighbour_conf": "confidence of the scan words either side of an insertion (0..1)",
+    "second_read": "the line was read a second time",
+    "second_agrees_ocr": "the second reading agrees with the first (case, punctuation, spacing folded)",
+    "second_agrees_transcript": "the second reading agrees with the transcript",
+    "second_contradicts_both": "the second reading agrees with neither",
+    "second_is_lexicon": "the second reading is a lexicon term the transcript lacks",
+    "glyph_doubt": "Tesseract weighed the transcript's characters for the differing glyphs",
+    "verifier_scored": "the verifier scored both readings on the crop",
+    "verifier_llr": "verifier log-likelihood (nats) of the scan's reading minus the transcript's",
+}
+
+
+def fold_reading(text: str) -> str:
+    """A reading with case, punctuation and spacing folded (how readings are compared)."""
+    return loose_key(text).casefold()
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
+
+
+def _lookalike_side(t: str, o: str) -> tuple[float, float]:
+    """(digit in transcript, digit on scan) for a difference made only of digit/letter
+    look-alikes: which side holds the digit among letters."""
+    a, b = _alnum(t), _alnum(o)
+    if not homoglyphs_only(a, b):
+        return 0.0, 0.0
+    t_digits = sum(c.isdigit() for c in a)
+    o_digits = sum(c.isdigit() for c in b)
+    return float(t_digits > o_digits), float(o_digits > t_digits)
+
+
+def _letter_lookalike(t: str, o: str) -> float:
+    a, b = _alnum(t).casefold(), _alnum(o).casefold()
+    if a == b:
+        return 0.0
+    for x, y in LETTER_LOOKALIKES:
+        for p, q in ((x, y), (y, x)):
+            if p in a and a.replace(p, q) == b:
+                return 1.0
+            if p in a and a.replace(p, q, 1) == b:
+                return 1.0
+    return 0.0
+
+
+def edge_feature(box: BBox | None, width: int, height: int) -> float:
+    if box is None or width <= 0 or height <= 0:
+        return 0.0
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    return float(min(cx, width - cx) < EDGE_SHARE * width or min(cy, height - cy) < EDGE_SHARE * height)
+
+
+def suggest(ev: Evidence, t: str, o: str) -> str:
+    """What the transcript should say, from the scan's reading ``o``: the smallest
+    correction that matches an identifier pattern; a near-miss of a lexicon term as the
+    term; the nearest lexicon term to a transcript non-word when the scan's reading is
+    no word either; otherwise ``o`` itself."""
+    digits = has_digit(t) or has_digit(o)
+    if digits and ev.lexicon.pattern_for(o) and not ev.lexicon.pattern_for(t):
+        return ev.pattern_fix(t, o)
+    s = ev.lexicon_form(o, t)
+    if digits:
+        return s
+    if not ev.plausible(t) and not ev.in_lexicon(s) and not (ev.plausible(s) and not garbled(s)):
+        near = ev.lexicon.nearest(t, 2)
+        if near:
+            return with_core(t, near[0][0])
+    return s
+
+
+def substitution_features(
+    ev: Evidence,
+    t: str,
+    o: str,
+    suggestion: str,
+    conf: float,
+    context: tuple[str, str] | None,
+    *,
+    repeats: bool = False,
+    balances: bool = False,
+    t_words: int = 1,
+    o_words: int = 1,
+    edge: float = 0.0,
+) -> dict[str, float]:
+    """Features of the transcript's reading ``t`` against the scan's ``o`` (suggested
+    as ``suggestion``), read at Tesseract confidence ``conf`` (0..100); ``context`` is
+    the transcript words either side (None for a multi-word span)."""
+    digits = has_digit(t) or has_digit(o)
+    t_ok = ev.plausible(t)
+    o_ok = ev.plausible(suggestion) and not garbled(suggestion)
+    t_lex, o_lex = ev.in_lexicon(t), ev.in_lexicon(suggestion)
+    same_key = loose_key(t) == loose_key(o)
+    case_only = t != o and t.casefold() == o.casefold()
+    t_digit, o_digit = _lookalike_side(t, o)
+    near = ev.lexicon.nearest(t, 2) if not t_ok else []
+    context_llr = 0.0
+    if context is not None and t_ok and o_ok and not digits:
+        context_llr = ev.context_score(context, suggestion) - ev.context_score(context, t)
+    rarity = ev.rarity(t, suggestion) if t_ok and o_ok and not digits else 0.0
+    return {
+        "ocr_conf": round(conf / 100, 3),
+        "conf_floor": float(conf < 30),
+        "conf_high": float(conf >= 85),
+        "case_only": float(case_only),
+        "punct_only": float(same_key and not case_only),
+        "marks_only": float(not any(c.isalnum() for c in t) or not any(c.isalnum() for c in o)),
+        "t_in_lexicon": float(t_lex),
+        "o_in_lexicon": float(o_lex),
+        "t_is_word": float(t_ok),
+        "o_is_word": float(o_ok),
+        "o_garbled": float(garbled(o)),
+        "t_pattern": float(digits and ev.lexicon.pattern_for(t) is not None),
+        "o_pattern": float(digits and ev.lexicon.pattern_for(o) is not None),
+        "digits": float(digits),
+        "both_numbers": float(is_number(bare(t)) and is_number(bare(o))),
+        "word_read_as_number": float(not has_digit(t) and is_number(bare(o))),
+        "lookalike_digit_in_transcript": t_digit,
+        "lookalike_digit_in_scan": o_digit,
+        "lookalike_letters": _letter_lookalike(t, o),
+        "edit_distance": float(min(6, Levenshtein.distance(_alnum(t), _alnum(o)))),
+        "t_near_term": float(bool(near) and loose_key(near[0][0]) == loose_key(suggestion)),
+        "context_llr": round(context_llr, 3),
+        "rarity": round(rarity, 3),
+        "repeats_neighbour": float(repeats),
+        "restores_balance": float(balances),
+        "span_words": float(t_words),
+        "scan_words": float(o_words),
+        "near_page_edge": edge,
+        "speaks": float(ev.speaks),
+    }
+
+
+def omission_features(
+    ev: Evidence, words: list[str], confs: list[float], *, at_edge: bool, crosses: bool, edge: float
+) -> dict[str, float]:
+    """Features of scan words (``words``, read at ``confs``) the transcript lacks."""
+    bare_words = [b for b in (bare(w) for w in words) if b]
+    n = max(len(bare_words), 1)
+    return {
+        "span_words": float(len(words)),
+        "span_conf": round(min(confs, default=0.0) / 100, 3),
+        "mean_conf": round(sum(confs) / max(len(confs), 1) / 100, 3),
+        "word_share": round(sum(ev.plausible(w) and not garbled(w) for w in bare_words) / n, 3),
+        "lexicon_share": round(sum(ev.lexicon.contains(w) for w in bare_words) / n, 3),
+        "all_numbers": float(bool(bare_words) and all(is_number(w) for w in bare_words)),
+        "marks_only": float(not bare_words),
+        "at_alignment_edge": float(at_edge),
+        "crosses_line": float(crosses),
+        "near_page_edge": edge,
+        "speaks": float(ev.speaks),
+    }
+
+
+def insertion_features(
+    ev: Evidence, words: list[str], neighbour_conf: float, *, repeats: bool, at_edge: bool, edge: float
+) -> dict[str, float]:
+    """Features of transcript words (``words``) that the scan does not show."""
+    bare_words = [b for b in (bare(w) for w in words) if b]
+    n = max(len(bare_words), 1)
+    return {
+        "span_words": float(len(words)),
+        "neighbour_conf": round(neighbour_conf / 100, 3),
+        "repeats_neighbour": float(repeats),
+        "word_share": round(sum(ev.plausible(w) for w in bare_words) / n, 3),
+        "all_numbers": float(bool(bare_words) and all(is_number(w) for w in bare_words)),
+        "marks_only": float(not any(len(w) > 1 and not is_number(w) for w in bare_words)),
+        "at_alignment_edge": float(at_edge),
+        "near_page_edge": edge,
+        "speaks": float(ev.speaks),
+    }

@@ -1,0 +1,275 @@
+"""Features of a disagreement (one question each), the evidence model's inference, the
+verifier's features through a fake verifier, and reasons rendered from features."""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ocr_fix.crosscheck import readings, verifier_features
+from ocr_fix.decide import CLIP, EvidenceModel, KindModel, row
+from ocr_fix.evidence import Evidence
+from ocr_fix.features import (
+    edge_feature,
+    fold_reading,
+    insertion_features,
+    omission_features,
+    substitution_features,
+    suggest,
+)
+from ocr_fix.lexicon import Dictionary, Lexicon, Pattern, Term
+from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
+from ocr_fix.report.explain import message, reasons
+from tests.fakes import page_from_text
+
+LEX = Lexicon.build([Term("Konoye", "name"), Term("Togo", "name")], [Pattern(re.compile(r"H-\d{6}"))])
+EV = Evidence(LEX, Dictionary.english())
+
+
+def sub(t: str, o: str, conf: float = 95.0, context: tuple[str, str] | None = None, **kw) -> dict:
+    return substitution_features(EV, t, o, suggest(EV, t, o), conf, context, **kw)
+
+
+def test_confidence_features():
+    f = sub("Kenoye", "Konoye", conf=96)
+    assert f["ocr_conf"] == 0.96 and f["conf_high"] == 1 and f["conf_floor"] == 0
+    f = sub("Kenoye", "Konoye", conf=12)
+    assert f["conf_floor"] == 1 and f["conf_high"] == 0
+
+
+def test_lexicon_and_word_status_of_both_readings():
+    f = sub("Kenoye", "Konoye")
+    assert (f["t_in_lexicon"], f["o_in_lexicon"], f["t_is_word"], f["o_is_word"]) == (0, 1, 0, 1)
+    assert f["t_near_term"] == 1 and f["edit_distance"] == 1
+    f = sub("Togo", "Tojo")
+    assert f["t_in_lexicon"] == 1 and f["o_in_lexicon"] == 0
+
+
+def test_case_and_punctuation_only():
+    assert sub("Government", "government")["case_only"] == 1
+    f = sub("said.", "said")
+    assert f["punct_only"] == 1 and f["case_only"] == 0
+    assert sub("—", "word")["marks_only"] == 1
+
+
+def test_lookalike_direction_transcript_digit_is_a_typing_slip():
+    f = sub("Wash1ngton", "Washington")
+    assert f["lookalike_digit_in_transcript"] == 1 and f["lookalike_digit_in_scan"] == 0
+    f = sub("Washington", "Wash1ngton")
+    assert f["lookalike_digit_in_transcript"] == 0 and f["lookalike_digit_in_scan"] == 1
+    assert sub("1921", "1927")["both_numbers"] == 1
+    assert sub("a", "4")["word_read_as_number"] == 1
+
+
+def test_letter_lookalikes():
+    assert sub("modern", "modem")["lookalike_letters"] == 1
+    assert sub("from", "form")["lookalike_letters"] == 0
+
+
+def test_identifier_patterns_and_their_suggestion():
+    f = sub("E-197715", "H-197715")
+    assert f["o_pattern"] == 1 and f["t_pattern"] == 0 and f["digits"] == 1
+    assert suggest(EV, "E-197715", "H-197716") == "H-197715"  # the scan's letter, the transcript's digits
+
+
+def test_suggestion_is_the_nearest_term_when_neither_reading_is_a_word():
+    assert suggest(EV, "Kenoye", "Kcnoyc") == "Konoye"
+    assert suggest(EV, "tbe", "the") == "the"
+
+
+def test_context_and_rarity_only_between_two_words():
+    f = sub("is", "in", context=("enemy", "order"))
+    assert f["context_llr"] > 1
+    assert sub("Kenoye", "Konoye", context=("prince", "said"))["context_llr"] == 0
+    assert sub("our", "cur")["rarity"] > 2
+
+
+def test_dittography_and_bracket_flags_pass_through():
+    assert sub("the", "he", repeats=True)["repeats_neighbour"] == 1
+    assert sub("x", "x)", balances=True)["restores_balance"] == 1
+
+
+def test_page_edge():
+    assert edge_feature(BBox(10, 10, 60, 40), 1000, 1000) == 1
+    assert edge_feature(BBox(400, 400, 600, 440), 1000, 1000) == 0
+    assert edge_feature(None, 1000, 1000) == 0
+
+
+def test_omission_features():
+    f = omission_features(EV, ["in", "part", "Konoye"], [96, 91, 88], at_edge=False, crosses=True, edge=0.0)
+    assert f["span_words"] == 3 and f["span_conf"] == 0.88 and f["word_share"] == 1
+    assert f["lexicon_share"] == pytest.approx(1 / 3, abs=1e-3) and f["crosses_line"] == 1
+    assert (
+        omission_features(EV, ["12", "3"], [90, 90], at_edge=True, crosses=False, edge=1)["all_numbers"] == 1
+    )
+
+
+def test_insertion_features():
+    f = insertion_features(EV, ["vice"], 96, repeats=True, at_edge=False, edge=0)
+    assert f["repeats_neighbour"] == 1 and f["neighbour_conf"] == 0.96 and f["marks_only"] == 0
+    assert insertion_features(EV, ["*"], 96, repeats=False, at_edge=False, edge=0)["marks_only"] == 1
+
+
+def test_folding_is_case_punctuation_and_spacing():
+    assert fold_reading("war ,") == fold_reading("War,") == "war"
+
+
+# ---- the model -------------------------------------------------------------------
+
+
+def _model(coef: dict[str, float], intercept: float = 0.0) -> EvidenceModel:
+    names = tuple(coef)
+    m = KindModel(names, np.zeros(len(names)), np.ones(len(names)), np.array(list(coef.values())), intercept)
+    return EvidenceModel({("substitution", "first"): m, ("substitution", "full"): m}, 0.9, 0.6, 0.2, {})
+
+
+def _finding(**features: float) -> Finding:
+    return Finding(
+        Severity.INFO,
+        Kind.SUBSTITUTION,
+        TranscriptSpan(1, 1, 4, "tbe", 0, 3),
+        ScanSpan(1, 1, "the", 95.0, BBox(0, 0, 30, 10)),
+        "the",
+        "transcript has 'tbe', scan shows 'the'",
+        tuple(features.items()),
+    )
+
+
+def test_row_handles_products_clips_and_missing_features():
+    r = row({"a": 2.0, "b": 3.0, "c": 50.0}, ["a", "a*b", "clip:c", "missing"])
+    assert list(r) == [2.0, 6.0, CLIP, 0.0]
+
+
+def test_model_scores_and_thresholds():
+    model = _model({"o_is_word": 4.0, "t_is_word": -4.0})
+    high = model.decide([_finding(o_is_word=1, t_is_word=0)])[0]
+    low = model.decide([_finding(o_is_word=0, t_is_word=1)])[0]
+    mid = model.decide([_finding(o_is_word=1, t_is_word=1)])[0]
+    assert high.severity is Severity.ERROR and high.score == pytest.approx(1 / (1 + np.exp(-4)), abs=1e-4)
+    assert low.severity is Severity.INFO and mid.score == 0.5 and mid.severity is Severity.INFO
+    assert _model({"x": 1.0}, 0.7).decide([_finding(x=0)])[0].severity is Severity.WARNING
+
+
+def test_model_leaves_unjudged_kinds_alone():
+    f = Finding(Severity.WARNING, Kind.PAGE_ORDER, None, None, "", "pages out of order")
+    assert _model({"x": 1.0}).decide([f]) == [f]
+
+
+def test_second_reading_is_wanted_only_in_the_band_and_once():
+    model = _model({"x": 1.0})
+    assert model.wants_second_reading(_finding(x=0))  # 0.5 >= 0.2
+    assert not model.wants_second_reading(_finding(x=-5))
+    assert not model.wants_second_reading(_finding(x=0, second_read=1))
+
+
+def test_model_round_trips_through_its_dict():
+    model = _model({"o_is_word": 1.5, "clip:verifier_llr": 0.3}, -0.2)
+    again = EvidenceModel.from_dict(model.to_dict())
+    f = _finding(o_is_word=1, verifier_llr=7)
+    assert again.score(f) == pytest.approx(model.score(f))
+
+
+@given(st.floats(-40, 40), st.floats(0, 30))
+def test_higher_verifier_llr_never_lowers_the_shipped_score(llr, more):
+    from ocr_fix.decide import load_model
+
+    model = load_model()
+    if model is None:
+        pytest.skip("no fitted model shipped yet")
+    for kind, stage in model.models:
+        m = model.models[(kind, stage)]
+        base = {"verifier_scored": 1.0, "verifier_llr": llr}
+        bigger = {"verifier_scored": 1.0, "verifier_llr": llr + more}
+        assert m.score(bigger) >= m.score(base) - 1e-12
+
+
+# ---- the verifier's features ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Query:
+    page: object
+    box: BBox
+    candidates: tuple[str, ...]
+
+
+class FakeVerifier:
+    """Log-likelihood: 0 for the text the crop "shows", -2 per differing character."""
+
+    def __init__(self, shows: str) -> None:
+        self.shows, self.asked = shows, []
+
+    def score(self, queries):
+        from rapidfuzz.distance import Levenshtein
+
+        self.asked.extend(queries)
+        return [tuple(-2.0 * Levenshtein.distance(c, self.shows) for c in q.candidates) for q in queries]
+
+
+@pytest.fixture
+def fake_verifier_module(monkeypatch):
+    if "ocr_fix.verifier" not in sys.modules:
+        mod = types.ModuleType("ocr_fix.verifier")
+        mod.ReadingQuery = _Query  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "ocr_fix.verifier", mod)
+
+
+def test_readings_of_a_substitution_and_an_omission():
+    f = _finding()
+    assert readings(f) == ("the", "the", "tbe")
+    om = Finding(
+        Severity.INFO,
+        Kind.OMISSION,
+        TranscriptSpan(1, 1, 1, "", 0, 0),
+        ScanSpan(1, 1, "in part", 95, BBox(0, 0, 9, 9)),
+        "in part",
+        "m",
+    )
+    assert readings(om) == ("in part",)
+
+
+def test_verifier_llr_says_which_reading_the_image_shows(fake_verifier_module):
+    page = page_from_text("the cat", 1)
+    (f,) = verifier_features([_finding()], [page], FakeVerifier("the"))
+    assert f.feature("verifier_scored") == 1 and f.feature("verifier_llr") == 2.0
+    (g,) = verifier_features([_finding()], [page], FakeVerifier("tbe"))
+    assert g.feature("verifier_llr") == -2.0
+
+
+def test_unscorable_readings_have_no_llr(fake_verifier_module):
+    class Blind:
+        def score(self, queries):
+            return [tuple(None for _ in q.candidates) for q in queries]
+
+    (f,) = verifier_features([_finding()], [page_from_text("the", 1)], Blind())
+    assert f.feature("verifier_scored") == 0 and not f.has("verifier_llr")
+
+
+# ---- reasons rendered at report time -------------------------------------------
+
+
+def test_reasons_are_rendered_from_features_strongest_first():
+    f = _finding(
+        verifier_scored=1, verifier_llr=12.3, second_read=1, second_agrees_ocr=1, t_is_word=0, o_is_word=1
+    )
+    why = reasons(f)
+    assert why[0] == "the verifier prefers the scan's reading by 12.3 nats"
+    assert "a second reading agrees with the scan" in why and "the transcript's reading is not a word" in why
+    assert message(f).startswith("transcript has 'tbe', scan shows 'the' (")
+
+
+def test_a_finding_without_features_is_its_message():
+    f = Finding(Severity.ERROR, Kind.MISMATCH, None, None, "", "scans do not match")
+    assert reasons(f) == [] and message(f) == "scans do not match"
+
+
+def test_features_are_set_by_name_in_place():
+    f = _finding(a=1, b=2).with_features(a=3, c=4)
+    assert f.features == (("a", 3.0), ("b", 2.0), ("c", 4.0)) and f.feature("zz", -1) == -1
