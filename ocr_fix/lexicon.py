@@ -62,6 +62,27 @@ def bare(word: str) -> str:
     return stripped if len(stripped) >= 2 else w
 
 
+def term_words(text: str) -> list[str]:
+    """The words of a lexicon term that count as lexicon words on their own.
+
+    A one-word term is itself. A multi-word term (``Bank of England``, ``Ministry of
+    Foreign Affairs``) counts whole: alone, only its capitalised words that no general
+    dictionary lists (``Konoye`` of ``Prince Konoye``) stand for it. Its function words
+    (``of``, ``de``, ``von``: lowercase inside a title) and ordinary words (``Bank``,
+    ``Foreign``) are not terms, so a transcript's ``of`` for the scan's ``off`` is never
+    "backed by the lexicon" because some entry contains ``of``.
+    """
+    words = [b for b in (bare(w) for w in text.split()) if b]
+    if len(words) <= 1:
+        return words
+    dictionary = Dictionary.english()
+    return [w for w in words if (w[0].isupper() or w[0].isdigit()) and w not in dictionary]
+
+
+def _phrase_key(text: str) -> str:
+    return " ".join(b.casefold() for b in (bare(w) for w in text.split()) if b)
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """An immutable set of canonical terms and identifier patterns."""
@@ -70,17 +91,17 @@ class Lexicon:
     patterns: tuple[Pattern, ...] = ()
     _words: frozenset[str] = field(default=frozenset(), repr=False)
     _canon: dict[str, str] = field(default_factory=dict, repr=False, hash=False, compare=False)
+    _phrases: frozenset[str] = field(default=frozenset(), repr=False)
 
     @classmethod
     def build(cls, terms: Iterable[Term], patterns: Iterable[Pattern] = ()) -> Lexicon:
         terms = tuple(terms)
         canon: dict[str, str] = {}
         for t in terms:
-            for w in t.text.split():
-                b = bare(w)
-                if b:
-                    canon.setdefault(b.casefold(), b)
-        return cls(terms, tuple(patterns), frozenset(canon), canon)
+            for w in term_words(t.text):
+                canon.setdefault(w.casefold(), w)
+        phrases = frozenset(k for k in (_phrase_key(t.text) for t in terms) if k)
+        return cls(terms, tuple(patterns), frozenset(canon), canon, phrases)
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.patterns)
@@ -93,9 +114,15 @@ class Lexicon:
 
     def contains(self, word: str) -> bool:
         """True when ``word`` (any case, possessive and edge punctuation ignored) is a
-        word of some term."""
+        one-word term or stands for a multi-word one (see :func:`term_words`)."""
         b = bare(word)
         return bool(b) and b.casefold() in self._words
+
+    def is_term(self, text: str) -> bool:
+        """True when ``text`` is a whole term (any case, spacing and edge punctuation
+        ignored): ``bank of  England`` is, ``of`` is not."""
+        key = _phrase_key(text)
+        return bool(key) and key in self._phrases
 
     def canonical(self, word: str) -> str | None:
         b = bare(word)
