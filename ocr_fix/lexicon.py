@@ -35,6 +35,7 @@ from ocr_fix.fileio import decode_text, read_input, text_problem
 _WORD_EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 _TRAILING = ".,;:!?)]}\"'"
 _POSSESSIVE = re.compile(r"(?:'s|s')$", re.IGNORECASE)
+_FOOTNOTE_MARK = re.compile(r"^\d{1,2}(?=[^\W\d_])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +131,17 @@ class Lexicon:
 
     def pattern_for(self, token: str) -> Pattern | None:
         """The first ``re:`` pattern that matches the whole of ``token``, as it is, without
-        trailing punctuation (``#1214,``), or without any edge punctuation (``(H-173306,``)."""
-        forms = (token, token.rstrip(_TRAILING), token.strip(_TRAILING + "([{\"'"), _WORD_EDGE.sub("", token))
+        trailing punctuation (``#1214,``), without any edge punctuation (``(H-173306,``),
+        or without a footnote number glued to its front (``4H-197715``: a superscript
+        marker that the transcript or the OCR ran into the identifier)."""
+        core = _WORD_EDGE.sub("", token)
+        forms = (
+            token,
+            token.rstrip(_TRAILING),
+            token.strip(_TRAILING + "([{\"'"),
+            core,
+            _FOOTNOTE_MARK.sub("", core),
+        )
         for p in self.patterns:
             if any(p.regex.fullmatch(f) for f in forms if f):
                 return p
@@ -221,7 +231,7 @@ def parse_lexicon(text: str, source: str = "") -> tuple[list[Term], list[Pattern
         if not raw.strip() or raw.strip().startswith("#"):
             continue
         cols = [c.strip() for c in raw.split("\t")]
-        head, kind, note = (cols + ["", ""])[:3]
+        head, kind, note = [*cols, "", ""][:3]
         if not head:
             problems.append(Problem(n, "empty term (line has columns but no term)"))
             continue

@@ -1,37 +1,108 @@
 """Propose a lexicon for a collection from its transcripts (and, if given, its scans).
 
 Writing a lexicon by hand means reading the whole collection for names. Most of them
-are easy to find mechanically: words outside the general dictionary, or capitalised in
-mid-sentence while rare in general English. The hard part is which spelling is right
-when the transcripts disagree (``Lozovsky`` x7, ``Loxovsky`` x2, ``Lotosky`` x1): the
-spellings are clustered by edit distance, and the canonical form is the one the page
-scans show most often, falling back to the one the transcripts use most.
+are easy to find mechanically; the hard part is which spelling is right when the
+transcripts disagree (``Lozovsky`` x7, ``Loxovsky`` x2, ``Lotosky`` x1), and a lexicon
+that adopts a misspelling does harm: ``check`` then treats the transcriber's slip as a
+lexicon-backed reading. So:
+
+- **Candidates** are names, not capitalised words: a word no dictionary lists and that is
+  capitalised somewhere; a dictionary word only when it is capitalised inside sentences,
+  never written in lowercase, and mostly not after a determiner (``China``, ``Young``,
+  but not ``the Government``, nor ``Further`` or ``Subject:`` at a line start); title-case
+  runs joined by function words (``Ministry of Foreign Affairs``, ``Bank of England``);
+  initials with a surname (``J. F. Dulles``); all-caps words no dictionary lists.
+- **Spellings** within a few edits of each other form one cluster.
+- **With scans, a term must be on the scans.** The canonical spelling is the one the
+  scans show most; a spelling the transcripts use but the scans never show is a *suspect
+  variant*, never a term; a cluster whose spellings the scans never show takes the
+  spelling the scans do show nearby (the transcriber got every occurrence wrong), or else
+  is listed as unverified, not as a term.
+- Without scans nothing can be verified: the file says so and ranks terms by evidence.
+
+Each term carries a kind guessed from its context (person after a title or with
+initials, place after a preposition of place, organisation for institutional heads,
+publication in quotes) and its evidence counts.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
 from ocr_fix.lexicon import Dictionary, bare
+from ocr_fix.model import Word
 from ocr_fix.normalize import normalize_transcript
 from ocr_fix.transcript import Transcript
 from ocr_fix.variants import max_distance
 
-#: Capitalised mid-sentence words at least this common in general English (counts of
-#: symspellpy's frequency list: "government", "moscow") are ordinary vocabulary.
-RARE_FREQUENCY = 10_000_000
+__all__ = [
+    "Cluster",
+    "PatternProposal",
+    "Proposal",
+    "Variant",
+    "candidate_counts",
+    "clusters_of",
+    "identifier_patterns",
+    "propose",
+    "render",
+    "scan_counts",
+]
+
 #: An identifier shape must occur this often to become a ``re:`` pattern.
 PATTERN_MIN = 3
+#: A numeric identifier (``740.00119``) needs this many digits: fewer are dates and times.
+NUMERIC_ID_DIGITS = 5
+#: OCR words below this confidence support no spelling. 0: Tesseract scores some clean
+#: words 0 (a speck beside them), and an exact rare name is evidence at any score.
+SCAN_MIN_CONF = 0.0
+#: A spelling only the scans show replaces the transcripts' spellings when the scans show
+#: it at least this often, at this mean confidence.
+SCAN_ONLY_MIN = 2
+SCAN_ONLY_CONF = 80.0
+#: ... or once, read at this confidence (the confidence triage calls confident).
+SCAN_ONCE_CONF = 90.0
 
-_SENTENCE_END = re.compile(r"[.!?:;][\"'”’)\]]*$")
-_NAME = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_SENTENCE_END = re.compile("[.!?:;][\"'\u201d\u2019)\\]]*$")
+_NAME = re.compile("[^\\W\\d_]+(?:['\u2019-][^\\W\\d_]+)*")
 _IDENT_EDGE = re.compile(r"^[^\w#]+|[^\w]+$")
 _REGEX_SPECIAL = set(".^$*+?{}[]\\|()")
+_INITIAL = re.compile(r"[A-Z]\.")
+_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
+
+#: Lowercase words that join the parts of a title-case name, in the languages of typical
+#: collections (``Ministry of Foreign Affairs``, ``Banque de France``, ``Rat der Stadt``).
+CONNECTORS = frozenset("of for de du des d' von der für zu zur zum di del da".split())
+#: Words before a name that make it a person.
+PERSON_TITLES = frozenset(
+    """mr mrs miss ms dr prof sir lord lady herr frau fräulein m mme mlle monsieur madame
+    minister ambassador consul general colonel major captain admiral prince princess count
+    countess baron king queen president secretary senator judge rabbi father mister lt
+    lieutenant commander attaché attache envoy chargé charge vice deputy chief rear""".split()
+)
+#: Month and weekday names are capitalised everywhere: that says nothing about names.
+CALENDAR_WORDS = frozenset(
+    w.casefold() for w in (*calendar.month_name, *calendar.day_name, *calendar.month_abbr) if w
+)
+#: Prepositions of place: a name after one of them is most likely a place.
+PLACE_PREPOSITIONS = frozenset("in at from near via into towards toward à en nach aus bei".split())
+#: Determiners: a capitalised dictionary word mostly after one is an institution's common
+#: noun (``the Government``, ``the Legation``), not a name.
+DETERMINERS = frozenset("the a an this these those his her its our their your my".split())
+#: Head words of organisations' names.
+ORGANISATION_HEADS = frozenset(
+    """ministry ministère ministerium bank banque council conseil rat department département
+    office bureau committee comité ausschuss legation légation gesandtschaft embassy ambassade
+    botschaft consulate consulat konsulat commission kommission society société gesellschaft
+    association verein union league board agency service university université universität
+    institute institut company compagnie corporation party parti partei government
+    gouvernement regierung church army navy command court tribunal gericht""".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +114,17 @@ class Variant:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
-    """One proposed term: the canonical spelling and the other spellings seen."""
+    """One proposed term: the canonical spelling and the other spellings seen.
+
+    ``others`` are spellings of the transcripts that the canonical one stands for
+    (with scans: spellings the scans do not show, the suspects); ``verified`` is False
+    when nothing on the scans bears the canonical spelling out (always False without
+    scans); ``kind`` is a guess from the term's contexts."""
 
     canonical: Variant
     others: tuple[Variant, ...]
     kind: str
+    verified: bool = False
 
     @property
     def total(self) -> int:
@@ -63,29 +140,49 @@ class PatternProposal:
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
+    """Terms (scan-supported ones when there were scans), identifier patterns, and the
+    clusters the scans never show (``unverified``: not proposed as terms)."""
+
     clusters: tuple[Cluster, ...]
     patterns: tuple[PatternProposal, ...]
     with_scans: bool
+    unverified: tuple[Cluster, ...] = ()
 
 
-def _words(transcript: Transcript) -> list[tuple[str, bool]]:
-    """(token text, sentence-initial?) for each token of the markup-free text.
+@dataclass
+class _Occurrences:
+    """What the transcripts say about one casefolded candidate."""
+
+    forms: Counter[str] = field(default_factory=Counter)
+    lowercase: int = 0  # written in lowercase somewhere
+    inner: int = 0  # capitalised inside a sentence, on its own (not in a title-case run)
+    after_determiner: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    qualified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    text: str  # the token as written
+    word: str  # its bare form
+    initial: bool  # first of a sentence or of a line
+    line_start: bool
+
+
+def _tokens(transcript: Transcript) -> list[_Tok]:
+    """The markup-free text's tokens, each with whether it starts a sentence or line.
 
     A token is sentence-initial after ``.!?:;`` or at the start of a line: headings,
-    list items and paragraphs all begin there.
+    list items and paragraphs all begin there. An initial (``J.``) ends no sentence.
     """
     text = normalize_transcript(transcript).text
-    out: list[tuple[str, bool]] = []
+    out: list[_Tok] = []
     prev = ""
     for m in re.finditer(r"\S+", text):
-        gap = text[m.start() - 1] if m.start() else "\n"
-        initial = (
-            not prev
-            or gap == "\n"
-            or "\n" in text[max(0, m.start() - 2) : m.start()]
-            or bool(_SENTENCE_END.search(prev))
-        )
-        out.append((m.group(), initial))
+        line_start = m.start() == 0 or "\n" in text[max(0, m.start() - 2) : m.start()]
+        abbreviation = _INITIAL.fullmatch(prev.strip(_QUOTES + "(")) or prev.casefold()[:-1] in PERSON_TITLES
+        ends = bool(_SENTENCE_END.search(prev)) and not abbreviation
+        out.append(_Tok(m.group(), bare(m.group()), not prev or line_start or ends, line_start))
         prev = m.group()
     return out
 
@@ -99,37 +196,199 @@ def _names_of(token: str) -> list[str]:
     return [p for p in (bare(x) for x in word.split("-")) if len(p) >= 3]
 
 
-def candidate_counts(transcripts: Iterable[Transcript], dictionary: Dictionary) -> dict[str, Counter[str]]:
-    """Casefolded candidate -> surface forms with their counts in the transcripts.
+def _kind_from_context(prev: str, token: str) -> str:
+    p = prev.casefold().rstrip(".")
+    if p in PERSON_TITLES or _INITIAL.fullmatch(prev):
+        return "person"
+    if p in PLACE_PREPOSITIONS:
+        return "place"
+    if token[:1] in _QUOTES:
+        return "publication"
+    return ""
 
-    A word qualifies when some capitalised occurrence is outside the dictionary, or is
-    mid-sentence and rare in general English. All-caps dictionary words (headings) and
-    sentence-initial common words never qualify; once qualified, every capitalised
-    occurrence counts.
-    """
-    forms: dict[str, Counter[str]] = defaultdict(Counter)
-    qualified: set[str] = set()
+
+def _collect(transcripts: Iterable[Transcript], dictionary: Dictionary) -> dict[str, _Occurrences]:
+    occ: dict[str, _Occurrences] = defaultdict(_Occurrences)
     for t in transcripts:
-        for token, initial in _words(t):
-            for n, word in enumerate(_names_of(token)):
+        toks = _tokens(t)
+        for i, tok in enumerate(toks):
+            prev = toks[i - 1].text if i else ""
+            heading = tok.text.endswith(":")
+            for n, word in enumerate(_names_of(tok.text)):
+                o = occ[word.casefold()]
                 if not word[0].isupper():
+                    o.lowercase += 1
                     continue
-                key = word.casefold()
-                forms[key][word] += 1
-                if key not in qualified and _qualifies(word, initial and n == 0, dictionary):
-                    qualified.add(key)
-    return {k: forms[k] for k in qualified}
+                o.forms[word] += 1
+                initial = tok.initial and n == 0
+                if not initial and not heading and not word.isupper() and not _in_run(toks, i):
+                    o.inner += 1
+                    if bare(prev).casefold() in DETERMINERS:
+                        o.after_determiner += 1
+                kind = _kind_from_context(prev, tok.text) if n == 0 else ""
+                if kind:
+                    o.kinds[kind] += 1
+    for key, o in occ.items():
+        o.qualified = bool(o.forms) and _qualifies(key, o, dictionary)
+    return occ
 
 
-def _qualifies(word: str, initial: bool, dictionary: Dictionary) -> bool:
-    if word not in dictionary:
+def _name_word(tok: _Tok) -> bool:
+    """Capitalised, name-like, and no title (``Mr.``, ``Minister``)."""
+    return (
+        tok.word[:1].isupper()
+        and bool(_NAME.fullmatch(tok.word))
+        and tok.word.casefold() not in PERSON_TITLES
+    )
+
+
+def _in_run(toks: Sequence[_Tok], i: int) -> bool:
+    """Token ``i`` is part of a title-case run (``Ministry of Foreign Affairs``): a
+    capitalised neighbour, directly or across a connector, in the same sentence."""
+
+    def cap(j: int) -> bool:
+        return 0 <= j < len(toks) and _name_word(toks[j])
+
+    def joins(j: int) -> bool:
+        return 0 <= j < len(toks) and toks[j].text in CONNECTORS
+
+    same_next = i + 1 < len(toks) and not toks[i + 1].initial and toks[i].text == toks[i].word
+    same_prev = not toks[i].initial and (i == 0 or toks[i - 1].text == toks[i - 1].word)
+    return (same_next and (cap(i + 1) or (joins(i + 1) and cap(i + 2)))) or (
+        same_prev and (cap(i - 1) or (joins(i - 1) and cap(i - 2)))
+    )
+
+
+def _qualifies(key: str, o: _Occurrences, dictionary: Dictionary) -> bool:
+    """A name, by the evidence of how the collection writes it (see the module doc)."""
+    if key in CALENDAR_WORDS or key in PERSON_TITLES or key in ORGANISATION_HEADS:
+        return False  # capitalised as a matter of course, or a title: not names
+    if key not in dictionary:
         return True
-    return not word.isupper() and not initial and dictionary.frequency(word) < RARE_FREQUENCY
+    if o.lowercase or not o.inner:
+        return False
+    # A title before it makes it a name whatever the determiners say (``Mr. Young``).
+    return o.kinds["person"] > 0 or 2 * o.after_determiner < o.inner
 
 
-def scan_counts(words: Iterable[str]) -> Counter[str]:
-    """Casefolded bare word -> occurrences in OCR output."""
-    return Counter(part.casefold() for w in words for part in (_names_of(w) or [bare(w)]) if part)
+def candidate_counts(transcripts: Iterable[Transcript], dictionary: Dictionary) -> dict[str, Counter[str]]:
+    """Casefolded single-word candidate -> its capitalised surface forms with counts."""
+    return {k: o.forms for k, o in _collect(transcripts, dictionary).items() if o.qualified}
+
+
+def _phrases(
+    transcripts: Iterable[Transcript], dictionary: Dictionary
+) -> dict[str, tuple[Counter[str], str]]:
+    """Multi-word names: casefolded phrase -> (surface forms, kind).
+
+    Title-case runs joined by :data:`CONNECTORS` with at least two capitalised words,
+    cut at sentence punctuation, a leading determiner dropped; and initials with a
+    surname. A run qualifies when it recurs, names an organisation by its head word, or
+    holds a word no dictionary lists."""
+    seen: dict[str, Counter[str]] = defaultdict(Counter)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def close(run: list[_Tok], before: str) -> None:
+        while run and run[-1].word.casefold() in CONNECTORS | PERSON_TITLES:
+            run.pop()
+        titles = [k for k, r in enumerate(run[:-1]) if r.word.casefold() in PERSON_TITLES]
+        if titles:  # ``Foreign Minister Togo``: the name is what follows the title
+            before, run = run[titles[-1]].text, run[titles[-1] + 1 :]
+        while run and run[0].word.casefold() in DETERMINERS | CONNECTORS:
+            run.pop(0)
+        if sum(1 for r in run if r.word[:1].isupper()) < 2:
+            return
+        words = [r.text[:2] if _INITIAL.match(r.text) else r.word for r in run]
+        phrase = " ".join(words)
+        key = phrase.casefold()
+        seen[key][phrase] += 1
+        if any(_INITIAL.fullmatch(w) for w in words) or before.casefold().rstrip(".") in PERSON_TITLES:
+            kinds[key]["person"] += 1
+        elif any(w.casefold() in ORGANISATION_HEADS for w in words):
+            kinds[key]["organisation"] += 1
+
+    for t in transcripts:
+        toks = _tokens(t)
+        run: list[_Tok] = []
+        start = 0
+        for i, tok in enumerate(toks):
+            initial = bool(_INITIAL.match(tok.text)) and len(tok.word) == 1
+            capital = tok.word[:1].isupper() and (initial or bool(_NAME.fullmatch(tok.word)))
+            after_initial = i > 0 and bool(_INITIAL.fullmatch(toks[i - 1].text))
+            if (capital and (not run or not tok.initial or after_initial)) or (
+                run and tok.word.islower() and tok.word in CONNECTORS and tok.text == tok.word
+            ):
+                run.append(tok)
+            else:
+                close(run, toks[start - 1].text if start else "")
+                run, start = ([tok], i) if capital else ([], i + 1)
+            if run and not initial and tok.text[-1:] in ",.;:!?)":
+                close(run, toks[start - 1].text if start else "")
+                run, start = [], i + 1
+        close(run, toks[start - 1].text if start and toks else "")
+    out: dict[str, tuple[Counter[str], str]] = {}
+    for key, forms in seen.items():
+        words = key.split()
+        org = any(w in ORGANISATION_HEADS for w in words)
+        rare = any(w not in dictionary and not _INITIAL.fullmatch(w.upper()) for w in words)
+        # Phrases of ordinary words (``Imperial Will``) are names only when they name an
+        # institution; a rare word (``Kajiro Kitamura``) or initials make a name at once.
+        if rare or (org and (sum(forms.values()) >= 2 or any(w in CONNECTORS for w in words))):
+            kind = kinds[key].most_common(1)[0][0] if kinds[key] else ("organisation" if org else "name")
+            out[key] = (forms, kind)
+    return out
+
+
+#: Letters a typewriter face makes twins of for the OCR (``Basle`` read ``Basie``,
+#: ``Choibalsan`` read ``Choibaisan``), folded to one form by :func:`ocr_skeleton`.
+_OCR_TWINS = str.maketrans({"i": "l", "1": "l", "|": "l", "!": "l", "0": "o", "e": "c"})
+_OCR_PAIRS = (("rn", "m"), ("cl", "d"), ("vv", "w"))
+
+
+def ocr_skeleton(word: str) -> str:
+    """``word`` with the OCR's look-alike letters folded together: two spellings with
+    the same skeleton differ only where the OCR cannot tell letters apart."""
+    w = word.casefold()
+    for a, b in _OCR_PAIRS:
+        w = w.replace(a, b)
+    return w.translate(_OCR_TWINS)
+
+
+def scan_counts(words: Iterable[Word | str]) -> Counter[str]:
+    """Casefolded bare word -> occurrences in OCR output (words Tesseract scored under
+    :data:`SCAN_MIN_CONF` do not count)."""
+    out: Counter[str] = Counter()
+    for w in words:
+        text, conf = (w, 100.0) if isinstance(w, str) else (w.text, w.conf)
+        if conf < SCAN_MIN_CONF:
+            continue
+        for part in _names_of(text) or [bare(text)]:
+            if part:
+                out[part.casefold()] += 1
+    return out
+
+
+def _scan_support(keys: Iterable[str], words: Sequence[Word | str]) -> Counter[str]:
+    """How often the scans show each transcript spelling in ``keys``: read exactly, or,
+    when never read exactly, read with only look-alike letters different."""
+    exact = scan_counts(words)
+    twins: Counter[str] = Counter()
+    for k, n in exact.items():
+        twins[ocr_skeleton(k)] += n
+    return Counter({k: exact[k] or twins[ocr_skeleton(k)] for k in keys})
+
+
+def _scan_forms(words: Sequence[Word | str], dictionary: Dictionary) -> dict[str, tuple[str, int, float]]:
+    """Capitalised non-dictionary OCR spellings: casefolded -> (form, count, mean conf)."""
+    acc: dict[str, list[float]] = defaultdict(list)
+    form: dict[str, str] = {}
+    for w in words:
+        text, conf = (w, 100.0) if isinstance(w, str) else (w.text, w.conf)
+        for part in _names_of(text):
+            if part[0].isupper() and part not in dictionary:
+                acc[part.casefold()].append(conf)
+                form.setdefault(part.casefold(), part)
+    return {k: (form[k], len(v), sum(v) / len(v)) for k, v in acc.items()}
 
 
 def _linked(a: str, b: str) -> bool:
@@ -160,18 +419,19 @@ def clusters_of(keys: Sequence[str]) -> list[list[str]]:
     return list(groups.values())
 
 
+def _supported(key: str, in_scans: Counter[str], used: dict[str, int]) -> bool:
+    """The scans bear a transcript spelling out: they show it at least half as often as
+    the transcripts use it (an OCR misreading now and then confirms nothing)."""
+    return in_scans[key] > 0 and 2 * in_scans[key] >= used[key]
+
+
 def _split_attested(groups: list[list[str]], in_scans: Counter[str], used: dict[str, int]) -> list[list[str]]:
     """Spellings that the scans confirm are different words (``Hirose`` and
     ``Hirota``), not variants: each keeps its own cluster, and each unconfirmed spelling
-    joins the nearest confirmed one.
-
-    A spelling is confirmed when the scans show it at least half as often as the
-    transcripts use it; an OCR misreading now and then (``Kenoye`` once on the scans,
-    three times in the transcript) confirms nothing.
-    """
+    joins the nearest confirmed one."""
     out: list[list[str]] = []
     for group in groups:
-        attested = [k for k in group if in_scans[k] > 0 and 2 * in_scans[k] >= used[k]]
+        attested = [k for k in group if _supported(k, in_scans, used)]
         if len(attested) < 2:
             out.append(group)
             continue
@@ -196,13 +456,17 @@ def identifier_patterns(
 
     Digits generalise to ``\\d{n}``; letters and punctuation stay literal, so only
     shapes with a constant letter prefix (``H-197715``, ``H-197837`` -> ``H-\\d{6}``)
-    group together.
+    group together. A shape of digits alone needs inner punctuation and at least
+    :data:`NUMERIC_ID_DIGITS` digits (``740.00119`` -> ``\\d{3}\\.\\d{5}``): shorter
+    ones are dates, times and page numbers.
     """
     seen: dict[str, list[str]] = defaultdict(list)
     for t in transcripts:
         for m in re.finditer(r"\S+", normalize_transcript(t).text):
             core = _IDENT_EDGE.sub("", m.group())
-            if not core or not core[0].isalpha() or not any(c.isdigit() for c in core):
+            if not core or not any(c.isdigit() for c in core):
+                continue
+            if not core[0].isalpha() and not _numeric_identifier(core):
                 continue
             seen[_generalise(core)].append(core)
     out = [
@@ -211,6 +475,12 @@ def identifier_patterns(
         if len(ex) >= minimum
     ]
     return sorted(out, key=lambda p: (-p.count, p.regex))
+
+
+def _numeric_identifier(core: str) -> bool:
+    digits = sum(c.isdigit() for c in core)
+    inner = any(not c.isalnum() for c in core)
+    return inner and digits >= NUMERIC_ID_DIGITS and not any(c.isalpha() for c in core)
 
 
 def _generalise(core: str) -> str:
@@ -224,44 +494,146 @@ def _generalise(core: str) -> str:
     return "".join(parts)
 
 
+def _kind(o: _Occurrences, text: str) -> str:
+    if o.kinds:  # the most frequent context; a title outweighs a preposition on a tie
+        return max(o.kinds, key=lambda k: (o.kinds[k], k == "person"))
+    if text.casefold() in ORGANISATION_HEADS:
+        return "organisation"
+    return "term" if text.isupper() else "name"
+
+
 def propose(
     transcripts: Sequence[Transcript],
-    scan_words: Iterable[str] | None = None,
+    scan_words: Sequence[Word | str] | None = None,
     min_count: int = 1,
     dictionary: Dictionary | None = None,
 ) -> Proposal:
     """The lexicon proposal for a collection.
 
-    ``scan_words`` are the OCR words of the collection's scans (``None``: no scans).
-    Within a cluster the canonical spelling is the one the scans show most, then the
-    one the transcripts use most.
+    ``scan_words`` are the OCR words of the collection's scans (``Word`` with its
+    confidence, or plain text; ``None``: no scans). Within a cluster the canonical
+    spelling is the one the scans show most, then the one the transcripts use most.
     """
     dictionary = dictionary or Dictionary.english()
-    forms = candidate_counts(transcripts, dictionary)
-    in_scans = scan_counts(scan_words) if scan_words is not None else Counter()
-    clusters: list[Cluster] = []
+    occ = _collect(transcripts, dictionary)
+    forms = {k: o.forms for k, o in occ.items() if o.qualified}
+    with_scans = scan_words is not None
+    in_scans = _scan_support(forms, scan_words) if scan_words is not None else Counter()
+    scan_forms = _scan_forms(scan_words, dictionary) if scan_words is not None else {}
     used = {k: sum(c.values()) for k, c in forms.items()}
+    terms: list[Cluster] = []
+    unverified: list[Cluster] = []
     for group in _split_attested(clusters_of(sorted(forms)), in_scans, used):
-        variants = [Variant(_display(forms[k]), sum(forms[k].values()), in_scans[k]) for k in group]
-        total = sum(v.in_transcripts for v in variants)
-        if total < min_count:
+        variants = [Variant(_display(forms[k]), used[k], in_scans[k]) for k in group]
+        if sum(v.in_transcripts for v in variants) < min_count:
             continue
         variants.sort(key=lambda v: (-v.in_scans, -v.in_transcripts, v.text not in dictionary, v.text))
-        canon = variants[0]
-        kind = "term" if canon.text.isupper() else "name"
-        clusters.append(Cluster(canon, tuple(variants[1:]), kind))
-    clusters.sort(key=lambda c: c.canonical.text.casefold())
+        canon, others = variants[0], variants[1:]
+        kind = _kind(occ[canon.text.casefold()], canon.text)
+        if not with_scans:
+            terms.append(Cluster(canon, tuple(others), kind))
+            continue
+        if _supported(canon.text.casefold(), in_scans, used):
+            terms.append(Cluster(canon, tuple(others), kind, verified=True))
+            continue
+        seen = _scan_only_spelling(group, scan_forms, forms)
+        if seen is not None:
+            terms.append(Cluster(Variant(seen[0], 0, seen[1]), tuple(variants), kind, verified=True))
+        else:
+            unverified.append(Cluster(canon, tuple(others), kind))
+    if scan_words is not None:
+        taken = {c.canonical.text.casefold() for c in terms}
+        terms.extend(_scan_only_terms(transcripts, scan_forms, forms, taken, min_count))
+    terms.extend(_phrase_terms(transcripts, dictionary, scan_words, min_count))
+    if with_scans:
+        terms.sort(key=lambda c: c.canonical.text.casefold())
+    else:  # nothing verified: the best-attested first
+        terms.sort(key=lambda c: (-c.total, c.canonical.text.casefold()))
     patterns = identifier_patterns(transcripts, max(PATTERN_MIN, min_count))
-    return Proposal(tuple(clusters), tuple(patterns), scan_words is not None)
+    return Proposal(tuple(terms), tuple(patterns), with_scans, tuple(unverified))
+
+
+def _scan_only_spelling(
+    group: Sequence[str], scan_forms: dict[str, tuple[str, int, float]], forms: dict[str, Counter[str]]
+) -> tuple[str, int] | None:
+    """The spelling the scans show near a cluster none of whose spellings they show:
+    clearly read (:data:`SCAN_ONLY_MIN` times at :data:`SCAN_ONLY_CONF`, or once at
+    :data:`SCAN_ONCE_CONF`), not itself a
+    transcript candidate. The closest, then the most frequent."""
+    best: tuple[int, int, str] | None = None
+    for key, (form, count, conf) in scan_forms.items():
+        if key in forms or conf < (SCAN_ONLY_CONF if count >= SCAN_ONLY_MIN else SCAN_ONCE_CONF):
+            continue
+        near = [Levenshtein.distance(key, k) for k in group if _linked(key, k)]
+        if near and (best is None or (min(near), -count, form) < best):
+            best = (min(near), -count, form)
+    return (best[2], -best[1]) if best else None
+
+
+def _scan_only_terms(
+    transcripts: Sequence[Transcript],
+    scan_forms: dict[str, tuple[str, int, float]],
+    forms: dict[str, Counter[str]],
+    taken: set[str],
+    min_count: int,
+) -> list[Cluster]:
+    """Names the scans show clearly that no transcript has in any spelling the OCR could
+    have made of them: the transcriber got every occurrence wrong (``Domei`` typed
+    ``Dovesi``), or the transcript leaves that text out. Either way a term the scans
+    support, so ``check`` can see the transcript's spelling is not it."""
+    written = {
+        ocr_skeleton(w) for t in transcripts for tok in _tokens(t) for w in _names_of(tok.text) or [tok.word]
+    }
+    out = []
+    for key, (form, count, conf) in scan_forms.items():
+        clear = conf >= (SCAN_ONLY_CONF if count >= SCAN_ONLY_MIN else SCAN_ONCE_CONF)
+        if not clear or count < min_count or key in forms or key in taken or ocr_skeleton(key) in written:
+            continue
+        if len(key) < 4 or not form[1:].islower():  # short or all-caps OCR reads are mostly noise
+            continue
+        if any(_linked(key, k) for k in forms):  # ``Konove``: the OCR's misreading of a term
+            continue
+        out.append(Cluster(Variant(form, 0, count), (), "name", verified=True))
+    return out
+
+
+def _phrase_terms(
+    transcripts: Sequence[Transcript],
+    dictionary: Dictionary,
+    scan_words: Sequence[Word | str] | None,
+    min_count: int,
+) -> list[Cluster]:
+    """Multi-word names as terms; with scans, only those whose capitalised words the
+    scans show."""
+    in_scans = scan_counts(scan_words) if scan_words is not None else None
+    out = []
+    for forms, kind in _phrases(transcripts, dictionary).values():
+        text = _display(forms)
+        count = sum(forms.values())
+        if count < min_count:
+            continue
+        caps = [bare(w).casefold() for w in text.split() if w[:1].isupper() and not _INITIAL.fullmatch(w)]
+        if in_scans is None:
+            out.append(Cluster(Variant(text, count, 0), (), kind))
+            continue
+        shown = min((in_scans[w] for w in caps), default=0)
+        if shown > 0:
+            out.append(Cluster(Variant(text, count, shown), (), kind, verified=True))
+    return out
 
 
 def render(p: Proposal, sources: Sequence[str] = ()) -> str:
-    """The proposal as a lexicon file that ``check --lexicon`` reads."""
-    lines = [
-        "# Lexicon proposed by: ocr-fix lexicon suggest" + (f" {' '.join(sources)}" if sources else ""),
-        "# Review before use: canonical = most frequent on the scans, then in the transcripts.",
-        "# term<TAB>kind<TAB>note",
-    ]
+    """The proposal as a lexicon file that ``check --lexicon`` reads; suspect and
+    unverified spellings are comments, never terms."""
+    lines = ["# Lexicon proposed by: ocr-fix lexicon suggest" + (f" {' '.join(sources)}" if sources else "")]
+    if p.with_scans:
+        lines.append("# Every term below is shown by the scans; review before use.")
+    else:
+        lines.append(
+            "# UNVERIFIED: made without scans, so no spelling is confirmed; ranked by evidence. "
+            "Review before use."
+        )
+    lines.append("# term<TAB>kind<TAB>note")
     for c in p.clusters:
         v = c.canonical
         note = f"x{v.in_transcripts} in transcripts" + (f", x{v.in_scans} in scans" if p.with_scans else "")
@@ -274,4 +646,19 @@ def render(p: Proposal, sources: Sequence[str] = ()) -> str:
         lines.append(f"{v.text}\t{c.kind}\t{note}")
     for pat in p.patterns:
         lines.append(f"re:{pat.regex}\tidentifier\tx{pat.count}, e.g. {', '.join(pat.examples)}")
+    suspects = [(o, c.canonical) for c in p.clusters if p.with_scans for o in c.others]
+    if suspects:
+        lines.append("#")
+        lines.append("# Suspect variants: spellings of the transcripts that the scans do not show.")
+        for o, canon in suspects:
+            lines.append(
+                f"#   {o.text} -> {canon.text} (x{o.in_transcripts} in transcripts, x{o.in_scans} in scans;"
+                f" {canon.text}: x{canon.in_scans} in scans)"
+            )
+    if p.unverified:
+        lines.append("#")
+        lines.append("# Not proposed: candidates the scans never show (misspelt, or not read by the OCR).")
+        for c in p.unverified:
+            spellings = ", ".join(v.text for v in (c.canonical, *c.others))
+            lines.append(f"#   {spellings} (x{c.total} in transcripts, x0 in scans)")
     return "\n".join(lines) + "\n"

@@ -114,7 +114,7 @@ def test_suggest_cli_writes_file(tmp_path: Path) -> None:
     out = tmp_path / "lex.txt"
     res = runner.invoke(app, ["lexicon", "suggest", str(t), "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "Konoye\tname\tx2 in transcripts; variants: Kenoye (in transcript: x1)" in out.read_text(
+    assert "Konoye\tperson\tx2 in transcripts; variants: Kenoye (in transcript: x1)" in out.read_text(
         encoding="utf-8"
     )
 

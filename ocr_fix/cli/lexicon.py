@@ -14,6 +14,7 @@ from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode, UsageError
 from ocr_fix.fileio import write_atomic
 from ocr_fix.lexicon import validate_lexicon
+from ocr_fix.model import Word
 from ocr_fix.transcript import read_transcript
 
 lexicon_app = typer.Typer(
@@ -58,12 +59,12 @@ def suggest(
             f"give one --scans per transcript ({len(transcripts)} transcript(s), {len(scans)} --scans)"
         )
     docs = [read_transcript(t) for t in transcripts]
-    words: list[str] | None = None
+    words: list[Word] | None = None
     if scans:
         ocr = scan_ocr(engine_for(lang, psm), cache_for(no_cache, cache_dir), jobs, page_timeout)
         with progress_reporter(enabled=not quiet) as report:
             pages = ocr(scans, report)
-        words = [w.text for page in pages for w in page.words]
+        words = [w for page in pages for w in page.words]
     text = render(propose(docs, words, min_count), [str(t) for t in transcripts])
     if output is not None:
         write_atomic(output, text)
