@@ -207,10 +207,17 @@ def _kind_from_context(prev: str, token: str) -> str:
     return ""
 
 
-def _collect(transcripts: Iterable[Transcript], dictionary: Dictionary) -> dict[str, _Occurrences]:
+#: Where a token sits: (transcript number, token number).
+_Pos = tuple[int, int]
+
+
+def _collect(
+    docs: Sequence[Sequence[_Tok]], dictionary: Dictionary, covered: frozenset[_Pos] = frozenset()
+) -> dict[str, _Occurrences]:
+    """Single-word candidates with the evidence of how the collection writes them; a
+    token inside a multi-word name (``covered``) is no evidence for its words alone."""
     occ: dict[str, _Occurrences] = defaultdict(_Occurrences)
-    for t in transcripts:
-        toks = _tokens(t)
+    for d, toks in enumerate(docs):
         for i, tok in enumerate(toks):
             prev = toks[i - 1].text if i else ""
             heading = tok.text.endswith(":")
@@ -221,9 +228,12 @@ def _collect(transcripts: Iterable[Transcript], dictionary: Dictionary) -> dict[
                     continue
                 o.forms[word] += 1
                 initial = tok.initial and n == 0
-                if not initial and not heading and not word.isupper() and not _in_run(toks, i):
+                if not initial and not heading and not word.isupper() and (d, i) not in covered:
                     o.inner += 1
-                    if bare(prev).casefold() in DETERMINERS:
+                    # ``the Government``, but not ``the Potsdam Conference``: the determiner
+                    # goes with the head noun, the last capitalised word.
+                    head = i + 1 == len(toks) or not toks[i + 1].word[:1].isupper()
+                    if head and bare(prev).casefold() in DETERMINERS:
                         o.after_determiner += 1
                 kind = _kind_from_context(prev, tok.text) if n == 0 else ""
                 if kind:
@@ -231,32 +241,6 @@ def _collect(transcripts: Iterable[Transcript], dictionary: Dictionary) -> dict[
     for key, o in occ.items():
         o.qualified = bool(o.forms) and _qualifies(key, o, dictionary)
     return occ
-
-
-def _name_word(tok: _Tok) -> bool:
-    """Capitalised, name-like, and no title (``Mr.``, ``Minister``)."""
-    return (
-        tok.word[:1].isupper()
-        and bool(_NAME.fullmatch(tok.word))
-        and tok.word.casefold() not in PERSON_TITLES
-    )
-
-
-def _in_run(toks: Sequence[_Tok], i: int) -> bool:
-    """Token ``i`` is part of a title-case run (``Ministry of Foreign Affairs``): a
-    capitalised neighbour, directly or across a connector, in the same sentence."""
-
-    def cap(j: int) -> bool:
-        return 0 <= j < len(toks) and _name_word(toks[j])
-
-    def joins(j: int) -> bool:
-        return 0 <= j < len(toks) and toks[j].text in CONNECTORS
-
-    same_next = i + 1 < len(toks) and not toks[i + 1].initial and toks[i].text == toks[i].word
-    same_prev = not toks[i].initial and (i == 0 or toks[i - 1].text == toks[i - 1].word)
-    return (same_next and (cap(i + 1) or (joins(i + 1) and cap(i + 2)))) or (
-        same_prev and (cap(i - 1) or (joins(i - 1) and cap(i - 2)))
-    )
 
 
 def _qualifies(key: str, o: _Occurrences, dictionary: Dictionary) -> bool:
@@ -273,44 +257,64 @@ def _qualifies(key: str, o: _Occurrences, dictionary: Dictionary) -> bool:
 
 def candidate_counts(transcripts: Iterable[Transcript], dictionary: Dictionary) -> dict[str, Counter[str]]:
     """Casefolded single-word candidate -> its capitalised surface forms with counts."""
-    return {k: o.forms for k, o in _collect(transcripts, dictionary).items() if o.qualified}
+    docs = [_tokens(t) for t in transcripts]
+    _, covered = _phrases(docs, dictionary)
+    return {k: o.forms for k, o in _collect(docs, dictionary, covered).items() if o.qualified}
 
 
 def _phrases(
-    transcripts: Iterable[Transcript], dictionary: Dictionary
-) -> dict[str, tuple[Counter[str], str]]:
-    """Multi-word names: casefolded phrase -> (surface forms, kind).
+    docs: Sequence[Sequence[_Tok]], dictionary: Dictionary
+) -> tuple[dict[str, tuple[Counter[str], str]], frozenset[_Pos]]:
+    """Multi-word names: casefolded phrase -> (surface forms, kind), and the token
+    positions they cover.
 
     Title-case runs joined by :data:`CONNECTORS` with at least two capitalised words,
-    cut at sentence punctuation, a leading determiner dropped; and initials with a
-    surname. A run qualifies when it recurs, names an organisation by its head word, or
-    holds a word no dictionary lists."""
+    cut at clause punctuation, a title and what precedes it dropped (``Foreign Minister
+    Togo`` is ``Togo``), a leading determiner or sentence-initial ordinary word dropped;
+    initials with a surname. A run qualifies when it names an organisation by its head
+    word, a person (initials, a title before it) or holds a word no dictionary lists; a
+    run of ordinary words (``North Sakhalin``, ``Potsdam Conference``) is no name, but
+    its rarest word may be one."""
     seen: dict[str, Counter[str]] = defaultdict(Counter)
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    where: dict[str, list[_Pos]] = defaultdict(list)
+    common: dict[str, list[_Pos]] = defaultdict(list)  # all but the rarest word of each run
+    in_title: set[_Pos] = set()
 
-    def close(run: list[_Tok], before: str) -> None:
-        while run and run[-1].word.casefold() in CONNECTORS | PERSON_TITLES:
+    def close(d: int, run: list[tuple[int, _Tok]], before: str) -> None:
+        while run and run[-1][1].word.casefold() in CONNECTORS | PERSON_TITLES:
             run.pop()
-        titles = [k for k, r in enumerate(run[:-1]) if r.word.casefold() in PERSON_TITLES]
-        if titles:  # ``Foreign Minister Togo``: the name is what follows the title
-            before, run = run[titles[-1]].text, run[titles[-1] + 1 :]
-        while run and run[0].word.casefold() in DETERMINERS | CONNECTORS:
+        titles = [k for k, (_, r) in enumerate(run[:-1]) if r.word.casefold() in PERSON_TITLES]
+        if titles:  # ``Special Envoy Zorgov``: the words up to the title are the title
+            in_title.update((d, i) for i, _ in run[: titles[-1] + 1])
+            before, run = run[titles[-1]][1].text, run[titles[-1] + 1 :]
+        while run and (
+            run[0][1].word.casefold() in DETERMINERS | CONNECTORS
+            or (
+                run[0][1].initial
+                and run[0][1].word in dictionary
+                and run[0][1].word.casefold() not in ORGANISATION_HEADS
+            )
+        ):
             run.pop(0)
-        if sum(1 for r in run if r.word[:1].isupper()) < 2:
+        if sum(1 for _, r in run if r.word[:1].isupper()) < 2:
             return
-        words = [r.text[:2] if _INITIAL.match(r.text) else r.word for r in run]
+        words = [r.text[:2] if _INITIAL.match(r.text) else r.word for _, r in run]
         phrase = " ".join(words)
         key = phrase.casefold()
         seen[key][phrase] += 1
-        if any(_INITIAL.fullmatch(w) for w in words) or before.casefold().rstrip(".") in PERSON_TITLES:
+        person = any(_INITIAL.fullmatch(w) for w in words) or before.casefold().rstrip(".") in PERSON_TITLES
+        # A person's surname stays a name on its own (``J. F. Dulles`` -> ``Dulles``).
+        where[key].extend((d, i) for i, _ in (run[:-1] if person else run))
+        rarest = min(run, key=lambda ir: dictionary.frequency(ir[1].word))[0]
+        common[key].extend((d, i) for i, _ in run if i != rarest)
+        if person:
             kinds[key]["person"] += 1
         elif any(w.casefold() in ORGANISATION_HEADS for w in words):
             kinds[key]["organisation"] += 1
 
-    for t in transcripts:
-        toks = _tokens(t)
-        run: list[_Tok] = []
-        start = 0
+    for d, toks in enumerate(docs):
+        run: list[tuple[int, _Tok]] = []
         for i, tok in enumerate(toks):
             initial = bool(_INITIAL.match(tok.text)) and len(tok.word) == 1
             capital = tok.word[:1].isupper() and (initial or bool(_NAME.fullmatch(tok.word)))
@@ -318,25 +322,27 @@ def _phrases(
             if (capital and (not run or not tok.initial or after_initial)) or (
                 run and tok.word.islower() and tok.word in CONNECTORS and tok.text == tok.word
             ):
-                run.append(tok)
+                run.append((i, tok))
             else:
-                close(run, toks[start - 1].text if start else "")
-                run, start = ([tok], i) if capital else ([], i + 1)
+                close(d, run, toks[run[0][0] - 1].text if run and run[0][0] else "")
+                run = [(i, tok)] if capital else []
             if run and not initial and tok.text[-1:] in ",.;:!?)":
-                close(run, toks[start - 1].text if start else "")
-                run, start = [], i + 1
-        close(run, toks[start - 1].text if start and toks else "")
+                close(d, run, toks[run[0][0] - 1].text if run[0][0] else "")
+                run = []
+        close(d, run, toks[run[0][0] - 1].text if run and run[0][0] else "")
     out: dict[str, tuple[Counter[str], str]] = {}
+    covered: set[_Pos] = set(in_title)
     for key, forms in seen.items():
         words = key.split()
         org = any(w in ORGANISATION_HEADS for w in words)
         rare = any(w not in dictionary and not _INITIAL.fullmatch(w.upper()) for w in words)
-        # Phrases of ordinary words (``Imperial Will``) are names only when they name an
-        # institution; a rare word (``Kajiro Kitamura``) or initials make a name at once.
-        if rare or (org and (sum(forms.values()) >= 2 or any(w in CONNECTORS for w in words))):
+        if rare or org or kinds[key]["person"]:
             kind = kinds[key].most_common(1)[0][0] if kinds[key] else ("organisation" if org else "name")
             out[key] = (forms, kind)
-    return out
+            covered.update(where[key])
+        else:  # in ``Potsdam Conference`` or ``North Sakhalin`` only the rarest word may be a name
+            covered.update(common[key])
+    return out, frozenset(covered)
 
 
 #: Letters a typewriter face makes twins of for the OCR (``Basle`` read ``Basie``,
@@ -370,11 +376,15 @@ def scan_counts(words: Iterable[Word | str]) -> Counter[str]:
 
 def _scan_support(keys: Iterable[str], words: Sequence[Word | str]) -> Counter[str]:
     """How often the scans show each transcript spelling in ``keys``: read exactly, or,
-    when never read exactly, read with only look-alike letters different."""
+    when never read exactly, read with only look-alike letters different as a form that
+    no transcript spelling claims (``Jacobsson`` on the scans backs ``Jacobsson``, not
+    the transcript's ``Jaeobsson`` too)."""
+    keys = set(keys)
     exact = scan_counts(words)
     twins: Counter[str] = Counter()
     for k, n in exact.items():
-        twins[ocr_skeleton(k)] += n
+        if k not in keys:  # a read that is itself a transcript spelling supports only that
+            twins[ocr_skeleton(k)] += n
     return Counter({k: exact[k] or twins[ocr_skeleton(k)] for k in keys})
 
 
@@ -477,10 +487,16 @@ def identifier_patterns(
     return sorted(out, key=lambda p: (-p.count, p.regex))
 
 
+_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}|\d{4}([./-])\d{1,2}\2\d{1,2}")
+
+
 def _numeric_identifier(core: str) -> bool:
+    """Digits with inner punctuation, enough digits, and not a date (``21.3.1939``)."""
     digits = sum(c.isdigit() for c in core)
     inner = any(not c.isalnum() for c in core)
-    return inner and digits >= NUMERIC_ID_DIGITS and not any(c.isalpha() for c in core)
+    if not inner or digits < NUMERIC_ID_DIGITS or any(c.isalpha() for c in core):
+        return False
+    return _DATE.fullmatch(core) is None
 
 
 def _generalise(core: str) -> str:
@@ -515,7 +531,9 @@ def propose(
     spelling is the one the scans show most, then the one the transcripts use most.
     """
     dictionary = dictionary or Dictionary.english()
-    occ = _collect(transcripts, dictionary)
+    docs = [_tokens(t) for t in transcripts]
+    phrases, covered = _phrases(docs, dictionary)
+    occ = _collect(docs, dictionary, covered)
     forms = {k: o.forms for k, o in occ.items() if o.qualified}
     with_scans = scan_words is not None
     in_scans = _scan_support(forms, scan_words) if scan_words is not None else Counter()
@@ -543,8 +561,8 @@ def propose(
             unverified.append(Cluster(canon, tuple(others), kind))
     if scan_words is not None:
         taken = {c.canonical.text.casefold() for c in terms}
-        terms.extend(_scan_only_terms(transcripts, scan_forms, forms, taken, min_count))
-    terms.extend(_phrase_terms(transcripts, dictionary, scan_words, min_count))
+        terms.extend(_scan_only_terms(docs, scan_forms, forms, taken, min_count))
+    terms.extend(_phrase_terms(phrases, scan_words, min_count))
     if with_scans:
         terms.sort(key=lambda c: c.canonical.text.casefold())
     else:  # nothing verified: the best-attested first
@@ -571,7 +589,7 @@ def _scan_only_spelling(
 
 
 def _scan_only_terms(
-    transcripts: Sequence[Transcript],
+    docs: Sequence[Sequence[_Tok]],
     scan_forms: dict[str, tuple[str, int, float]],
     forms: dict[str, Counter[str]],
     taken: set[str],
@@ -581,9 +599,7 @@ def _scan_only_terms(
     have made of them: the transcriber got every occurrence wrong (``Domei`` typed
     ``Dovesi``), or the transcript leaves that text out. Either way a term the scans
     support, so ``check`` can see the transcript's spelling is not it."""
-    written = {
-        ocr_skeleton(w) for t in transcripts for tok in _tokens(t) for w in _names_of(tok.text) or [tok.word]
-    }
+    written = {ocr_skeleton(w) for toks in docs for tok in toks for w in _names_of(tok.text) or [tok.word]}
     out = []
     for key, (form, count, conf) in scan_forms.items():
         clear = conf >= (SCAN_ONLY_CONF if count >= SCAN_ONLY_MIN else SCAN_ONCE_CONF)
@@ -598,8 +614,7 @@ def _scan_only_terms(
 
 
 def _phrase_terms(
-    transcripts: Sequence[Transcript],
-    dictionary: Dictionary,
+    phrases: dict[str, tuple[Counter[str], str]],
     scan_words: Sequence[Word | str] | None,
     min_count: int,
 ) -> list[Cluster]:
@@ -607,7 +622,7 @@ def _phrase_terms(
     scans show."""
     in_scans = scan_counts(scan_words) if scan_words is not None else None
     out = []
-    for forms, kind in _phrases(transcripts, dictionary).values():
+    for forms, kind in phrases.values():
         text = _display(forms)
         count = sum(forms.values())
         if count < min_count:

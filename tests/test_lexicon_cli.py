@@ -178,17 +178,3 @@ def test_check_non_utf8_and_binary(tmp_path: Path, data: bytes, message: str) ->
 def test_check_missing_file_exits_3(tmp_path: Path) -> None:
     res = runner.invoke(app, ["lexicon", "check", str(tmp_path / "nope.txt")])
     assert res.exit_code == ExitCode.NOT_FOUND
-
-
-def test_multi_word_terms_count_whole() -> None:
-    from ocr_fix.lexicon import Lexicon, Term
-
-    lex = Lexicon.build([Term("Bank of England"), Term("Prince Konoye"), Term("Special Envoy"), Term("Togo")])
-    # Function words and ordinary words of a multi-word term are not terms on their own.
-    for word in ("of", "Bank", "England", "Prince", "Special", "Envoy"):
-        assert not lex.contains(word), word
-    # A rare name inside one still stands for it; one-word terms are terms.
-    assert lex.contains("Konoye's") and lex.contains("togo")
-    assert lex.is_term("bank of  England") and lex.is_term("Special Envoy,")
-    assert not lex.is_term("of") and not lex.is_term("Bank of")
-    assert lex.nearest("Konoe", 1) == [("Konoye", 1)]

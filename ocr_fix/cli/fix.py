@@ -109,9 +109,7 @@ def fix(
     ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the fixed transcript here."),
     in_place: bool = typer.Option(False, "--in-place", help="Overwrite TRANSCRIPT, keeping TRANSCRIPT.bak."),
-    diff: Path | None = typer.Option(
-        None, "--diff", help="Write the unified diff here instead of stdout."
-    ),
+    diff: Path | None = typer.Option(None, "--diff", help="Write the unified diff here instead of stdout."),
 ) -> None:
     """Apply the suggestions of accepted findings and nothing else.
 
