@@ -24,7 +24,10 @@ class ExitCode(IntEnum):
     OCR_FAILED = 7  # Tesseract crashed or timed out on a page
     PARTIAL = 8  # batch finished, but some documents failed
     STALE = 9  # fix: the transcript changed since the findings were made
-    INTERRUPTED = 130
+    CANNOT_WRITE = 10  # an output cannot be written (read-only, full, a directory, ...)
+    OUTPUT_IN_USE = 11  # batch: another run holds the output folder
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM: stopped, workers and temp files cleaned up
 
 
 class OcrFixError(Exception):
@@ -66,3 +69,22 @@ class StaleFindings(OcrFixError):
 
 class UsageError(OcrFixError):
     exit_code = ExitCode.USAGE
+
+
+class CannotWrite(OcrFixError):
+    """An output could not be written; nothing was left half-written."""
+
+    exit_code = ExitCode.CANNOT_WRITE
+
+
+class OutputInUse(OcrFixError):
+    exit_code = ExitCode.OUTPUT_IN_USE
+
+
+class Terminated(OcrFixError):
+    """SIGTERM arrived: raised in the main thread so cleanup runs as for Ctrl-C."""
+
+    exit_code = ExitCode.TERMINATED
+
+    def __init__(self) -> None:
+        super().__init__("terminated (SIGTERM)")

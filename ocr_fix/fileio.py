@@ -1,40 +1,144 @@
 """Reading inputs and writing outputs the same way everywhere.
 
 Inputs: one message per kind of unusable file (missing, directory, binary, UTF-16, bad
-UTF-8 with line and column). Outputs: written to a temp file and renamed, so an
-interrupted or failed run never leaves half a file."""
+UTF-8 with line and column). Outputs: written to a temp file, synced and renamed, so an
+interrupted or failed run never leaves half a file, and never written over an input."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
-from ocr_fix.errors import BadInput, InputNotFound, OcrFixError
+from ocr_fix.errors import BadInput, CannotWrite, InputNotFound, OcrFixError, UsageError
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, then rename it into place."""
+def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
+    """Write ``data`` to a temp file beside ``path``, fsync it, then rename it into place.
+
+    A symlink is written through (its target is replaced, the link stays). The file gets
+    ``mode``, else the mode of the file it replaces, else the usual ``0666 & ~umask``; the
+    temp file has that mode before any byte is written, so a 0600 file is never readable
+    by others, not even for a moment. Any OS error (read-only or full disk, a directory
+    in the way) becomes :class:`CannotWrite` and the temp file is removed.
+    """
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise CannotWrite("is a directory; give a file name", path)
     if not directory.is_dir():
-        raise BadInput("output directory does not exist", directory)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        raise CannotWrite("output directory does not exist", directory)
+    if mode is None:
+        mode = _existing_mode(path)
+    tmp: str | None = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        tmp = None
+        _fsync_dir(directory)
+    except OSError as exc:
+        raise CannotWrite(f"cannot write: {exc.strerror or exc}", path) from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def make_dir(path: Path) -> None:
+    """Create an output directory (and its parents); an OS error is :class:`CannotWrite`."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise CannotWrite("exists and is not a directory", path) from None
+    except OSError as exc:
+        raise CannotWrite(f"cannot create directory: {exc.strerror or exc}", path) from None
+
+
+def _existing_mode(path: Path) -> int:
+    try:
+        st = path.stat()
+    except OSError:
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable; some file systems cannot open a directory."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def refuse_input_as_output(
+    outputs: Iterable[Path | None], inputs: Iterable[Path | None], dir_suffixes: Iterable[str] = ()
+) -> None:
+    """:class:`UsageError` (exit 2) when an output path is one of the inputs.
+
+    Two paths are the same file when they resolve to the same path or name the same
+    inode (a symlink or a hard link). A directory input stands for its non-hidden files
+    ending in one of ``dir_suffixes`` (the files a command reads from it). Checked before
+    any work, so a run that would replace its own input does nothing at all.
+    """
+    suffixes = {s.lower() for s in dir_suffixes}
+    files: list[Path] = []
+    for raw in inputs:
+        if raw is None:
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            try:
+                entries = list(path.iterdir()) if suffixes else []
+            except OSError:  # unreadable: the command itself reports it
+                entries = []
+            files.extend(p for p in entries if p.suffix.lower() in suffixes and not p.name.startswith("."))
+        else:
+            files.append(path)
+    for out in outputs:
+        if out is None:
+            continue
+        target = Path(os.path.realpath(out))
+        identity = _identity(target)
+        for inp in files:
+            if target == Path(os.path.realpath(inp)) or (identity is not None and identity == _identity(inp)):
+                raise UsageError(f"output would overwrite the input {inp}; choose another path", out)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 _BOM = b"\xef\xbb\xbf"
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process umask, read without setting it where the OS allows (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 

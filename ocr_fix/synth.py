@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr_fix.errors import BadInput, InputNotFound
-from ocr_fix.fileio import write_atomic
+from ocr_fix.fileio import make_dir, write_atomic
 
 FONT_PATHS = (
     Path("/usr/share/fonts/opentype/courier-prime/Courier Prime.otf"),
@@ -331,7 +331,7 @@ def synth_pages(
     if dupes:
         raise BadInput(f"two inputs would both write {dupes[0]}.png")
     find_font(settings.font)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(out_dir)
     written: list[Path] = []
     for stem, lines in pages:
         img = render_page(lines, stem, settings)

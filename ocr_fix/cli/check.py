@@ -15,12 +15,13 @@ from ocr_fix.cli.common import err_console, handles_errors
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode, UsageError
-from ocr_fix.fileio import write_atomic
+from ocr_fix.fileio import refuse_input_as_output, write_atomic
 from ocr_fix.inputs import plan_jobs
 from ocr_fix.model import Severity
 from ocr_fix.pipeline import CheckResult, OcrRun
 from ocr_fix.pipeline import check as check_document
 from ocr_fix.report.formats import FORMATS, RenderOptions, get_format
+from ocr_fix.scans import SCAN_SUFFIXES
 from ocr_fix.suppress import Baseline, fingerprint, load_baseline, report_path
 from ocr_fix.transcript import read_transcript
 
@@ -129,6 +130,9 @@ def check(
     """
     formatter = get_format(fmt.value)
     todo = plan_jobs(paths, scans)
+    inputs = [*(j.transcript for j in todo), *(s for j in todo for s in j.scans), *(lexicon or ())]
+    refuse_input_as_output([output, write_baseline], inputs, SCAN_SUFFIXES)
+    refuse_input_as_output([output], [baseline])  # --write-baseline may update --baseline
     if len(todo) > 1 and not formatter.many:
         raise UsageError(f"--format {formatter.name} reports one transcript at a time")
     for job in todo:  # every transcript is read before any OCR starts

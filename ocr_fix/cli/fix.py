@@ -15,7 +15,7 @@ from rich.prompt import Prompt
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors
 from ocr_fix.errors import UsageError
-from ocr_fix.fileio import write_atomic
+from ocr_fix.fileio import refuse_input_as_output, write_atomic
 from ocr_fix.fix import (
     Candidate,
     Decision,
@@ -119,6 +119,8 @@ def fix(
     """
     if output is not None and in_place:
         raise UsageError("use either -o/--output or --in-place, not both")
+    backup = transcript.with_name(transcript.name + ".bak") if in_place else None
+    refuse_input_as_output([output, diff, backup], [transcript, findings])
     source = read_source(transcript)
     found = load_findings(findings)
     ensure_fresh(source, found)
@@ -138,12 +140,13 @@ def fix(
     if output is not None:
         write_atomic(output, result.data)
     elif in_place and result.changed:
-        backup = transcript.with_name(transcript.name + ".bak")
-        mode = stat.S_IMODE(transcript.stat().st_mode)
-        write_atomic(backup, source.raw)
-        write_atomic(transcript, result.data)
-        for path in (backup, transcript):  # temp files are created 0600; keep the user's mode
-            os.chmod(path, mode)
+        # Through a symlink, the file it points to is fixed and the backup goes beside it;
+        # both keep the transcript's mode from their first byte.
+        target = Path(os.path.realpath(transcript))
+        backup = target.with_name(target.name + ".bak")
+        mode = stat.S_IMODE(target.stat().st_mode)
+        write_atomic(backup, source.raw, mode=mode)
+        write_atomic(target, result.data, mode=mode)
         err_console.print(
-            f"ocr-fix: wrote {escape(str(transcript))} (original in {escape(str(backup))})", highlight=False
+            f"ocr-fix: wrote {escape(str(target))} (original in {escape(str(backup))})", highlight=False
         )

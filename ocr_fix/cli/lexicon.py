@@ -12,9 +12,10 @@ from ocr_fix.cli.common import handles_errors
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode, UsageError
-from ocr_fix.fileio import write_atomic
+from ocr_fix.fileio import refuse_input_as_output, write_atomic
 from ocr_fix.lexicon import validate_lexicon
 from ocr_fix.model import Word
+from ocr_fix.scans import SCAN_SUFFIXES
 from ocr_fix.transcript import read_transcript
 
 lexicon_app = typer.Typer(
@@ -54,6 +55,7 @@ def suggest(
     from ocr_fix.suggest import propose, render
 
     scans = list(scans or ())
+    refuse_input_as_output([output], [*transcripts, *scans], SCAN_SUFFIXES)
     if scans and len(scans) != len(transcripts):
         raise UsageError(
             f"give one --scans per transcript ({len(transcripts)} transcript(s), {len(scans)} --scans)"

@@ -13,11 +13,11 @@ from ocr_fix.cli import app
 from ocr_fix.cli.common import handles_errors
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
-from ocr_fix.errors import BadInput, UsageError
-from ocr_fix.fileio import write_atomic
+from ocr_fix.errors import BadInput, CannotWrite, UsageError
+from ocr_fix.fileio import make_dir, refuse_input_as_output, write_atomic
 from ocr_fix.model import Page
 from ocr_fix.ocr import OcrCache, OcrSettings, TesseractEngine, ocr_pages, page_hocr, page_tsv
-from ocr_fix.scans import Preprocess, expand_scans
+from ocr_fix.scans import SCAN_SUFFIXES, Preprocess, expand_scans
 
 
 class Format(str, Enum):
@@ -79,7 +79,8 @@ def ocr(
         if dupes:
             raise BadInput(f"two pages would both be written to {dupes[0]}.{fmt.value}", out_dir)
         if out_dir.exists() and not out_dir.is_dir():
-            raise BadInput("output path exists and is not a directory", out_dir)
+            raise CannotWrite("exists and is not a directory", out_dir)
+        refuse_input_as_output([out_dir / f"{s}.{fmt.value}" for s in stems], scans, SCAN_SUFFIXES)
     settings = OcrSettings(
         lang=lang,
         dpi=dpi,
@@ -99,7 +100,7 @@ def ocr(
             progress=lambda done, total: report("ocr", done, total),
         )
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_dir(out_dir)
         for page in pages:
             write_atomic(out_dir / f"{page.ref.stem}.{fmt.value}", render_page(page, fmt))
         return

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors
-from ocr_fix.fileio import write_atomic
+from ocr_fix.fileio import refuse_input_as_output, write_atomic
 from ocr_fix.metrics import match_pages, score_files, summarise
 from ocr_fix.report.score_formats import render_table, to_json
 
@@ -40,6 +40,7 @@ def score(
     Text is NFC-normalised and whitespace runs count as one space; characters are
     grapheme clusters. Exit 3 if a path is missing, 4 if a file is not UTF-8 text.
     """
+    refuse_input_as_output([output], [gt, ocr], (".txt",))
     pairing = match_pages(gt, ocr)
     for name, path in pairing.gt_only:
         err_console.print(f"ocr-fix: warning: page {name} has no OCR text, not scored: {path}", markup=False)

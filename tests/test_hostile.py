@@ -1,0 +1,245 @@
+"""Hostile input and faults (issue 11): every case ends in its documented exit code and
+one line on stderr, with no traceback, no input changed and no temp file left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ocr_fix import fileio
+from ocr_fix.cli import app
+from ocr_fix.errors import ExitCode
+
+ROOT = Path(__file__).resolve().parent.parent
+SCANS = ROOT / "scans" / "psis-400-23"
+runner = CliRunner()
+
+
+def fails(result, code: ExitCode, *words: str) -> None:
+    """Exit ``code``, exactly one line on stderr naming ``words``, no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == code, (result.exit_code, result.stderr, result.exception)
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+def snapshot(*dirs: Path) -> dict[str, bytes]:
+    """Every file under ``dirs`` with its bytes: proves nothing changed or appeared."""
+    return {str(p): p.read_bytes() for d in dirs for p in sorted(Path(d).rglob("*")) if p.is_file()}
+
+
+def no_temp_files(*dirs: Path) -> bool:
+    return not [p for d in dirs for p in Path(d).rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.fixture
+def doc(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A transcript, a folder with one scan and a lexicon."""
+    t = tmp_path / "t.md"
+    t.write_text("Prince Konoye went to Moscow.\n", encoding="utf-8")
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(SCANS / "02.png", scans / "02.png")
+    lex = tmp_path / "names.txt"
+    lex.write_text("Konoye\n", encoding="utf-8")
+    return t, scans, lex
+
+
+# --- 1. an output path that is one of the inputs -------------------------------------
+
+
+@pytest.mark.parametrize("target", ["transcript", "scan", "lexicon", "symlink", "hardlink"])
+def test_check_refuses_to_write_over_an_input(doc, tmp_path: Path, target: str) -> None:
+    t, scans, lex = doc
+    out = {"transcript": t, "scan": scans / "02.png", "lexicon": lex}.get(target)
+    if target == "symlink":
+        out = tmp_path / "link.md"
+        out.symlink_to(t)
+    elif target == "hardlink":
+        out = tmp_path / "hard.md"
+        os.link(t, out)
+    before = snapshot(tmp_path)
+    r = runner.invoke(app, ["check", str(t), str(scans), "-l", str(lex), "-o", str(out), "-q"])
+    fails(r, ExitCode.USAGE, "would overwrite the input")
+    assert snapshot(tmp_path) == before
+
+
+def test_every_command_refuses_its_input_as_output(doc, tmp_path: Path) -> None:
+    t, scans, _ = doc
+    findings = tmp_path / "f.json"
+    findings.write_text("{}", encoding="utf-8")
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    (gt / "01.txt").write_text("a\n", encoding="utf-8")
+    before = snapshot(tmp_path)
+    cases = [
+        ["fix", str(t), "--findings", str(findings), "-o", str(t)],
+        ["fix", str(t), "--findings", str(findings), "--diff", str(findings)],
+        ["score", str(gt), str(gt), "-o", str(gt / "01.txt")],
+        ["lexicon", "suggest", str(t), "-o", str(t)],
+        ["lexicon", "suggest", str(t), "--scans", str(scans), "-o", str(scans / "02.png")],
+    ]
+    for args in cases:
+        fails(runner.invoke(app, args), ExitCode.USAGE, "would overwrite the input")
+    assert snapshot(tmp_path) == before
+
+
+def test_fix_in_place_backup_over_the_findings_is_refused(tmp_path: Path) -> None:
+    t = tmp_path / "t.md"
+    t.write_text("Moskow\n", encoding="utf-8")
+    f = tmp_path / "t.md.bak"
+    f.write_text("{}", encoding="utf-8")
+    before = snapshot(tmp_path)
+    fails(runner.invoke(app, ["fix", str(t), "--findings", str(f), "--in-place"]), ExitCode.USAGE)
+    assert snapshot(tmp_path) == before
+
+
+# --- 4. fix --in-place through a symlink, modes, fsync -------------------------------
+
+
+def _fix_case(dirpath: Path, mode: int) -> tuple[Path, Path, bytes]:
+    raw = b"Prince went to Moskow.\n"
+    real = dirpath / "real.md"
+    real.write_bytes(raw)
+    real.chmod(mode)
+    at = raw.index(b"Moskow")
+    finding = {
+        "severity": "error",
+        "kind": "substitution",
+        "transcript": {
+            "line": 1,
+            "column": at + 1,
+            "end_column": at + 7,
+            "text": "Moskow",
+            "offset": at,
+            "end_offset": at + 6,
+        },
+        "scan": {"page": 1, "line": 1, "text": "Moscow", "confidence": 96.0, "bbox": None, "image": "1.png"},
+        "suggestion": "Moscow",
+        "message": "test",
+    }
+    doc = {
+        "schema": "ocr-fix/check/1",
+        "transcript": str(real),
+        "transcript_sha256": hashlib.sha256(raw).hexdigest(),
+        "findings": [finding],
+    }
+    f = dirpath / "f.json"
+    f.write_text(json.dumps(doc), encoding="utf-8")
+    return real, f, raw
+
+
+def test_fix_in_place_through_a_symlink_fixes_the_target(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    real, f, raw = _fix_case(data, 0o640)
+    link = tmp_path / "t.md"
+    link.symlink_to(real)
+    r = runner.invoke(app, ["fix", str(link), "--findings", str(f), "--in-place"])
+    assert r.exit_code == 0, r.stderr
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_bytes() == raw.replace(b"Moskow", b"Moscow")
+    assert (data / "real.md.bak").read_bytes() == raw
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert (data / "real.md.bak").stat().st_mode & 0o777 == 0o640
+    assert no_temp_files(tmp_path)
+
+
+def test_write_atomic_keeps_a_private_mode_from_the_first_byte_and_syncs(tmp_path, monkeypatch) -> None:
+    """The temp file already has 0600 when it is renamed over a 0600 file, and its data
+    were fsynced before the rename."""
+    target = tmp_path / "secret.md"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o600)
+    events: list[str] = []
+    real_replace, real_fsync = os.replace, os.fsync
+
+    def replace(src, dst):
+        events.append(f"replace {oct(os.stat(src).st_mode & 0o777)}")
+        return real_replace(src, dst)
+
+    def fsync(fd):
+        events.append("fsync")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(fileio.os, "replace", replace)
+    monkeypatch.setattr(fileio.os, "fsync", fsync)
+    fileio.write_atomic(target, "new")
+    assert events[:2] == ["fsync", "replace 0o600"]
+    assert target.read_text(encoding="utf-8") == "new" and target.stat().st_mode & 0o777 == 0o600
+    assert no_temp_files(tmp_path)
+
+
+# --- 9. outputs that cannot be written --------------------------------------------------
+
+
+def test_output_naming_a_directory_is_exit_10(doc, tmp_path: Path) -> None:
+    t, _, lex = doc
+    r = runner.invoke(app, ["check", str(t), "-l", str(lex), "-o", str(tmp_path), "-q"])
+    fails(r, ExitCode.CANNOT_WRITE, "is a directory")
+    assert no_temp_files(tmp_path)
+
+
+def test_output_in_a_missing_directory_is_exit_10(doc, tmp_path: Path) -> None:
+    t, _, lex = doc
+    r = runner.invoke(app, ["check", str(t), "-l", str(lex), "-o", str(tmp_path / "no" / "r.txt"), "-q"])
+    fails(r, ExitCode.CANNOT_WRITE, "does not exist")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_output_directory_is_exit_10(doc, tmp_path: Path) -> None:
+    t, _, lex = doc
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        r = runner.invoke(app, ["check", str(t), "-l", str(lex), "-o", str(ro / "r.txt"), "-q"])
+        fails(r, ExitCode.CANNOT_WRITE, "r.txt", "cannot write")
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o700)
+
+
+def test_read_only_file_system_is_exit_10(doc, tmp_path: Path, monkeypatch) -> None:
+    """The same through the OS error itself (the tests may run as root, who ignores modes)."""
+    t, _, lex = doc
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", read_only)
+    r = runner.invoke(app, ["check", str(t), "-l", str(lex), "-o", str(tmp_path / "r.txt"), "-q"])
+    fails(r, ExitCode.CANNOT_WRITE, "Read-only file system")
+
+
+def test_full_disk_is_exit_10_and_leaves_no_temp_file(doc, tmp_path: Path, monkeypatch) -> None:
+    t, _, lex = doc
+    real_fsync = os.fsync
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "fsync", full)
+    out = tmp_path / "r.txt"
+    r = runner.invoke(app, ["check", str(t), "-l", str(lex), "-o", str(out), "-q"])
+    monkeypatch.setattr(fileio.os, "fsync", real_fsync)
+    fails(r, ExitCode.CANNOT_WRITE, "No space left on device")
+    assert not out.exists() and no_temp_files(tmp_path)
+
+
+def test_ocr_and_synth_output_dir_that_is_a_file_is_exit_10(tmp_path: Path) -> None:
+    f = tmp_path / "file"
+    f.write_text("x", encoding="utf-8")
+    gt = tmp_path / "01.gt.txt"
+    gt.write_text("hello\n", encoding="utf-8")
+    fails(runner.invoke(app, ["ocr", str(SCANS / "02.png"), "-o", str(f)]), ExitCode.CANNOT_WRITE)
+    fails(runner.invoke(app, ["synth", str(gt), "-o", str(f / "sub")]), ExitCode.CANNOT_WRITE)
+    assert f.read_text(encoding="utf-8") == "x"
