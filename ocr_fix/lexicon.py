@@ -26,7 +26,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import regex
 from symspellpy import SymSpell, Verbosity
 
 from ocr_fix.errors import LexiconError
@@ -47,13 +49,96 @@ class Term:
     source: str = ""
 
 
+#: Longest one ``re:`` pattern may take to match one token, in seconds. An identifier
+#: pattern takes microseconds; this only stops catastrophic backtracking such as
+#: ``(a|aa)+$`` that the load-time check below cannot see (``regex`` checks its timeout
+#: coarsely: 0.1 s ends such a match after ~0.1-0.6 s).
+REGEX_TIMEOUT = 0.1
+
+
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    regex: re.Pattern[str]
+    """A ``re:`` line, compiled with the ``regex`` package, whose matches can time out."""
+
+    regex: regex.Pattern[str]
     kind: str = "identifier"
     note: str = ""
     line: int = 0
     source: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.regex, regex.Pattern):  # a stdlib ``re`` pattern or a string
+            source = getattr(self.regex, "pattern", self.regex)
+            object.__setattr__(self, "regex", regex.compile(source, getattr(self.regex, "flags", 0)))
+
+
+def _fullmatch(p: Pattern, token: str) -> bool:
+    try:
+        return p.regex.fullmatch(token, timeout=REGEX_TIMEOUT) is not None
+    except TimeoutError:
+        where = f"line {p.line}: " if p.line else ""
+        raise LexiconError(
+            f"{where}regex {p.regex.pattern!r} took over {REGEX_TIMEOUT} s on a {len(token)}-character "
+            "word (catastrophic backtracking); simplify it",
+            p.source or None,
+        ) from None
+
+
+def nested_quantifier(pattern: str) -> bool:
+    """Whether ``pattern`` repeats without bound a group that can match by repeating,
+    without bound, something inside it alone: ``(a+)+``, ``(\\w+\\s?)*``, ``(a|b+)*``.
+    Such a group can split one run of text in exponentially many ways, which backtracking
+    tries one by one. ``(\\d+-)+`` is fine: each round needs its ``-``. A pattern only the
+    ``regex`` package can parse is not judged (its matches still time out)."""
+    try:
+        sre: Any = importlib.import_module("re._parser")  # the stdlib's own regex parser
+        tree = sre.parse(pattern)
+    except Exception:
+        return False
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
+    zero_width = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
+
+    def nullable(op: Any, av: Any) -> bool:
+        if op in repeats:
+            return av[0] == 0 or all(nullable(*e) for e in av[2])
+        if op is sre.SUBPATTERN:
+            return all(nullable(*e) for e in av[-1])
+        if op is sre.BRANCH:
+            return any(all(nullable(*e) for e in branch) for branch in av[1])
+        return op in zero_width
+
+    def loose(seq: Any) -> bool:
+        """``seq`` can match as one unbounded repeat with everything else in it empty."""
+        items = list(seq)
+        for i, (op, av) in enumerate(items):
+            if not all(nullable(*e) for j, e in enumerate(items) if j != i):
+                continue
+            if op in repeats and av[1] == sre.MAXREPEAT:
+                return True
+            if op is sre.SUBPATTERN and loose(av[-1]):
+                return True
+            if op is sre.BRANCH and any(loose(branch) for branch in av[1]):
+                return True
+        return False
+
+    def search(seq: Any) -> bool:
+        for op, av in seq:
+            if op in repeats:
+                if av[1] == sre.MAXREPEAT and loose(av[2]):
+                    return True
+                if search(av[2]):
+                    return True
+            elif op is sre.SUBPATTERN:
+                if search(av[-1]):
+                    return True
+            elif op is sre.BRANCH:
+                if any(search(branch) for branch in av[1]):
+                    return True
+            elif op in (sre.ASSERT, sre.ASSERT_NOT) and search(av[1]):
+                return True
+        return False
+
+    return search(tree)
 
 
 def bare(word: str) -> str:
@@ -143,7 +228,7 @@ class Lexicon:
             _FOOTNOTE_MARK.sub("", core),
         )
         for p in self.patterns:
-            if any(p.regex.fullmatch(f) for f in forms if f):
+            if any(_fullmatch(p, f) for f in forms if f):
                 return p
         return None
 
@@ -239,9 +324,19 @@ def parse_lexicon(text: str, source: str = "") -> tuple[list[Term], list[Pattern
             pattern = head[3:]
             try:
                 if not pattern:
-                    raise re.error("empty regex")
-                patterns.append(Pattern(re.compile(pattern), kind or "identifier", note, n, source))
-            except re.error as exc:
+                    raise regex.error("empty regex")
+                compiled = regex.compile(pattern)
+                if nested_quantifier(pattern):
+                    problems.append(
+                        Problem(
+                            n,
+                            f"unsafe regex {pattern!r}: a repeated group that itself repeats "
+                            "(exponential matching time); write it without the nesting",
+                        )
+                    )
+                else:
+                    patterns.append(Pattern(compiled, kind or "identifier", note, n, source))
+            except regex.error as exc:
                 problems.append(Problem(n, f"bad regex {pattern!r}: {exc}" if pattern else "empty regex"))
         else:
             terms.append(Term(unicodedata.normalize("NFC", head), kind, note, n, source))

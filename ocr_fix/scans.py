@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,18 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 PDF_SUFFIXES = frozenset({".pdf"})
 SCAN_SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
 NO_PAGES = "no page images (PNG, JPEG, TIFF, PDF)"
+
+#: Most pixels one page may have once decoded or rendered: Pillow's own decompression-bomb
+#: threshold (89.5 Mpx, 89 MB as 8-bit grey; a US-letter page at 300 dpi has 8.4 Mpx, an
+#: A0 sheet at 240 dpi 89 Mpx). Larger images are refused; PDF pages are rendered at a
+#: lower resolution to fit, down to MIN_PDF_DPI.
+MAX_PIXELS = 89_478_485
+#: Lowest resolution a PDF page is rendered at to fit MAX_PIXELS (1 px per point): a page
+#: that does not fit even then is refused with its number.
+MIN_PDF_DPI = 72.0
+#: Most pages one file (PDF or multi-page TIFF) may contribute: a 400-byte PDF can
+#: declare a million pages.
+MAX_PAGES = 10_000
 
 
 def expand_scans(paths: Sequence[Path]) -> list[PageRef]:
@@ -81,14 +94,19 @@ def _page_count(path: Path) -> int:
             pdf.close()
         if count == 0:
             raise BadInput("PDF has no pages", path)
+        if count > MAX_PAGES:
+            raise BadInput(f"PDF has {count:,} pages, over the limit of {MAX_PAGES:,} per file", path)
         return count
     try:
-        with Image.open(path) as im:
+        with _open_image(path) as im:
+            _check_pixels(im, path, 1)
             count = int(getattr(im, "n_frames", 1))
+        if count > MAX_PAGES:
+            raise BadInput(f"image has {count:,} frames, over the limit of {MAX_PAGES:,} per file", path)
         if count == 1:
             # Checks the whole file (PNG chunk CRCs, JPEG markers) without decoding, so
             # a truncated page fails now rather than after minutes of OCR.
-            with Image.open(path) as im:
+            with _open_image(path) as im:
                 im.verify()
         return count
     except Image.DecompressionBombError as exc:
@@ -97,14 +115,17 @@ def _page_count(path: Path) -> int:
         raise BadInput(f"not a readable image ({_reason(exc)})", path) from None
 
 
-def load_image(ref: PageRef, dpi: int = 300) -> np.ndarray:
-    """Read one page as an 8-bit greyscale array; PDF pages are rendered at ``dpi``."""
+def load_image(ref: PageRef, dpi: int = 300, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Read one page as an 8-bit greyscale array; PDF pages are rendered at ``dpi``, or
+    lower if that would exceed ``max_pixels``. An image over ``max_pixels`` is refused
+    before it is decoded."""
     if ref.path.suffix.lower() in PDF_SUFFIXES:
-        return _render_pdf_page(ref, dpi)
+        return _render_pdf_page(ref, dpi, max_pixels)
     try:
-        with Image.open(ref.path) as im:
+        with _open_image(ref.path) as im:
             if ref.frame:
                 im.seek(ref.frame)
+            _check_pixels(im, ref.path, ref.number, max_pixels)
             im.load()
             # np.array copies once; converting an "L" image to "L" and copying the
             # array again cost a third of the PNG decode itself.
@@ -115,6 +136,47 @@ def load_image(ref: PageRef, dpi: int = 300) -> np.ndarray:
         raise BadInput(f"image too large to open safely ({_reason(exc)})", ref.path) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise BadInput(f"not a readable image ({_reason(exc)})", ref.path) from None
+
+
+def _open_image(path: Path) -> Image.Image:
+    """``Image.open`` without Pillow's DecompressionBombWarning: the size is checked by
+    :func:`_check_pixels` against a limit passed per call, so Pillow's global limit is
+    neither relied on nor changed (above twice that limit Pillow itself refuses, with
+    DecompressionBombError, which callers report the same way)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(path)
+
+
+def _check_pixels(im: Image.Image, path: Path, page: int, max_pixels: int = MAX_PIXELS) -> None:
+    width, height = im.size
+    if width * height > max_pixels:
+        raise BadInput(
+            f"page {page} is {width}x{height} pixels ({width * height / 1e6:.0f} Mpx), over the limit "
+            f"of {max_pixels / 1e6:.0f} Mpx; scale it down",
+            path,
+        )
+
+
+def pdf_render_dpi(
+    width_pt: float, height_pt: float, dpi: float, max_pixels: int = MAX_PIXELS
+) -> float | None:
+    """The resolution a PDF page of ``width_pt`` x ``height_pt`` points is rendered at:
+    ``dpi``, or the highest lower one whose bitmap stays within ``max_pixels``; None when
+    even MIN_PDF_DPI would exceed it."""
+
+    def pixels(d: float) -> float:
+        return (math.ceil(width_pt * d / 72.0) + 1) * (
+            math.ceil(height_pt * d / 72.0) + 1
+        )  # pdfium may round up
+
+    if pixels(dpi) <= max_pixels:
+        return dpi
+    fit = 72.0 * math.sqrt(max_pixels / max(width_pt * height_pt, 1e-9))
+    fit = math.floor(fit * 100) / 100
+    while fit >= MIN_PDF_DPI and pixels(fit) > max_pixels:  # ceil() rounding at the edges
+        fit -= 0.01
+    return fit if fit >= MIN_PDF_DPI else None
 
 
 def _to_grey(im: Image.Image) -> Image.Image:
@@ -130,7 +192,7 @@ def _to_grey(im: Image.Image) -> Image.Image:
     return im.convert("L")
 
 
-def _render_pdf_page(ref: PageRef, dpi: int) -> np.ndarray:
+def _render_pdf_page(ref: PageRef, dpi: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     import pypdfium2 as pdfium
 
     try:
@@ -141,10 +203,19 @@ def _render_pdf_page(ref: PageRef, dpi: int) -> np.ndarray:
         if ref.frame >= len(pdf):
             raise BadInput(f"PDF has no page {ref.frame + 1}", ref.path)
         page = pdf[ref.frame]
-        bitmap = page.render(scale=dpi / 72.0, grayscale=True)
-        arr = np.asarray(bitmap.to_pil().convert("L"), dtype=np.uint8).copy()
-        page.close()
-        return arr
+        try:
+            width_pt, height_pt = page.get_size()
+            fit = pdf_render_dpi(width_pt, height_pt, dpi, max_pixels)
+            if fit is None:
+                raise BadInput(
+                    f"PDF page {ref.frame + 1} is {width_pt:.0f}x{height_pt:.0f} pt: even at "
+                    f"{MIN_PDF_DPI:.0f} dpi it would exceed the limit of {max_pixels / 1e6:.0f} Mpx",
+                    ref.path,
+                )
+            bitmap = page.render(scale=fit / 72.0, grayscale=True)
+            return np.asarray(bitmap.to_pil().convert("L"), dtype=np.uint8).copy()
+        finally:
+            page.close()
     finally:
         pdf.close()
 

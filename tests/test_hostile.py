@@ -243,3 +243,158 @@ def test_ocr_and_synth_output_dir_that_is_a_file_is_exit_10(tmp_path: Path) -> N
     fails(runner.invoke(app, ["ocr", str(SCANS / "02.png"), "-o", str(f)]), ExitCode.CANNOT_WRITE)
     fails(runner.invoke(app, ["synth", str(gt), "-o", str(f / "sub")]), ExitCode.CANNOT_WRITE)
     assert f.read_text(encoding="utf-8") == "x"
+
+
+# --- 5, 6. pixel and page limits ------------------------------------------------------
+
+
+def png_header_only(path: Path, width: int, height: int) -> Path:
+    """A PNG that declares ``width`` x ``height`` but holds no pixels: a few dozen bytes
+    that Pillow would decode into gigabytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def blank_pdf(path: Path, width_pt: float, height_pt: float, pages: int = 1) -> Path:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument.new()
+    for _ in range(pages):
+        pdf.new_page(width_pt, height_pt)
+    pdf.save(str(path))
+    pdf.close()
+    return path
+
+
+@pytest.mark.parametrize("side", [10_000, 14_000, 100_000])  # over the limit; Pillow warns; Pillow errors
+def test_images_over_the_pixel_limit_are_refused_in_one_line(tmp_path: Path, side: int, recwarn) -> None:
+    from ocr_fix.scans import MAX_PIXELS
+
+    assert side * side > MAX_PIXELS
+    big = png_header_only(tmp_path / "big.png", side, side)
+    before = big.read_bytes()
+    r = runner.invoke(app, ["ocr", str(big), "--jobs", "1", "--no-cache", "-q"])
+    fails(r, ExitCode.BAD_INPUT, "big.png")
+    assert "DecompressionBomb" not in r.stderr and not [w for w in recwarn if "Decompression" in str(w)]
+    assert big.read_bytes() == before
+
+
+def test_pixel_limit_is_passed_per_call_not_set_globally(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from ocr_fix.errors import BadInput
+    from ocr_fix.model import PageRef
+    from ocr_fix.scans import load_image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    png = tmp_path / "p.png"
+    Image.new("L", (100, 100), 255).save(png)
+    ref = PageRef(png, 0, 1)
+    assert load_image(ref, max_pixels=10_000).shape == (100, 100)
+    with pytest.raises(BadInput, match="page 1 is 100x100 pixels"):
+        load_image(ref, max_pixels=9_999)
+    assert limit == Image.MAX_IMAGE_PIXELS
+
+
+def test_huge_pdf_page_is_refused_with_its_number(tmp_path: Path) -> None:
+    """The 14400 x 14400 pt page of the issue: 3.6 Gpx at 300 dpi, still 207 Mpx at 72."""
+    pdf = blank_pdf(tmp_path / "big.pdf", 14400, 14400)
+    r = runner.invoke(app, ["ocr", str(pdf), "--jobs", "1", "--no-cache", "-q"])
+    fails(r, ExitCode.BAD_INPUT, "big.pdf", "PDF page 1", "14400x14400 pt")
+
+
+def test_large_pdf_page_is_rendered_at_a_lower_dpi_within_the_limit(tmp_path: Path) -> None:
+    from ocr_fix.model import PageRef
+    from ocr_fix.scans import MIN_PDF_DPI, load_image, pdf_render_dpi
+
+    pdf = blank_pdf(tmp_path / "letter.pdf", 612, 792)
+    img = load_image(PageRef(pdf, 0, 1), dpi=300, max_pixels=1_000_000)
+    assert img.size <= 1_000_000 and img.shape[0] > 792  # lowered from 300 dpi, still above 72
+    assert pdf_render_dpi(612, 792, 300) == 300
+    a0 = pdf_render_dpi(2384, 3370, 300)  # A0 in points: 139 Mpx at 300 dpi
+    assert a0 is not None and MIN_PDF_DPI < a0 < 300
+    assert pdf_render_dpi(14400, 14400, 300) is None
+
+
+def test_a_pdf_with_too_many_pages_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("ocr_fix.scans.MAX_PAGES", 3)
+    pdf = blank_pdf(tmp_path / "many.pdf", 100, 100, pages=4)
+    r = runner.invoke(app, ["ocr", str(pdf), "--jobs", "1", "--no-cache", "-q"])
+    fails(r, ExitCode.BAD_INPUT, "many.pdf", "4 pages")
+
+
+# --- 7. lexicon regexes -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(\w+\s?)*", r"(a|b+)*", r"((x*))+y"])
+def test_nested_quantifiers_are_refused_at_load_time(tmp_path: Path, pattern: str) -> None:
+    lex = tmp_path / "lex.txt"
+    lex.write_text(f"Konoye\nre:{pattern}\tidentifier\n", encoding="utf-8")
+    t = tmp_path / "t.md"
+    t.write_text("Konoye " + "a" * 30 + "!\n", encoding="utf-8")
+    r = runner.invoke(app, ["lexicon", "check", str(lex)])
+    assert r.exit_code == ExitCode.BAD_LEXICON and ":2: unsafe regex" in r.stdout
+    fails(runner.invoke(app, ["check", str(t), "-l", str(lex), "-q"]), ExitCode.BAD_LEXICON, "line 2")
+
+
+@pytest.mark.parametrize("pattern", [r"H-\d{6}", r"(\d+-)+\d+", r"[A-Z]{2}\d+", r"(?:ab)+c?"])
+def test_ordinary_patterns_are_accepted(tmp_path: Path, pattern: str) -> None:
+    from ocr_fix.lexicon import nested_quantifier
+
+    assert not nested_quantifier(pattern)
+    lex = tmp_path / "lex.txt"
+    lex.write_text(f"re:{pattern}\n", encoding="utf-8")
+    assert runner.invoke(app, ["lexicon", "check", str(lex)]).exit_code == 0
+
+
+def test_a_backtracking_regex_times_out_as_a_lexicon_error(tmp_path: Path) -> None:
+    """``(a|aa)+$`` escapes the load-time check; its match is stopped by the timeout."""
+    lex = tmp_path / "lex.txt"
+    lex.write_text("Konoye\nre:(a|aa)+$\n", encoding="utf-8")
+    t = tmp_path / "t.md"
+    t.write_text("Prince Konoye said " + "a" * 40 + "b and left.\n", encoding="utf-8")
+    r = runner.invoke(app, ["check", str(t), "-l", str(lex), "-q"])
+    fails(r, ExitCode.BAD_LEXICON, "line 2", "took over")
+
+
+# --- 8. control characters on the terminal ----------------------------------------------
+
+
+def test_terminal_escapes_in_a_transcript_are_shown_not_obeyed(tmp_path: Path, monkeypatch) -> None:
+    from tests.fakes import FakeEngine
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(SCANS / "02.png", scans / "01.png")
+    text = (
+        "The Ambassador in Moscow reported that Prince Konoye would go to the Soviet Union "
+        "as a special envoy of the Emperor in order to end the war.\n"
+    )
+    engine = FakeEngine({"01.png": text})
+    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    t = tmp_path / "t.md"
+    t.write_text(text.replace("Konoye", "Kenoye\x1b]0;pwned\x07\x1b[31m\u202e"), encoding="utf-8")
+    r = runner.invoke(app, ["check", str(t), str(scans), "-q", "--jobs", "1", "--no-cache", "--show", "info"])
+    assert r.exit_code in (0, 1), r.stderr
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout and "\u202e" not in r.stdout
+    assert "Kenoye\\x1b]0;pwned\\x07\\x1b[31m\\u202e" in r.stdout
+
+
+def test_control_characters_in_error_lines_and_lexicon_check_are_escaped(tmp_path: Path) -> None:
+    from ocr_fix.report.visible import visible
+
+    assert visible("a\x1b[31mb\tc\u202ed") == "a\\x1b[31mb\\x09c\\u202ed"
+    assert visible("x\ny\x1b", keep_newlines=True) == "x\ny\\x1b"
+    missing = tmp_path / "no\x1b]0;pwned\x07.md"
+    r = runner.invoke(app, ["check", str(missing), "-q"])
+    fails(r, ExitCode.NOT_FOUND, "\\x1b]0;pwned\\x07")
+    assert "\x1b" not in r.stderr

@@ -17,6 +17,7 @@ from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, 
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode
 from ocr_fix.pipeline import CheckOptions, cache_for, engine_for, reader_for
+from ocr_fix.report.visible import visible
 
 
 @app.command()
@@ -110,7 +111,9 @@ def _log_line(outcome: Outcome, done: int, total: int) -> None:
         f"ok {outcome.error} errors {outcome.warning} warnings" if outcome.ok else f"failed: {outcome.reason}"
     )
     err_console.print(
-        f"[{done}/{total}] {outcome.document} {what} {outcome.seconds:.1f}s", markup=False, highlight=False
+        visible(f"[{done}/{total}] {outcome.document} {what} {outcome.seconds:.1f}s"),
+        markup=False,
+        highlight=False,
     )
 
 
@@ -137,4 +140,7 @@ def print_summary(result: BatchResult, console: Console) -> None:
     )
     console.print(table)
     for o in result.failed:
-        console.print(f"[red]failed[/] {escape(o.document)}: {escape(o.reason or '')}", highlight=False)
+        console.print(
+            f"[red]failed[/] {escape(visible(o.document))}: {escape(visible(o.reason or ''))}",
+            highlight=False,
+        )

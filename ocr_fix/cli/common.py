@@ -38,7 +38,7 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
             fail("interrupted", ExitCode.INTERRUPTED)
         except BrokenPipeError:
             sys.stderr.close()
-            raise typer.Exit(int(ExitCode.OK))
+            raise typer.Exit(int(ExitCode.OK)) from None
         raise AssertionError("unreachable")  # fail() always raises
 
     return wrapper
@@ -47,4 +47,6 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 def _escape(text: str) -> str:
     from rich.markup import escape
 
-    return escape(text.replace("\n", " "))
+    from ocr_fix.report.visible import visible
+
+    return escape(visible(text.replace("\n", " ")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from ocr_fix.fix import (
     unified_diff,
 )
 from ocr_fix.model import Severity
+from ocr_fix.report.visible import visible
 
 
 class Accept(str, Enum):
@@ -36,8 +38,8 @@ class Accept(str, Enum):
     info = "info"
 
 
-def _by_position(cands: object) -> list[Candidate]:
-    return sorted(cands, key=lambda c: (c.start, c.end, c.index))  # type: ignore[attr-defined]
+def _by_position(cands: Iterable[Candidate]) -> list[Candidate]:
+    return sorted(cands, key=lambda c: (c.start, c.end, c.index))
 
 
 def _context(source: Source, cand: Candidate) -> str:
@@ -48,9 +50,9 @@ def _context(source: Source, cand: Candidate) -> str:
     line_end = min(ends) if ends else len(text)
     span = text[cand.start : cand.end] or "^"
     return (
-        escape(text[line_start : cand.start])
-        + f"[reverse bold]{escape(span)}[/]"
-        + escape(text[cand.end : line_end])
+        escape(visible(text[line_start : cand.start]))
+        + f"[reverse bold]{escape(visible(span))}[/]"
+        + escape(visible(text[cand.end : line_end]))
     )
 
 
@@ -68,7 +70,7 @@ def _asker(source: Source, total: int):
         con.print(f"scan shows: {escape(repr(cand.scan_text))} (confidence {conf})", highlight=False)
         con.print(f"suggestion: {escape(repr(cand.suggestion))}", highlight=False)
         if cand.message:
-            con.print(f"[dim]{escape(cand.message)}[/]")
+            con.print(f"[dim]{escape(visible(cand.message))}[/]")
         answer = Prompt.ask(
             "accept / skip / edit / quit", choices=["a", "s", "e", "q"], default="s", console=con
         )
@@ -87,7 +89,8 @@ def _report(result: FixResult, unplaced: int) -> None:
     for s in result.skipped:
         if s.reason != "skipped":
             err_console.print(
-                f"ocr-fix: skipped {escape(s.candidate.label())}: {escape(s.reason)}", highlight=False
+                f"ocr-fix: skipped {escape(visible(s.candidate.label()))}: {escape(visible(s.reason))}",
+                highlight=False,
             )
     extra = f"; {unplaced} finding(s) without a transcript fix" if unplaced else ""
     err_console.print(
@@ -134,8 +137,8 @@ def fix(
     patch = unified_diff(source.text, result.text, str(transcript))
     if diff is not None:
         write_atomic(diff, patch)
-    else:
-        sys.stdout.write(patch)
+    else:  # on a terminal, control characters in the transcript are shown, not obeyed
+        sys.stdout.write(visible(patch, keep_newlines=True) if sys.stdout.isatty() else patch)
         sys.stdout.flush()
     if output is not None:
         write_atomic(output, result.data)

@@ -15,6 +15,7 @@ from ocr_fix.errors import ExitCode, UsageError
 from ocr_fix.fileio import refuse_input_as_output, write_atomic
 from ocr_fix.lexicon import validate_lexicon
 from ocr_fix.model import Word
+from ocr_fix.report.visible import visible
 from ocr_fix.scans import SCAN_SUFFIXES
 from ocr_fix.transcript import read_transcript
 
@@ -81,5 +82,5 @@ def check(file: Path = typer.Argument(..., help="Lexicon file to validate.")) ->
     variant, empty terms, non-UTF-8. Exit 0 when clean, 5 when problems were found."""
     problems = validate_lexicon(file)
     for p in problems:
-        sys.stdout.write(f"{file}:{p.line}: {p.message}\n")
+        sys.stdout.write(visible(f"{file}:{p.line}: {p.message}") + "\n")
     raise typer.Exit(int(ExitCode.BAD_LEXICON if problems else ExitCode.OK))

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ocr_fix.metrics import Confusion, Counts, PageScore, Pairing, Summary
+from ocr_fix.report.visible import visible
 
 SCHEMA = "ocr-fix/score/1"
 
@@ -86,7 +87,7 @@ def _show(unit: str) -> str:
     """A confusion side made visible: nothing is shown as ∅, a space as ␣."""
     if unit == "":
         return "∅"
-    return unit.replace(" ", "␣")
+    return visible(unit.replace(" ", "␣"))
 
 
 def render_table(scores: Sequence[PageScore], summary: Summary, console: Console) -> None:

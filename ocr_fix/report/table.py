@@ -13,6 +13,7 @@ from rich.text import Text
 from ocr_fix.model import Finding, Kind, Severity
 from ocr_fix.pipeline import CheckResult
 from ocr_fix.report.formats import RenderOptions, ReportFormat, display_path
+from ocr_fix.report.visible import visible
 
 #: Findings about whole stretches: their message says more than their text.
 _WHOLE_RANGE = frozenset({Kind.NO_SCAN, Kind.MISMATCH, Kind.UNTRANSCRIBED, Kind.PAGE_ORDER})
@@ -30,26 +31,27 @@ def _word_view(raw: str, f: Finding) -> tuple[Text, Text]:
     than ``4`` -> ``H``."""
     t = f.transcript
     if t is None or f.kind in _WHOLE_RANGE:
-        return Text(f.message), Text(f.suggestion, style="green")
+        return Text(visible(f.message)), Text(visible(f.suggestion), style="green")
     lo, hi = t.start, t.end
     while lo > 0 and not raw[lo - 1].isspace():
         lo -= 1
     while hi < len(raw) and not raw[hi].isspace():
         hi += 1
-    before, span, after = raw[lo : t.start], raw[t.start : t.end], raw[t.end : hi]
+    before, span, after = visible(raw[lo : t.start]), visible(raw[t.start : t.end]), visible(raw[t.end : hi])
+    suggestion = visible(f.suggestion)
     if not span and not before and not after:  # an omission between words
-        return Text("^", style="bold red"), Text(f.suggestion, style="green")
+        return Text("^", style="bold red"), Text(suggestion, style="green")
     shown = Text(before)
     shown.append(span or "^", style="bold red")
     shown.append(after)
     fixed = Text(before)
-    fixed.append(f.suggestion, style="bold green")
+    fixed.append(suggestion, style="bold green")
     fixed.append(after)
     return shown, fixed
 
 
 def _table(title: str, findings: list[Finding], raw: str) -> Table:
-    table = Table(title=title, title_justify="left", expand=False, show_lines=False)
+    table = Table(title=Text(title), title_justify="left", expand=False, show_lines=False)
     table.add_column("severity", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("transcript", no_wrap=True)
@@ -68,7 +70,7 @@ def _table(title: str, findings: list[Finding], raw: str) -> Table:
             _where(f),
             shown,
             f"p{s.page} l{s.line}" if s else "-",
-            Text(s.text if s else ""),
+            Text(visible(s.text) if s else ""),
             f"{s.confidence:.0f}" if s else "",
             fixed,
         )
@@ -101,7 +103,7 @@ def render(r: CheckResult, console: Console, min_severity: Severity = Severity.I
     parts = []
     images = {p.page: p.image for p in r.pages}
     for page in sorted(groups, key=lambda p: (p is None, p or 0)):
-        title = f"page {page} ({images.get(page, '')})" if page is not None else "whole document"
+        title = f"page {page} ({visible(images.get(page, ''))})" if page is not None else "whole document"
         parts.append(_table(title, groups[page], r.transcript.text))
     if parts:
         console.print(Group(*parts))
@@ -124,6 +126,8 @@ class TableFormat(ReportFormat):
         )
         for r in results:
             if len(results) > 1:
-                console.rule(Text(display_path(r.transcript.path, options.root), style="bold"), align="left")
+                console.rule(
+                    Text(visible(display_path(r.transcript.path, options.root)), style="bold"), align="left"
+                )
             render(r, console, options.show)
         return buf.getvalue()
