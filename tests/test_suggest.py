@@ -162,3 +162,32 @@ def test_multi_word_terms_count_whole() -> None:
     assert lex.contains("Konoye's") and lex.contains("togo")
     assert lex.is_term("bank of  England") and lex.is_term("Special Envoy,")
     assert not lex.is_term("of") and not lex.is_term("Bank of")
+
+
+def test_merge_keeps_one_canonical_spelling_and_lists_conflicts(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ocr_fix.cli import app
+    from ocr_fix.lexicon import read_lexicon
+
+    a = tmp_path / "a.txt"
+    b = tmp_path / "b.txt"
+    a.write_text(
+        "Loxovsky\tname\tx2 in transcripts, x0 in scans\nHirose\tperson\tx5 in transcripts, x5 in scans\n"
+        "re:H-\\d{6}\tidentifier\n",
+        encoding="utf-8",
+    )
+    b.write_text(
+        "Lozovsky\tname\tx7 in transcripts, x11 in scans\nHirota\tperson\tx1 in transcripts, x1 in scans\n"
+        "hirose\tperson\nKonoye\tname\tvariants: Kenoye\nre:H-\\d{6}\tidentifier\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "m.txt"
+    res = CliRunner().invoke(app, ["lexicon", "merge", str(a), str(b), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    lex = read_lexicon(out)
+    assert [t.text for t in lex.terms] == ["Lozovsky", "Hirose", "Hirota", "Konoye"]
+    assert len(lex.patterns) == 1
+    assert "'Loxovsky' conflicts with 'Lozovsky'" in res.stderr
+    assert "'hirose' conflicts with 'Hirose'" in res.stderr  # one canonical case too
+    assert "Lozovsky (" in out.read_text(encoding="utf-8").split("# Conflicts")[1]

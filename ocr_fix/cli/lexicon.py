@@ -11,8 +11,8 @@ from ocr_fix.cli import app
 from ocr_fix.cli.common import handles_errors
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
-from ocr_fix.errors import ExitCode, UsageError
-from ocr_fix.fileio import refuse_input_as_output, write_atomic
+from ocr_fix.errors import ExitCode, LexiconError, UsageError
+from ocr_fix.fileio import decode_text, read_input, refuse_input_as_output, write_atomic
 from ocr_fix.lexicon import validate_lexicon
 from ocr_fix.model import Word
 from ocr_fix.report.visible import visible
@@ -84,3 +84,36 @@ def check(file: Path = typer.Argument(..., help="Lexicon file to validate.")) ->
     for p in problems:
         sys.stdout.write(visible(f"{file}:{p.line}: {p.message}") + "\n")
     raise typer.Exit(int(ExitCode.BAD_LEXICON if problems else ExitCode.OK))
+
+
+@lexicon_app.command("merge")
+@handles_errors
+def merge(
+    files: list[Path] = typer.Argument(..., help="Lexicon files, the most trusted first."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the merged lexicon here."),
+) -> None:
+    """Merge lexicons, one canonical spelling per term; conflicts are listed.
+
+    Example: ocr-fix lexicon merge box1.txt box2.txt -o names.txt
+
+    Where two files spell one term differently, the spelling with more evidence on the
+    scans (as lexicon suggest notes it) wins, then the earlier file's; each conflict is
+    listed at the end of the output and on stderr.
+    """
+    from ocr_fix.lexmerge import merge_lexicons
+
+    refuse_input_as_output([output], files)
+    texts = []
+    for f in files:
+        texts.append((str(f), decode_text(read_input(f, "lexicon file"), f, "lexicon", LexiconError)))
+    merged = merge_lexicons(texts)
+    text = merged.render([str(f) for f in files])
+    for c in merged.conflicts:
+        sys.stderr.write(
+            f"{c.dropped.source}:{c.dropped.line}: {c.dropped.text!r} conflicts with {c.kept.text!r}"
+            f" ({c.kept.source}:{c.kept.line}): {c.reason}; kept {c.kept.text!r}\n"
+        )
+    if output is not None:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
