@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from ocr_fix.lexicon import Lexicon, Term, parse_lexicon
 from ocr_fix.suggest import ocr_skeleton, propose, render
@@ -191,3 +192,27 @@ def test_merge_keeps_one_canonical_spelling_and_lists_conflicts(tmp_path: Path) 
     assert "'Loxovsky' conflicts with 'Lozovsky'" in res.stderr
     assert "'hirose' conflicts with 'Hirose'" in res.stderr  # one canonical case too
     assert "Lozovsky (" in out.read_text(encoding="utf-8").split("# Conflicts")[1]
+
+
+def test_suggest_over_a_batch_root_uses_each_documents_scans(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from ocr_fix.cli import app
+    from tests.fakes import FakeEngine
+
+    texts = {"a1.png": "Talks with Zorgov went on. Zorgov left.", "b1.png": "Then Abakan wrote."}
+    for name in texts:
+        d = tmp_path / "root" / name[0]
+        d.mkdir(parents=True)
+        (d / "transcript.md").write_text(texts[name] + "\n", encoding="utf-8")
+        Image.new("L", (40, 20), 255).save(d / name)
+    engine = FakeEngine(texts)
+    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    res = CliRunner().invoke(
+        app, ["lexicon", "suggest", str(tmp_path / "root"), "-q", "--no-cache", "--jobs", "1"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "Zorgov\tname\tx2 in transcripts, x2 in scans" in res.stdout
+    assert "Abakan\tname\tx1 in transcripts, x1 in scans" in res.stdout
+    res = CliRunner().invoke(app, ["lexicon", "suggest", str(tmp_path / "root"), "--scans", str(tmp_path)])
+    assert res.exit_code == 2

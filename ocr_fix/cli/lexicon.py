@@ -28,7 +28,9 @@ app.add_typer(lexicon_app, name="lexicon")
 @lexicon_app.command("suggest")
 @handles_errors
 def suggest(
-    transcripts: list[Path] = typer.Argument(..., help="Transcripts of the collection."),
+    transcripts: list[Path] = typer.Argument(
+        ..., help="Transcripts of the collection, or batch roots (every document under them)."
+    ),
     scans: list[Path] | None = typer.Option(
         None, "--scans", help="Scan directory or file of each transcript, in the same order (repeatable)."
     ),
@@ -48,20 +50,33 @@ def suggest(
 ) -> None:
     """Propose names and terms (with their variant spellings) and identifier patterns.
 
-    The canonical spelling of each term is the one the scans show most often (with
-    --scans), then the one the transcripts use most. Output is a lexicon file for
-    ocr-fix check --lexicon; review it before use.
+    Example: ocr-fix lexicon suggest archive/ -o names.txt
+
+    With scans (--scans, or the page images of each document when a batch root is
+    given), a term is proposed only when the scans show it; spellings the transcripts
+    use but the scans do not are listed as suspect variants, never as terms. Without
+    scans the proposal is marked unverified. Review it before use with check --lexicon.
     """
+    from ocr_fix.batch import discover
     from ocr_fix.pipeline import cache_for, engine_for, scan_ocr
     from ocr_fix.suggest import propose, render
 
     scans = list(scans or ())
-    refuse_input_as_output([output], [*transcripts, *scans], SCAN_SUFFIXES)
+    roots = [t for t in transcripts if t.is_dir()]
+    if roots and scans:
+        raise UsageError("--scans goes with transcript files; a batch root brings its own scans")
     if scans and len(scans) != len(transcripts):
         raise UsageError(
             f"give one --scans per transcript ({len(transcripts)} transcript(s), {len(scans)} --scans)"
         )
-    docs = [read_transcript(t) for t in transcripts]
+    files = [t for t in transcripts if not t.is_dir()]
+    for root in roots:
+        for doc in discover(root):
+            if doc.transcript is not None:
+                files.append(doc.transcript)
+                scans.extend(doc.scans)
+    refuse_input_as_output([output], [*files, *scans], SCAN_SUFFIXES)
+    docs = [read_transcript(t) for t in files]
     words: list[Word] | None = None
     if scans:
         ocr = scan_ocr(engine_for(lang, psm), cache_for(no_cache, cache_dir), jobs, page_timeout)
