@@ -54,6 +54,11 @@ __all__ = [
     "scan_counts",
 ]
 
+#: Words this frequent in general English (symspellpy's counts: "there", "the", "he")
+#: are function words: never a name, nor part of one.
+FUNCTION_FREQUENCY = 500_000_000
+#: A line with at least this share of its words capitalised is a title-case heading.
+TITLE_CASE_SHARE = 0.6
 #: An identifier shape must occur this often to become a ``re:`` pattern.
 PATTERN_MIN = 3
 #: A numeric identifier (``740.00119``) needs this many digits: fewer are dates and times.
@@ -174,16 +179,21 @@ def _tokens(transcript: Transcript) -> list[_Tok]:
 
     A token is sentence-initial after ``.!?:;`` or at the start of a line: headings,
     list items and paragraphs all begin there. An initial (``J.``) ends no sentence.
+    Every word of a title-case line (``Twenty-eight Thousand People Crowded into a
+    Town``) counts as initial too: a heading's capitals say nothing about names.
     """
     text = normalize_transcript(transcript).text
     out: list[_Tok] = []
-    prev = ""
-    for m in re.finditer(r"\S+", text):
-        line_start = m.start() == 0 or "\n" in text[max(0, m.start() - 2) : m.start()]
-        abbreviation = _INITIAL.fullmatch(prev.strip(_QUOTES + "(")) or prev.casefold()[:-1] in PERSON_TITLES
-        ends = bool(_SENTENCE_END.search(prev)) and not abbreviation
-        out.append(_Tok(m.group(), bare(m.group()), not prev or line_start or ends, line_start))
-        prev = m.group()
+    for line in text.split("\n"):
+        words = line.split()
+        alpha = [w for w in words if w[:1].isalpha()]
+        heading = len(alpha) >= 3 and sum(w[0].isupper() for w in alpha) >= TITLE_CASE_SHARE * len(alpha)
+        for n, word in enumerate(words):
+            prev = words[n - 1] if n else (out[-1].text if out else "")
+            bare_prev = prev.strip(_QUOTES + "(")
+            abbreviation = _INITIAL.fullmatch(bare_prev) or prev.casefold()[:-1] in PERSON_TITLES
+            ends = bool(_SENTENCE_END.search(prev)) and not abbreviation
+            out.append(_Tok(word, bare(word), heading or not prev or n == 0 or ends, n == 0))
     return out
 
 
@@ -249,7 +259,7 @@ def _qualifies(key: str, o: _Occurrences, dictionary: Dictionary) -> bool:
         return False  # capitalised as a matter of course, or a title: not names
     if key not in dictionary:
         return True
-    if o.lowercase or not o.inner:
+    if o.lowercase or not o.inner or dictionary.frequency(key) >= FUNCTION_FREQUENCY:
         return False
     # A title before it makes it a name whatever the determiners say (``Mr. Young``).
     return o.kinds["person"] > 0 or 2 * o.after_determiner < o.inner
@@ -317,7 +327,10 @@ def _phrases(
         run: list[tuple[int, _Tok]] = []
         for i, tok in enumerate(toks):
             initial = bool(_INITIAL.match(tok.text)) and len(tok.word) == 1
-            capital = tok.word[:1].isupper() and (initial or bool(_NAME.fullmatch(tok.word)))
+            capital = tok.word[:1].isupper() and (
+                initial
+                or (bool(_NAME.fullmatch(tok.word)) and dictionary.frequency(tok.word) < FUNCTION_FREQUENCY)
+            )
             after_initial = i > 0 and bool(_INITIAL.fullmatch(toks[i - 1].text))
             if (capital and (not run or not tok.initial or after_initial)) or (
                 run and tok.word.islower() and tok.word in CONNECTORS and tok.text == tok.word
