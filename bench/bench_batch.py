@@ -39,10 +39,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ocr_fix.batch import BatchOptions, discover, run_batch
+from ocr_fix.batch.discovery import discover
+from ocr_fix.batch.runner import BatchOptions, run_batch
 from ocr_fix.distributed import LocalExecutor
-from ocr_fix.ocr import OcrCache
+from ocr_fix.ocr.cache import OcrCache
 from ocr_fix.pipeline import CheckOptions, engine_for, reader_for
+from ocr_fix.report import check_json
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "golden" / "psis-400-23"
@@ -105,7 +107,7 @@ def _timed_batch(
     t = time.perf_counter()
     try:
         options = BatchOptions(force=force, check=CheckOptions(reader=reader_for(engine, cache)))
-        result = run_batch(discover(root), out, engine, executor, cache, options)
+        result = run_batch(discover(root), out, engine, executor, cache, options, render=check_json.render)
     finally:
         if own:
             executor.close()

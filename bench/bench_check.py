@@ -19,7 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ocr_fix.normalize import strip_markdown  # noqa: E402
+from ocr_fix.normalize.markdown import strip_markdown  # noqa: E402
 from ocr_fix.pipeline import OcrRun, check  # noqa: E402
 from ocr_fix.report.check_json import result_dict  # noqa: E402
 

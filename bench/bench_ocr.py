@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ocr_fix.metrics import cer, normalise  # noqa: E402
-from ocr_fix.ocr import OcrCache, TesseractEngine, ocr_pages  # noqa: E402
+from ocr_fix.ocr.cache import OcrCache  # noqa: E402
+from ocr_fix.ocr.scheduler import ocr_pages  # noqa: E402
+from ocr_fix.ocr.tesseract import TesseractEngine  # noqa: E402
 from ocr_fix.scans import expand_scans  # noqa: E402
 
 SCANS = ROOT / "scans" / "psis-400-23"

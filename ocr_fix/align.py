@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from ocr_fix.model import BBox, Page, Word
-from ocr_fix.normalize import Token, fold_ocr_text, loose_key
+from ocr_fix.normalize.tokens import Token, loose_key
+from ocr_fix.normalize.typography import fold_ocr_text
 
 SHINGLE = 3
 #: A typed rule (``____``, ``-----``, ``=====``): layout, not text, on either side.

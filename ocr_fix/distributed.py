@@ -54,11 +54,11 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocr_fix.errors import ExitCode, OcrFixError
-from ocr_fix.ocr import pages_task, process_pool
+from ocr_fix.ocr.scheduler import pages_task, process_pool
 
 if TYPE_CHECKING:
     from ocr_fix.model import PageRef
-    from ocr_fix.ocr import OcrEngine
+    from ocr_fix.ocr.engine import OcrEngine
 
 DASK_MISSING = "Dask is not installed; run: pip install 'ocr-fix[dask]'"
 
@@ -80,7 +80,7 @@ class PageFuture(Protocol):
 
 
 class PageExecutor(Protocol):
-    """Runs :func:`~ocr_fix.ocr.pages_task` (the OCR of one page or a few) somewhere and
+    """Runs :func:`~ocr_fix.ocr.scheduler.pages_task` (the OCR of one page or a few) somewhere and
     hands back futures whose result is one payload per page."""
 
     workers: int
@@ -103,7 +103,7 @@ class PageExecutor(Protocol):
 
 
 class LocalExecutor:
-    """A process pool on this machine (:func:`~ocr_fix.ocr.process_pool`: ``spawn``
+    """A process pool on this machine (:func:`~ocr_fix.ocr.scheduler.process_pool`: ``spawn``
     workers, one task at a time each).
 
     ``threads=True`` runs pages in threads of this process instead: no start-up cost,

@@ -17,14 +17,16 @@ from ocr_fix.decide import EvidenceModel, load_model
 from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
 from ocr_fix.metrics import cer
 from ocr_fix.model import Finding, Page, Severity
-from ocr_fix.normalize import Token, normalize_transcript, tokenize
+from ocr_fix.normalize.tokens import Token, tokenize
+from ocr_fix.normalize.typography import normalize_transcript
 from ocr_fix.transcript import Transcript, read_transcript
 from ocr_fix.triage import TriageSettings, mismatch_finding, triage
 from ocr_fix.variants import lexicon_only
 from ocr_fix.verify import LineReader, TesseractLineReader, verify
 
 if TYPE_CHECKING:
-    from ocr_fix.ocr import OcrCache, OcrEngine
+    from ocr_fix.ocr.cache import OcrCache
+    from ocr_fix.ocr.engine import OcrEngine
 
 Progress = Callable[[str, int, int], None]
 
@@ -139,7 +141,7 @@ def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[P
 
 def engine_for(lang: str = "eng", psm: int | None = None) -> OcrEngine:
     """The Tesseract engine with the project's tuned settings, overridden as asked."""
-    from ocr_fix.ocr import OcrSettings, TesseractEngine
+    from ocr_fix.ocr.tesseract import OcrSettings, TesseractEngine
 
     settings = OcrSettings(lang=lang)
     if psm is not None:
@@ -150,13 +152,13 @@ def engine_for(lang: str = "eng", psm: int | None = None) -> OcrEngine:
 def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
     """Second readings with the same Tesseract engine, cached beside page OCR; none for
     engines that cannot read a region (test fakes)."""
-    from ocr_fix.ocr import TesseractEngine
+    from ocr_fix.ocr.tesseract import TesseractEngine
 
     return TesseractLineReader(engine, cache) if isinstance(engine, TesseractEngine) else None
 
 
 def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
-    from ocr_fix.ocr import OcrCache
+    from ocr_fix.ocr.cache import OcrCache
 
     if no_cache:
         return None
@@ -168,7 +170,7 @@ def scan_ocr(
 ) -> Callable[[Sequence[Path], Progress], list[Page]]:
     """The OCR step of :func:`check`: expand scan paths to pages, OCR them (cached,
     in parallel processes), report progress as stage ``ocr``."""
-    from ocr_fix.ocr import ocr_pages
+    from ocr_fix.ocr.scheduler import ocr_pages
     from ocr_fix.scans import expand_scans
 
     def run(paths: Sequence[Path], progress: Progress) -> list[Page]:
@@ -244,7 +246,8 @@ def retry_layout(
     """The check again with badly aligned pages re-OCRed in automatic layout mode (psm
     3), kept when more of the scans then agree with the transcript. Only for Tesseract
     in its default single-column mode; any other engine or mode is left as asked."""
-    from ocr_fix.ocr import OcrSettings, TesseractEngine, ocr_pages
+    from ocr_fix.ocr.scheduler import ocr_pages
+    from ocr_fix.ocr.tesseract import OcrSettings, TesseractEngine
 
     if not isinstance(engine, TesseractEngine) or engine.settings.psm != OcrSettings().psm:
         return result

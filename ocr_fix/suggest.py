@@ -37,7 +37,7 @@ from rapidfuzz.distance import Levenshtein
 
 from ocr_fix.lexicon import Dictionary, bare
 from ocr_fix.model import Word
-from ocr_fix.normalize import normalize_transcript
+from ocr_fix.normalize.typography import normalize_transcript
 from ocr_fix.transcript import Transcript
 from ocr_fix.variants import max_distance
 

@@ -33,7 +33,8 @@ from ocr_fix.evidence import (
 from ocr_fix.features import edge_feature, insertion_features, omission_features, substitution_features
 from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
-from ocr_fix.normalize import Folded, Token, loose_key, token_span
+from ocr_fix.normalize.markdown import Folded
+from ocr_fix.normalize.tokens import Token, loose_key, token_span
 from ocr_fix.transcript import Transcript
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import Finding, Kind, Severity
-from ocr_fix.normalize import Folded, Token, token_span
+from ocr_fix.normalize.markdown import Folded
+from ocr_fix.normalize.tokens import Token, token_span
 from ocr_fix.transcript import Transcript
 
 

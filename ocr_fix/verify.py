@@ -41,10 +41,12 @@ from rapidfuzz.distance import Levenshtein
 from ocr_fix.evidence import with_core
 from ocr_fix.lexicon import Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, Page, Severity, Word
-from ocr_fix.normalize import fold_ocr_text, loose_key
+from ocr_fix.normalize.tokens import loose_key
+from ocr_fix.normalize.typography import fold_ocr_text
 
 if TYPE_CHECKING:
-    from ocr_fix.ocr import OcrCache, TesseractEngine
+    from ocr_fix.ocr.cache import OcrCache
+    from ocr_fix.ocr.tesseract import TesseractEngine
 
 PAD_X = 12  # pixels of margin left and right of a line crop
 PAD_Y = 10  # above and below: more would take in the neighbouring lines' ascenders

@@ -8,11 +8,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocr_fix.align import align, page_tokens
-from ocr_fix.normalize import Folded, tokenize
+from ocr_fix.normalize.markdown import Folded
+from ocr_fix.normalize.tokens import tokenize
 from tests.fakes import page_from_text
 
 WORDS = st.sampled_from(
-    ["the", "of", "and", "to", "in", "a", "war", "Japan", "Soviet", "envoy", "Konoye", "Togo", "July", "1945", "mission", "reply"]
+    [
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "a",
+        "war",
+        "Japan",
+        "Soviet",
+        "envoy",
+        "Konoye",
+        "Togo",
+        "July",
+        "1945",
+        "mission",
+        "reply",
+    ]
 )
 
 
@@ -61,7 +79,7 @@ def _golden_pages(order):
 
 
 def _golden_tokens():
-    from ocr_fix.normalize import normalize_transcript
+    from ocr_fix.normalize.typography import normalize_transcript
     from ocr_fix.transcript import read_transcript
 
     return tokenize(normalize_transcript(read_transcript(GOLDEN / "golden.md")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +13,18 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from ocr_fix import batch as batch_mod
-from ocr_fix.batch import BatchOptions, Document, discover, read_manifest, run_batch
+from ocr_fix.batch import runner as batch_mod
+from ocr_fix.batch.discovery import Document, discover, read_manifest
+from ocr_fix.batch.runner import BatchOptions
 from ocr_fix.cli import app
 from ocr_fix.distributed import LocalExecutor
 from ocr_fix.errors import OcrFailed
 from ocr_fix.model import Page, PageRef
+from ocr_fix.report import check_json
 from tests.fakes import FakeEngine
+
+#: Every batch here writes the JSON report, as the CLI does.
+run_batch = partial(batch_mod.run_batch, render=check_json.render)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -240,7 +246,7 @@ def test_failed_documents_are_retried(tmp_path: Path) -> None:
 
 
 def test_cache_hits_resolved_without_submitting(tmp_path: Path) -> None:
-    from ocr_fix.ocr import OcrCache
+    from ocr_fix.ocr.cache import OcrCache
 
     root = tmp_path / "root"
     make_archive(root)

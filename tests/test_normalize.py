@@ -10,17 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocr_fix.normalize import (
-    Folded,
-    fold_ocr_text,
-    fold_typography,
-    loose_key,
-    normalize_transcript,
-    strip_markdown,
-    strip_plain,
-    tokenize,
-    word_key,
-)
+from ocr_fix.normalize.markdown import Folded, strip_markdown, strip_plain
+from ocr_fix.normalize.tokens import loose_key, tokenize, word_key
+from ocr_fix.normalize.typography import fold_ocr_text, fold_typography, normalize_transcript
 from ocr_fix.transcript import Transcript, read_transcript
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "psis-400-23"
@@ -270,7 +262,7 @@ def test_golden_markdown_reads_like_the_typed_pages() -> None:
 
 def test_fold_table_has_no_ascii_keys():
     """fold_ocr_text skips printable ASCII on the strength of this."""
-    from ocr_fix.normalize import _FOLD
+    from ocr_fix.normalize.typography import _FOLD
 
     assert not [k for k in _FOLD if k.isascii()]
 

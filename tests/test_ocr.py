@@ -16,19 +16,10 @@ from typer.testing import CliRunner
 from ocr_fix.cli import app
 from ocr_fix.errors import BadInput, InputNotFound, OcrFailed, TesseractMissing
 from ocr_fix.model import BBox, Page, PageRef, Word
-from ocr_fix.ocr import (
-    OcrCache,
-    TesseractEngine,
-    check_tesseract,
-    debian_package,
-    ocr_page_task,
-    ocr_pages,
-    page_from_json,
-    page_hocr,
-    page_to_json,
-    page_tsv,
-    parse_tsv,
-)
+from ocr_fix.ocr.cache import OcrCache
+from ocr_fix.ocr.formats import page_from_json, page_hocr, page_to_json, page_tsv
+from ocr_fix.ocr.scheduler import ocr_page_task, ocr_pages
+from ocr_fix.ocr.tesseract import TesseractEngine, check_tesseract, debian_package, parse_tsv
 from ocr_fix.scans import Prepared, expand_scans
 from tests.fakes import FakeEngine
 
@@ -305,7 +296,7 @@ def test_page_timeout_is_ocr_failed(tmp_path):
 def test_cache_token_changes_with_settings_not_timeout(tmp_path):
     from dataclasses import replace
 
-    from ocr_fix.ocr import OcrSettings
+    from ocr_fix.ocr.tesseract import OcrSettings
 
     binary = _fake_tesseract(tmp_path, "exit 0")
     base = TesseractEngine(OcrSettings(), binary=binary)
@@ -342,7 +333,7 @@ def test_images_sharing_one_tesseract_process_read_as_they_do_alone():
 
 
 def test_multi_image_tsv_splits_by_page_number():
-    from ocr_fix.ocr import split_tsv_pages
+    from ocr_fix.ocr.tesseract import split_tsv_pages
 
     head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
     tsv = "\n".join(
@@ -361,7 +352,7 @@ def test_multi_image_tsv_splits_by_page_number():
 
 
 def test_chunks_shrink_to_single_pages_and_only_for_engines_that_share_a_process():
-    from ocr_fix.ocr import MAX_PAGES_PER_PROCESS, chunk_size
+    from ocr_fix.ocr.scheduler import MAX_PAGES_PER_PROCESS, chunk_size
     from tests.fakes import ChunkEngine
 
     engine = ChunkEngine({})
@@ -374,7 +365,7 @@ def test_chunks_shrink_to_single_pages_and_only_for_engines_that_share_a_process
 
 
 def test_ocr_pages_in_shared_tasks_keep_order_and_name_the_failing_page(tmp_path):
-    from ocr_fix.ocr import pages_task
+    from ocr_fix.ocr.scheduler import pages_task
     from tests.fakes import ChunkEngine
 
     refs, texts = _pages(tmp_path, 12)

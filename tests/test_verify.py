@@ -147,7 +147,8 @@ def test_tesseract_reader_reads_lines_of_several_pages_in_one_go_and_caches(tmp_
     """One call for every page's lines; answers per page, per box, in order; a second
     call is served from the cache without running Tesseract."""
     from ocr_fix.model import BBox
-    from ocr_fix.ocr import OcrCache, TesseractEngine
+    from ocr_fix.ocr.cache import OcrCache
+    from ocr_fix.ocr.tesseract import TesseractEngine
     from ocr_fix.verify import TesseractLineReader
 
     binary = tmp_path / "fake-tesseract"

@@ -10,13 +10,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ocr_fix.batch import BatchOptions, BatchResult, Outcome, discover, read_manifest, run_batch
+from ocr_fix.batch.discovery import discover, read_manifest
+from ocr_fix.batch.runner import BatchOptions, run_batch
+from ocr_fix.batch.summary import BatchResult, Outcome
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode
 from ocr_fix.pipeline import CheckOptions, cache_for, engine_for, reader_for
+from ocr_fix.report import check_json
 from ocr_fix.report.visible import visible
 
 
@@ -98,6 +101,7 @@ def batch(
                 options,
                 progress=report,
                 on_document=_log_line if plain_log else _no_line,
+                render=check_json.render,
             )
     finally:
         executor.close()

@@ -16,7 +16,10 @@ from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import BadInput, CannotWrite, UsageError
 from ocr_fix.fileio import make_dir, refuse_input_as_output, write_atomic
 from ocr_fix.model import Page
-from ocr_fix.ocr import OcrCache, OcrSettings, TesseractEngine, ocr_pages, page_hocr, page_tsv
+from ocr_fix.ocr.cache import OcrCache
+from ocr_fix.ocr.formats import page_hocr, page_tsv
+from ocr_fix.ocr.scheduler import ocr_pages
+from ocr_fix.ocr.tesseract import OcrSettings, TesseractEngine
 from ocr_fix.scans import SCAN_SUFFIXES, Preprocess, expand_scans
 
 

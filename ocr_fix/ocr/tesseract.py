@@ -1,7 +1,7 @@
-"""Re-OCR page scans with Tesseract: preprocessing, a content-addressed cache, a process pool.
+"""Tesseract as the OCR engine: preprocessing, the Tesseract run, TSV parsing.
 
 Tesseract runs through pytesseract, one process for a page or a few pages of a document
-(:data:`MAX_PAGES_PER_PROCESS`), with ``OMP_THREAD_LIMIT=1`` (parallelism comes from
+(:data:`~ocr_fix.ocr.scheduler.MAX_PAGES_PER_PROCESS`), with ``OMP_THREAD_LIMIT=1`` (parallelism comes from
 the pool of workers; OpenMP threads inside each Tesseract only fight over the same
 cores: this module sets it in the environment unless the user did), a real per-page
 timeout, and failures told apart by exception type, never by message text.
@@ -14,31 +14,26 @@ that widens a word box by at most a few pixels).
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import json
 import math
-import multiprocessing
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import cv2
 import numpy as np
 import pytesseract
 
-from ocr_fix.errors import BadInput, OcrFailed, OcrFixError, TesseractMissing
+from ocr_fix.errors import OcrFailed, OcrFixError, TesseractMissing
 from ocr_fix.model import BBox, Page, PageRef, Word
-from ocr_fix.scans import Prepared, Preprocess, content_key, load_image, map_point_back, prepare
+from ocr_fix.scans import Prepared, Preprocess, load_image, map_point_back, prepare
 
 TESSERACT = "tesseract"
 #: pytesseract hands Tesseract this process's environment.
@@ -46,7 +41,6 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 INSTALL_HINT = "sudo apt-get install tesseract-ocr tesseract-ocr-eng"
 #: Bump when this module's output for the same image and settings changes.
 ENGINE_REVISION = 2
-JSON_VERSION = 1
 #: Characters no typewriter types; Tesseract's language model likes to produce them.
 TYPEWRITER_CONFIG = "tessedit_char_blacklist=\u201c\u201d\u2018\u2019\u2014\u2013"
 
@@ -73,15 +67,6 @@ class OcrSettings:
         d = asdict(self)
         d.pop("timeout")
         return d
-
-
-@runtime_checkable
-class OcrEngine(Protocol):
-    """What :func:`ocr_pages` needs from an OCR engine (a fake in tests, Tesseract here)."""
-
-    def recognise(self, ref: PageRef) -> Page: ...
-
-    def cache_token(self) -> str: ...
 
 
 # --- Tesseract discovery -------------------------------------------------------------
@@ -178,9 +163,9 @@ class TesseractEngine:
         return Page(ref=ref, width=int(shape[1]), height=int(shape[0]), words=parse_tsv(tsv, prepared, shape))
 
     def recognise_many(self, refs: Sequence[PageRef]) -> list[Page | OcrFixError]:
-        """Several pages through one Tesseract process (see :data:`MAX_PAGES_PER_PROCESS`):
-        each page's result or its failure, in order. Words are the same as
-        :meth:`recognise` gives page by page.
+        """Several pages through one Tesseract process (see
+        :data:`~ocr_fix.ocr.scheduler.MAX_PAGES_PER_PROCESS`): each page's result or its
+        failure, in order. Words are the same as :meth:`recognise` gives page by page.
 
         A page that cannot be read fails alone. When the shared Tesseract run fails
         (a crash, or the pages' summed timeout), every page is read again on its own,
@@ -345,309 +330,3 @@ def _map_box(
     bx1 = min(max(bx0, math.ceil(max(xs))), width)
     by1 = min(max(by0, math.ceil(max(ys))), height)
     return BBox(bx0, by0, bx1, by1)
-
-
-# --- JSON form (cache, distributed workers) ------------------------------------------
-
-
-def page_to_json(page: Page) -> dict[str, Any]:
-    """Stable JSON form of a page; words are compact rows to keep cache files small."""
-    return {
-        "version": JSON_VERSION,
-        "ref": {
-            "path": str(page.ref.path),
-            "frame": page.ref.frame,
-            "number": page.ref.number,
-            "multi": page.ref.multi,
-        },
-        "width": page.width,
-        "height": page.height,
-        "words": [[w.text, *w.box.as_list(), w.conf, w.line, w.block, w.par] for w in page.words],
-    }
-
-
-def page_from_json(data: dict[str, Any]) -> Page:
-    """Inverse of :func:`page_to_json`; :class:`BadInput` if the structure is wrong."""
-    try:
-        if data["version"] != JSON_VERSION:
-            raise BadInput(f"page JSON version {data['version']!r}, expected {JSON_VERSION}")
-        r = data["ref"]
-        ref = PageRef(
-            path=Path(r["path"]), frame=int(r["frame"]), number=int(r["number"]), multi=bool(r["multi"])
-        )
-        words = tuple(
-            Word(
-                text=str(t),
-                box=BBox(int(x0), int(y0), int(x1), int(y1)),
-                conf=float(conf),
-                line=int(line),
-                block=int(block),
-                par=int(par),
-            )
-            for t, x0, y0, x1, y1, conf, line, block, par in data["words"]
-        )
-        return Page(ref=ref, width=int(data["width"]), height=int(data["height"]), words=words)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BadInput(f"malformed page JSON ({type(exc).__name__}: {exc})") from None
-
-
-# --- cache ---------------------------------------------------------------------------
-
-
-class OcrCache:
-    """OCR results on disk, keyed by page content and engine (settings + version).
-
-    One JSON file per page under ``<dir>/<2 hex>/<key>.json``, written atomically, so
-    concurrent runs and interrupted runs never see half a file. A file that cannot be
-    read counts as a miss, and a cache that cannot be written is skipped: the cache only
-    ever saves time.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
-
-    @classmethod
-    def default(cls) -> OcrCache:
-        from platformdirs import user_cache_dir
-
-        return cls(Path(user_cache_dir("ocr-fix")) / "ocr")
-
-    def key(self, ref: PageRef, engine: OcrEngine) -> str:
-        return hashlib.sha256(f"{content_key(ref)}|{engine.cache_token()}".encode()).hexdigest()
-
-    def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
-
-    def get(self, ref: PageRef, engine: OcrEngine) -> Page | None:
-        data = self.get_json(self.key(ref, engine))
-        try:
-            page = page_from_json(data) if data is not None else None
-        except BadInput:
-            return None
-        return replace(page, ref=ref) if page is not None else None
-
-    def put(self, ref: PageRef, engine: OcrEngine, page: Page) -> None:
-        self.put_json(self.key(ref, engine), page_to_json(page))
-
-    def get_json(self, key: str) -> Any:
-        """Any JSON stored under ``key``, or None on a miss or an unreadable file."""
-        try:
-            return json.loads(self._path(key).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            return None
-
-    def put_json(self, key: str, data: Any) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                # dumps, not dump: only the one-shot encoder is the C one (5x faster).
-                fh.write(json.dumps(data, separators=(",", ":")))
-            os.replace(tmp, path)
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)
-
-
-# --- running many pages --------------------------------------------------------------
-
-
-def ocr_page_task(ref: PageRef, engine: OcrEngine) -> dict[str, Any]:
-    """OCR one page and return :func:`page_to_json` of it (module-level, so it pickles)."""
-    return page_to_json(engine.recognise(ref))
-
-
-#: Pages one Tesseract process reads at most. Loading Tesseract and its model takes ~80
-#: ms, 6 % of a typed page: four pages to a process save most of that (measured: 4 pages
-#: 4.13 -> 3.81 s, the same words), while :func:`chunk_size` sends the last pages of a
-#: run one by one so no worker is left idle at the end.
-MAX_PAGES_PER_PROCESS = 4
-
-
-def chunk_size(remaining: int, workers: int, engine: OcrEngine) -> int:
-    """How many of the ``remaining`` pages to hand one worker next (guided scheduling:
-    a share of what is left, shrinking to single pages); 1 for engines that gain nothing
-    from sharing a process."""
-    if not hasattr(engine, "recognise_many"):
-        return 1
-    return max(1, min(MAX_PAGES_PER_PROCESS, remaining // (2 * max(1, workers))))
-
-
-def pages_task(refs: Sequence[PageRef], engine: OcrEngine) -> list[tuple[str, Any]]:
-    """The task every pool runs, for one page or a few: per page, ``("ok", page JSON)``
-    or ``("error", (class, message))``.
-
-    Expected failures travel as class and finished message because OcrFixError
-    subclasses take different constructor arguments and do not round-trip through
-    pickle; :func:`page_result` turns the pair back into the exception.
-    """
-    # One task per worker at a time: the pool is the parallelism, and OpenCV's own
-    # threads would only take cores from the other workers' Tesseract (measured: 12 %
-    # more CPU for preprocessing with 2 threads on 2 cores).
-    cv2.setNumThreads(1)
-    many = getattr(engine, "recognise_many", None)
-    if many is not None and len(refs) > 1:
-        results: list[Page | OcrFixError] = many(refs)
-    else:
-        results = []
-        for ref in refs:
-            try:
-                results.append(engine.recognise(ref))
-            except OcrFixError as exc:
-                results.append(exc)
-    return [("ok", page_to_json(r)) if isinstance(r, Page) else ("error", (type(r), str(r))) for r in results]
-
-
-def page_result(payload: tuple[str, Any]) -> dict[str, Any]:
-    """The page JSON of one page of a finished :func:`pages_task`, or its failure raised again."""
-    status, value = payload
-    if status == "ok":
-        return value
-    cls, message = value
-    err = cls.__new__(cls)
-    Exception.__init__(err, message)
-    err.path = None
-    raise err
-
-
-def _ignore_sigint() -> None:
-    # Ctrl-C goes to the whole process group; the parent alone decides what to cancel,
-    # and workers must not each print a KeyboardInterrupt traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def process_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """A pool of OCR worker processes: ``spawn``, not ``fork``, because the parent runs a
-    progress-drawing thread and forking a threaded process can deadlock the child on a
-    lock held at fork time; workers leave Ctrl-C to the parent."""
-    return cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
-    )
-
-
-def ocr_pages(
-    refs: Sequence[PageRef],
-    engine: OcrEngine,
-    *,
-    jobs: int | None = None,
-    cache: OcrCache | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    timeout: float | None = None,
-) -> list[Page]:
-    """OCR pages in input order: cache hits first, then the misses in a process pool.
-
-    ``jobs`` defaults to the number of cores; ``jobs=1`` runs in this process. The first
-    failure is raised after the pages not yet started are cancelled. ``timeout`` (seconds
-    per page) is handed to engines that support it (``with_timeout``).
-    """
-    total = len(refs)
-    done = 0
-    report = progress or (lambda d, t: None)
-    if timeout is not None and hasattr(engine, "with_timeout"):
-        engine = engine.with_timeout(timeout)
-    results: list[Page | None] = [None] * total
-    misses: list[int] = []
-    for i, ref in enumerate(refs):
-        hit = cache.get(ref, engine) if cache is not None else None
-        if hit is None:
-            misses.append(i)
-        else:
-            results[i] = hit
-            done += 1
-            report(done, total)
-
-    def finish(i: int, page: Page) -> None:
-        nonlocal done
-        results[i] = page
-        if cache is not None:
-            cache.put(refs[i], engine, page)
-        done += 1
-        report(done, total)
-
-    workers = min(jobs or os.cpu_count() or 1, len(misses))
-    if workers <= 1:
-        for i in misses:
-            finish(i, engine.recognise(refs[i]))
-    else:
-        groups: list[list[int]] = []
-        start = 0
-        while start < len(misses):
-            size = chunk_size(len(misses) - start, workers, engine)
-            groups.append(misses[start : start + size])
-            start += size
-        with process_pool(workers) as pool:
-            futures = {pool.submit(pages_task, [refs[i] for i in group], engine): group for group in groups}
-            try:
-                for fut in cf.as_completed(futures):
-                    group = futures[fut]
-                    try:
-                        payloads = fut.result()
-                    except BrokenProcessPool:
-                        first = refs[group[0]]
-                        raise OcrFailed(
-                            f"the OCR worker died on page {first.number} ({first.label})"
-                            + (f" or one of the {len(group) - 1} after it" if len(group) > 1 else "")
-                        ) from None
-                    for i, payload in zip(group, payloads):
-                        finish(i, replace(page_from_json(page_result(payload)), ref=refs[i]))
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-    return [p for p in results if p is not None]
-
-
-# --- output formats ------------------------------------------------------------------
-
-
-def page_tsv(page: Page) -> str:
-    """Tesseract-style TSV (word rows only) in original-image coordinates."""
-    head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
-    rows = [head]
-    counts: dict[int, int] = {}
-    for w in page.words:
-        counts[w.line] = counts.get(w.line, 0) + 1
-        b = w.box
-        rows.append(
-            f"5\t{page.number}\t{w.block}\t{w.par}\t{w.line}\t{counts[w.line]}\t"
-            f"{b.x0}\t{b.y0}\t{b.width}\t{b.height}\t{w.conf:g}\t{w.text}"
-        )
-    return "\n".join(rows) + "\n"
-
-
-def page_hocr(page: Page) -> str:
-    """hOCR 1.2 of a page (ocr_page / ocr_line / ocrx_word), boxes in original pixels."""
-    from html import escape
-
-    n = page.number
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
-        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
-        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
-        "<head><title></title>",
-        '<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
-        '<meta name="ocr-system" content="ocr-fix (tesseract)"/>',
-        '<meta name="ocr-capabilities" content="ocr_page ocr_line ocrx_word ocrp_wconf"/>',
-        "</head><body>",
-        f'<div class="ocr_page" id="page_{n}" title="image &quot;{escape(page.ref.path.name)}&quot;; '
-        f'bbox 0 0 {page.width} {page.height}; ppageno {n - 1}">',
-    ]
-    for li, line in enumerate(page.lines(), start=1):
-        box = line[0].box
-        for w in line[1:]:
-            box = box.union(w.box)
-        out.append(
-            f'<span class="ocr_line" id="line_{n}_{li}" title="bbox {box.x0} {box.y0} {box.x1} {box.y1}">'
-        )
-        for wi, w in enumerate(line, start=1):
-            b = w.box
-            out.append(
-                f'<span class="ocrx_word" id="word_{n}_{li}_{wi}" title="bbox {b.x0} {b.y0} '
-                f'{b.x1} {b.y1}; x_wconf {round(w.conf)}">{escape(w.text)}</span>'
-            )
-        out.append("</span>")
-    out += ["</div>", "</body></html>"]
-    return "\n".join(out) + "\n"

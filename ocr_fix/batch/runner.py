@@ -1,123 +1,42 @@
-"""``batch``: check a whole archive of documents — parallel, resumable, failure-isolated.
-
-Pages of *all* documents share one executor (a local process pool or a Dask cluster, see
-:mod:`ocr_fix.distributed`), so workers stay busy across document boundaries; each
-document is checked in this process as soon as its last page is back (alignment is fast,
-OCR is not). Every finished document is written at once — ``OUT/<id>/findings.json``
-atomically and one fsynced line of ``OUT/summary.jsonl`` — so an interrupted run loses
-only the documents in flight, and a rerun skips every document whose inputs, settings
-and tool version hash to the key of its last successful line.
-
-One broken document (unreadable image, missing transcript, bad lexicon, Tesseract crash
-or timeout) is recorded as ``failed`` with a one-line reason; the others go on.
-
-The module knows no UI: progress goes out through callbacks.
-"""
+"""Running a batch: pages of all documents through one executor, each document checked
+and written as soon as its last page is back (see :mod:`ocr_fix.batch`)."""
 
 from __future__ import annotations
 
-import csv
-import fnmatch
-import hashlib
-import io
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ocr_fix import __version__
-from ocr_fix.errors import BadInput, InputNotFound, OcrFixError
+from ocr_fix.batch.discovery import Document
+from ocr_fix.batch.summary import SUMMARY, BatchResult, Outcome, SummaryLog, document_key, read_summary
+from ocr_fix.errors import BadInput, OcrFixError
 from ocr_fix.fileio import write_atomic
 from ocr_fix.lexicon import Lexicon, load_lexicons
 from ocr_fix.model import Page, PageRef, Severity
-from ocr_fix.ocr import chunk_size, page_from_json, page_result
+from ocr_fix.ocr.formats import page_from_json
+from ocr_fix.ocr.scheduler import chunk_size, page_result
 from ocr_fix.pipeline import CheckOptions, CheckResult, check_pages, retry_layout
-from ocr_fix.scans import SCAN_SUFFIXES, expand_scans
+from ocr_fix.scans import expand_scans
 from ocr_fix.transcript import Transcript, read_transcript
 
 if TYPE_CHECKING:
     from ocr_fix.distributed import PageExecutor, PageFuture
-    from ocr_fix.ocr import OcrCache, OcrEngine
+    from ocr_fix.ocr.cache import OcrCache
+    from ocr_fix.ocr.engine import OcrEngine
 
-SUMMARY = "summary.jsonl"
 FINDINGS = "findings.json"
-DOC_LEXICON = "lexicon.txt"
-TRANSCRIPT_NAMES = ("transcript.md", "transcript.txt")
 
 Progress = Callable[[str, int, int], None]
+#: Renders a document's findings as the text of its ``findings.json``. The CLI passes the
+#: JSON report's renderer: the core knows no output format (``report/`` depends on it).
+DocumentRenderer = Callable[[CheckResult], str]
 
 #: A page is declared stuck when no page at all finished for this long past the timeout
 #: (Tesseract itself is killed at the timeout; this only catches a hung worker).
 STALL_GRACE = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """One unit of work: a transcript and its scans, named by ``id`` (a relative path).
-
-    ``problem`` is set when discovery already knows the document cannot be checked
-    (no transcript, two transcripts); it is reported as the failure reason.
-    """
-
-    id: str
-    transcript: Path | None
-    scans: tuple[Path, ...]
-    lexicon: Path | None = None
-    problem: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One line of ``summary.jsonl``."""
-
-    document: str
-    status: str  # "ok" | "failed"
-    pages: int
-    error: int
-    warning: int
-    info: int
-    cer: float | None
-    seconds: float
-    key: str
-    reason: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "document": self.document,
-            "status": self.status,
-            "pages": self.pages,
-            "error": self.error,
-            "warning": self.warning,
-            "info": self.info,
-            "cer": self.cer,
-        }
-        if self.reason is not None:
-            out["reason"] = self.reason
-        out["seconds"] = self.seconds
-        out["key"] = self.key
-        return out
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Outcome:
-        return cls(
-            str(d["document"]),
-            str(d["status"]),
-            int(d.get("pages", 0)),
-            int(d.get("error", 0)),
-            int(d.get("warning", 0)),
-            int(d.get("info", 0)),
-            d.get("cer"),
-            float(d.get("seconds", 0.0)),
-            str(d.get("key", "")),
-            d.get("reason"),
-        )
 
 
 @dataclass(frozen=True)
@@ -126,219 +45,6 @@ class BatchOptions:
     force: bool = False
     page_timeout: float | None = None
     check: CheckOptions = field(default_factory=CheckOptions)
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    outcomes: tuple[Outcome, ...]  # this run's documents, in document order (skipped ones too)
-    skipped: frozenset[str]  # ids resumed from an earlier run
-    seconds: float
-
-    @property
-    def failed(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if not o.ok)
-
-    def total(self, attr: str) -> int:
-        return sum(int(getattr(o, attr)) for o in self.outcomes)
-
-
-# --------------------------------------------------------------------------- discovery
-
-
-def discover(root: Path, transcript_glob: str | None = None, exclude: Sequence[Path] = ()) -> list[Document]:
-    """Every folder under ``root`` (itself included) holding scans or a transcript.
-
-    Hidden folders and ``exclude`` (the output folder when it lies inside ``root``) are
-    skipped; folders with neither scans nor a transcript are not documents.
-    """
-    root = Path(root)
-    if not root.exists():
-        raise InputNotFound(root)
-    if not root.is_dir():
-        raise BadInput("not a directory", root)
-    skip = {p.resolve() for p in exclude}
-    docs: list[Document] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip
-        )
-        files = sorted(f for f in filenames if not f.startswith(".") and (here / f).is_file())
-        scans = tuple(here / f for f in files if Path(f).suffix.lower() in SCAN_SUFFIXES)
-        transcripts = [f for f in files if _is_transcript(f, transcript_glob)]
-        if not scans and not transcripts:
-            continue
-        doc_id = here.relative_to(root).as_posix()
-        lexicon = here / DOC_LEXICON if DOC_LEXICON in files else None
-        problem = None
-        if not transcripts:
-            problem = "no transcript" + (
-                f" matching {transcript_glob}" if transcript_glob else f" ({' or '.join(TRANSCRIPT_NAMES)})"
-            )
-        elif len(transcripts) > 1:
-            problem = f"several transcripts ({', '.join(transcripts)})"
-        elif not scans:
-            problem = "no page images (PNG, JPEG, TIFF, PDF)"
-        transcript = here / transcripts[0] if len(transcripts) == 1 else None
-        docs.append(Document(doc_id, transcript, scans, lexicon, problem))
-    return docs
-
-
-def _is_transcript(name: str, pattern: str | None) -> bool:
-    if pattern is None:
-        return name in TRANSCRIPT_NAMES
-    return fnmatch.fnmatchcase(name, pattern) and Path(name).suffix.lower() not in SCAN_SUFFIXES
-
-
-def read_manifest(path: Path) -> list[Document]:
-    """Documents named by a CSV (header ``id,transcript,scans``) or JSONL manifest.
-
-    ``scans`` is ``;``-separated; every path is relative to the manifest's folder. An
-    optional ``lexicon`` column/key names a per-document lexicon.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputNotFound(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise BadInput(f"cannot read manifest ({type(exc).__name__})", path) from None
-    rows: list[tuple[int, dict[str, Any]]] = []
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"line {n}: not JSON ({exc.msg})", path) from None
-            if not isinstance(row, dict):
-                raise BadInput(f"line {n}: not a JSON object", path)
-            rows.append((n, row))
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        missing = {"id", "transcript", "scans"} - set(reader.fieldnames or ())
-        if missing:
-            raise BadInput(
-                f"manifest header lacks {', '.join(sorted(missing))} (need id,transcript,scans)", path
-            )
-        rows = [(n, row) for n, row in enumerate(reader, start=2)]
-    base = path.parent
-    docs: list[Document] = []
-    seen: set[str] = set()
-    for n, row in rows:
-        doc_id = str(row.get("id") or "").strip()
-        if not doc_id:
-            raise BadInput(f"line {n}: no id", path)
-        pure = PurePosixPath(doc_id)
-        if pure.is_absolute() or ".." in pure.parts:
-            raise BadInput(f"line {n}: id {doc_id!r} must be a relative path without '..'", path)
-        if doc_id in seen:
-            raise BadInput(f"line {n}: duplicate id {doc_id!r}", path)
-        seen.add(doc_id)
-        transcript = str(row.get("transcript") or "").strip()
-        raw_scans = row.get("scans") or ""
-        parts = raw_scans if isinstance(raw_scans, list) else str(raw_scans).split(";")
-        scans = tuple(base / str(p).strip() for p in parts if str(p).strip())
-        lexicon = str(row.get("lexicon") or "").strip()
-        docs.append(
-            Document(
-                doc_id,
-                base / transcript if transcript else None,
-                scans,
-                base / lexicon if lexicon else None,
-                None if transcript else "no transcript",
-            )
-        )
-    return docs
-
-
-# --------------------------------------------------------------------------- keys
-
-
-def document_key(
-    doc: Document, lexicons: Sequence[Path], engine_token: str, options: CheckOptions = CheckOptions()
-) -> str:
-    """sha256 over everything a document's findings depend on.
-
-    Full content hashes, not size+mtime: hashing 20 page PNGs takes milliseconds next to
-    seconds of OCR each (bench/bench_batch.py), and copies or touched files must not
-    change the verdict. Missing files hash as absent so a broken document still gets a
-    stable key.
-    """
-    digest = hashlib.sha256()
-
-    def add(tag: str, data: bytes) -> None:
-        digest.update(f"{tag}:{len(data)}:".encode())
-        digest.update(data)
-
-    add("tool", __version__.encode())
-    add("engine", engine_token.encode())
-    add("check", repr(options.triage).encode())
-    for tag, path in [("transcript", doc.transcript), *(("lexicon", p) for p in (*lexicons, doc.lexicon))]:
-        if path is not None:
-            _add_file(digest, tag, path)
-    for scan in doc.scans:
-        _add_file(digest, f"scan {scan.name}", scan)
-    return digest.hexdigest()
-
-
-def _add_file(digest: Any, tag: str, path: Path) -> None:
-    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        digest.update(f"{tag}|{f.name}|".encode())
-        try:
-            with f.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-        except OSError:
-            digest.update(b"<unreadable>")
-
-
-# --------------------------------------------------------------------------- summary
-
-
-def read_summary(path: Path) -> dict[str, Outcome]:
-    """The latest line per document of an existing summary; torn or foreign lines skipped."""
-    out: dict[str, Outcome] = {}
-    if not path.exists():
-        return out
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                data = json.loads(line)
-                outcome = Outcome.from_dict(data)
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-                continue
-            out[outcome.document] = outcome
-    return out
-
-
-class _SummaryLog:
-    """Appends complete, fsynced lines: a killed run leaves only whole lines behind."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: io.TextIOWrapper | None = None
-
-    def append(self, outcome: Outcome) -> None:
-        if self._fh is None:
-            self._fh = self.path.open("a", encoding="utf-8")
-            if self._fh.tell() and not self._ends_with_newline():
-                self._fh.write("\n")  # a torn last line from a crash stays on its own line
-        self._fh.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-
-    def _ends_with_newline(self) -> bool:
-        with self.path.open("rb") as fh:
-            fh.seek(-1, os.SEEK_END)
-            return fh.read(1) == b"\n"
-
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
 
 
 # --------------------------------------------------------------------------- running
@@ -394,8 +100,12 @@ def run_batch(
     options: BatchOptions = BatchOptions(),
     progress: Progress = _quiet,
     on_document: Callable[[Outcome, int, int], None] = _no_doc,
+    *,
+    render: DocumentRenderer,
 ) -> BatchResult:
     """Check ``documents`` into ``out_dir``; see the module docstring for the contract.
+
+    ``render`` turns a document's result into its ``findings.json``.
 
     ``progress(stage, done, total)`` is called for stages ``documents`` and ``pages``;
     ``on_document(outcome, done, total)`` once per finished document. An exception from
@@ -434,8 +144,8 @@ def run_batch(
         else:
             todo.append((doc, key))
 
-    log = _SummaryLog(summary_path)
-    runner = _Runner(out_dir, engine, executor, cache, options, log, progress, on_document, len(todo))
+    log = SummaryLog(summary_path)
+    runner = _Runner(out_dir, engine, executor, cache, options, log, progress, on_document, len(todo), render)
     try:
         for outcome in runner.run(todo):
             outcomes[outcome.document] = outcome
@@ -461,11 +171,13 @@ class _Runner:
         executor: PageExecutor,
         cache: OcrCache | None,
         options: BatchOptions,
-        log: _SummaryLog,
+        log: SummaryLog,
         progress: Progress,
         on_document: Callable[[Outcome, int, int], None],
         total_docs: int,
+        render: DocumentRenderer,
     ) -> None:
+        self.render = render
         self.out_dir = out_dir
         self.engine = engine
         self.executor = executor
@@ -585,13 +297,12 @@ class _Runner:
         stuck = self.executor.executing(list(self.pending))
         if not stuck:
             return
+        per_page = self.options.page_timeout or 0.0  # stalls are only watched with a timeout
         for future in stuck:
             job, refs = self.pending.pop(future)
             future.cancel()
             if job.failure is None:
-                self._fail(
-                    job, f"{_pages_label(refs)}: timed out after {self.options.page_timeout * len(refs):g} s"
-                )  # type: ignore[operator]
+                self._fail(job, f"{_pages_label(refs)}: timed out after {per_page * len(refs):g} s")
             for _ in refs:
                 yield from self._page_done(job)
         self.executor.restart()
@@ -633,11 +344,9 @@ class _Runner:
                 self.cache,
                 jobs=1,
             )
-            from ocr_fix.report.check_json import render
-
             target = self.out_dir / job.doc.id / FINDINGS
             target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(target, render(result))
+            write_atomic(target, self.render(result))
         except Exception as exc:
             return self._finish_failed(job.doc, job.key, _reason(exc), len(job.refs), seconds)
         seconds = round(time.perf_counter() - job.started, 3)
