@@ -54,10 +54,10 @@ import cv2
 import numpy as np
 
 from ocr_fix.model import BBox, Page
-from ocr_fix.normalize import fold_ocr_text
+from ocr_fix.normalize.typography import fold_ocr_text
 
 if TYPE_CHECKING:
-    from ocr_fix.ocr import OcrCache
+    from ocr_fix.ocr.cache import OcrCache
 
 __all__ = [
     "HEIGHT",

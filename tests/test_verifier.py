@@ -254,7 +254,7 @@ def test_batched_scores_equal_one_by_one(tmp_path: Path) -> None:
 @needs_model
 @needs_font
 def test_scores_are_cached_per_page(tmp_path: Path) -> None:
-    from ocr_fix.ocr import OcrCache
+    from ocr_fix.ocr.cache import OcrCache
 
     assert isinstance(VERIFIER, CtcVerifier)
     cache = OcrCache(tmp_path / "cache")
