@@ -26,7 +26,7 @@ from ocr_fix.evidence import (
 )
 from ocr_fix.lexicon import bare
 from ocr_fix.model import BBox
-from ocr_fix.normalize import loose_key
+from ocr_fix.normalize.tokens import loose_key
 
 __all__ = [
     "DESCRIPTIONS",
