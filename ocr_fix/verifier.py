@@ -28,7 +28,7 @@ blank between labels and at both ends, in log space. It is 0 (``-inf`` nats) whe
 equal neighbours.
 
 Text becomes labels on equal terms for every candidate (:func:`fold_candidate`):
-typography folded as :func:`ocr_fix.normalize.fold_ocr_text` folds the OCR and the
+typography folded as :func:`ocr_fix.normalize.typography.fold_ocr_text` folds the OCR and the
 transcript (curly quotes, dashes, ligatures), runs of whitespace one space, none at the
 ends. A character the dictionary lacks is replaced by its NFKD base letters
 (``ŵ`` -> ``w``); if that fails too the candidate cannot be scored (``None``). On the
@@ -148,7 +148,7 @@ def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int], blank: int 
 
 def fold_candidate(text: str) -> str:
     """A candidate text as it is scored: typography folded as the OCR and the transcript
-    are (:func:`ocr_fix.normalize.fold_ocr_text`), whitespace runs one space, none at the ends."""
+    are (:func:`ocr_fix.normalize.typography.fold_ocr_text`), whitespace runs one space, none at the ends."""
     return " ".join(fold_ocr_text(text).split())
 
 
