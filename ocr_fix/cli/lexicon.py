@@ -57,7 +57,7 @@ def suggest(
     use but the scans do not are listed as suspect variants, never as terms. Without
     scans the proposal is marked unverified. Review it before use with check --lexicon.
     """
-    from ocr_fix.batch import discover
+    from ocr_fix.batch.discovery import discover
     from ocr_fix.pipeline import cache_for, engine_for, scan_ocr
     from ocr_fix.suggest import propose, render
 
