@@ -81,10 +81,9 @@ class OutputInUse(OcrFixError):
     exit_code = ExitCode.OUTPUT_IN_USE
 
 
-class Terminated(OcrFixError):
-    """SIGTERM arrived: raised in the main thread so cleanup runs as for Ctrl-C."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived. Raised in the main thread by the CLI's handler; a subclass of
+    KeyboardInterrupt so every cleanup written for Ctrl-C (cancel pages, stop workers,
+    remove temp files) runs for it too and no ``except Exception`` swallows it."""
 
     exit_code = ExitCode.TERMINATED
-
-    def __init__(self) -> None:
-        super().__init__("terminated (SIGTERM)")

@@ -6,13 +6,14 @@ interrupted or failed run never leaves half a file, and never written over an in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ocr_fix.errors import BadInput, CannotWrite, InputNotFound, OcrFixError, UsageError
+from ocr_fix.errors import BadInput, CannotWrite, InputNotFound, OcrFixError, OutputInUse, UsageError
 
 
 def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
@@ -60,6 +61,38 @@ def make_dir(path: Path) -> None:
         raise CannotWrite("exists and is not a directory", path) from None
     except OSError as exc:
         raise CannotWrite(f"cannot create directory: {exc.strerror or exc}", path) from None
+
+
+#: The lock file a ``batch`` run holds in its output folder.
+DIR_LOCK = ".ocr-fix.lock"
+
+
+@contextlib.contextmanager
+def locked_dir(
+    directory: Path, wait: bool = True, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold ``directory/DIR_LOCK`` (an OS file lock, released even when the process
+    dies) for the duration. Another holder: wait for it, calling ``on_wait`` first, or
+    with ``wait=False`` raise :class:`OutputInUse`."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(Path(directory) / DIR_LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if not wait:
+            raise OutputInUse(
+                "in use by another ocr-fix batch run (its lock is held); try later", directory
+            ) from None
+        if on_wait is not None:
+            on_wait()
+        lock.acquire()
+    except OSError as exc:
+        raise CannotWrite(f"cannot lock: {exc.strerror or exc}", directory) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _existing_mode(path: Path) -> int:

@@ -398,3 +398,67 @@ def test_control_characters_in_error_lines_and_lexicon_check_are_escaped(tmp_pat
     r = runner.invoke(app, ["check", str(missing), "-q"])
     fails(r, ExitCode.NOT_FOUND, "\\x1b]0;pwned\\x07")
     assert "\x1b" not in r.stderr
+
+
+# --- 2. two batch runs on one OUT ---------------------------------------------------------
+
+
+def _manifest(root: Path, name: str, ids: list[str]) -> Path:
+    """Documents whose scans are missing: each fails at once, but writes its summary line."""
+    m = root / name
+    m.write_text("id,transcript,scans\n" + "".join(f"{i},t.md,none-{i}.png\n" for i in ids), encoding="utf-8")
+    (root / "t.md").write_text("text\n", encoding="utf-8")
+    return m
+
+
+def _summary_ids(out: Path) -> list[str]:
+    return [json.loads(line)["document"] for line in (out / "summary.jsonl").read_text().splitlines()]
+
+
+def test_batch_on_a_locked_out_says_so_with_no_wait(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    m = _manifest(tmp_path, "m.csv", ["a"])
+    out = tmp_path / "out"
+    out.mkdir()
+    with FileLock(str(out / fileio.DIR_LOCK)):
+        r = runner.invoke(app, ["batch", "--manifest", str(m), "-o", str(out), "--no-wait", "-q"])
+    fails(r, ExitCode.OUTPUT_IN_USE, "in use by another ocr-fix batch run")
+    assert not (out / "summary.jsonl").exists()
+
+
+@pytest.mark.slow  # two subprocesses: ~7 s on a loaded 2-core machine
+def test_two_batch_runs_on_one_out_lose_no_summary_line(tmp_path: Path) -> None:
+    """Both runs start while OUT is locked, wait, then take turns: every line stays."""
+    import subprocess
+    import sys
+
+    from filelock import FileLock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    first = _manifest(tmp_path, "one.csv", ["a1", "a2"])
+    second = _manifest(tmp_path, "two.csv", ["b1", "b2", "b3"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "ocr_fix", "batch", "-o", str(out), "-q", "--jobs", "1", "--manifest"]
+    lock = FileLock(str(out / fileio.DIR_LOCK))
+    with lock:
+        runs = [
+            subprocess.Popen([*cmd, str(m)], env=env, stderr=subprocess.PIPE, text=True)
+            for m in (first, second)
+        ]
+        waiting = [p.stderr.readline() for p in runs if p.stderr]  # each says it waits, then blocks
+        assert all("in use by another batch run; waiting" in w for w in waiting), waiting
+        assert all(p.poll() is None for p in runs)
+    errs = [p.communicate(timeout=120)[1] for p in runs]
+    assert [p.returncode for p in runs] == [ExitCode.PARTIAL, ExitCode.PARTIAL], errs
+    assert sorted(_summary_ids(out)) == ["a1", "a2", "b1", "b2", "b3"]
+    assert "Traceback" not in "".join(errs)
+
+
+def test_batch_output_that_is_a_file_is_exit_10(tmp_path: Path) -> None:
+    m = _manifest(tmp_path, "m.csv", ["a"])
+    f = tmp_path / "out"
+    f.write_text("not a folder", encoding="utf-8")
+    fails(runner.invoke(app, ["batch", "--manifest", str(m), "-o", str(f), "-q"]), ExitCode.CANNOT_WRITE)
+    assert f.read_text(encoding="utf-8") == "not a folder"

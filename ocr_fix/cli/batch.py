@@ -10,14 +10,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ocr_fix.batch.discovery import discover, read_manifest
+from ocr_fix.batch.discovery import Document, discover, read_manifest
 from ocr_fix.batch.runner import BatchOptions, run_batch
-from ocr_fix.batch.summary import BatchResult, Outcome
+from ocr_fix.batch.summary import SUMMARY, BatchResult, Outcome
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode
+from ocr_fix.fileio import locked_dir, make_dir, refuse_input_as_output
+from ocr_fix.ocr.cache import OcrCache
+from ocr_fix.ocr.engine import OcrEngine
 from ocr_fix.pipeline import CheckOptions, cache_for, engine_for, reader_for
 from ocr_fix.report import check_json
 from ocr_fix.report.visible import visible
@@ -41,7 +44,8 @@ def batch(
     manifest: Path | None = typer.Option(
         None,
         "--manifest",
-        help="CSV (id,transcript,scans) or JSONL naming the documents instead of ROOT; scans ';'-separated, paths relative to the manifest.",
+        help="CSV (id,transcript,scans) or JSONL naming the documents instead of ROOT; "
+        "scans ';'-separated, paths relative to the manifest.",
     ),
     transcript_glob: str | None = typer.Option(
         None,
@@ -51,9 +55,13 @@ def batch(
     scheduler: str | None = typer.Option(
         None,
         "--scheduler",
-        help="Dask scheduler address (tcp://HOST:PORT) or 'local' for a local Dask cluster; needs ocr-fix[dask].",
+        help="Dask scheduler address (tcp://HOST:PORT) or 'local' for a local Dask cluster; "
+        "needs ocr-fix[dask].",
     ),
     force: bool = typer.Option(False, "--force", help="Redo documents already done by an earlier run."),
+    wait: bool = typer.Option(
+        True, "--wait/--no-wait", help="When another run uses OUT: wait for it, or exit 11 at once."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary table."),
     jobs: Jobs = None,
     no_cache: NoCache = False,
@@ -72,7 +80,8 @@ def batch(
     Exit 0: every document checked (findings do not change the exit code; read
     summary.jsonl); 8: finished, but some documents failed; 3/4/5: ROOT, manifest or a
     --lexicon is missing or unusable; 6: Tesseract (or, with --scheduler, Dask) is not
-    installed; 130: interrupted (rerun to resume).
+    installed; 10: OUT cannot be written; 11: OUT is in use (--no-wait); 130: interrupted
+    (rerun to resume); 143: terminated (SIGTERM).
     """
     if (root is None) == (manifest is None):
         raise typer.BadParameter("give either ROOT or --manifest", param_hint="ROOT")
@@ -86,6 +95,34 @@ def batch(
         page_timeout=page_timeout,
         check=CheckOptions(reader=reader_for(engine, cache)),
     )
+
+    refuse_input_as_output([output / SUMMARY], [manifest, *(lexicon or ())])
+    make_dir(output)
+    with locked_dir(output, wait, on_wait=lambda: _waiting(output)):
+        result = _run(documents, output, engine, cache, options, scheduler, jobs, quiet)
+    if not quiet:
+        print_summary(result, err_console)
+    raise typer.Exit(int(ExitCode.PARTIAL if result.failed else ExitCode.OK))
+
+
+def _waiting(output: Path) -> None:
+    err_console.print(
+        visible(f"ocr-fix: {output} is in use by another batch run; waiting for it to finish"),
+        markup=False,
+        highlight=False,
+    )
+
+
+def _run(
+    documents: list[Document],
+    output: Path,
+    engine: OcrEngine,
+    cache: OcrCache | None,
+    options: BatchOptions,
+    scheduler: str | None,
+    jobs: int | None,
+    quiet: bool,
+) -> BatchResult:
     from ocr_fix.distributed import executor_for
 
     executor = executor_for(scheduler, jobs)
@@ -105,9 +142,7 @@ def batch(
             )
     finally:
         executor.close()
-    if not quiet:
-        print_summary(result, err_console)
-    raise typer.Exit(int(ExitCode.PARTIAL if result.failed else ExitCode.OK))
+    return result
 
 
 def _log_line(outcome: Outcome, done: int, total: int) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
-from ocr_fix.errors import ExitCode, OcrFixError
+from ocr_fix.errors import ExitCode, OcrFixError, Terminated
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -25,15 +28,40 @@ def fail(message: str, code: ExitCode) -> None:
     raise typer.Exit(int(code))
 
 
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the command runs, SIGTERM raises :class:`Terminated` in the main thread, so
+    it stops the run like Ctrl-C does: pages cancelled, workers and their Tesseract
+    processes killed, temp files removed, exit 143. Further SIGTERMs during that
+    cleanup are ignored (SIGKILL still works)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn :class:`OcrFixError` and Ctrl-C into one line and the documented exit code."""
+    """Turn :class:`OcrFixError`, Ctrl-C and SIGTERM into one line and the documented
+    exit code."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return fn(*args, **kwargs)
+            with sigterm_as_interrupt():
+                return fn(*args, **kwargs)
         except OcrFixError as exc:
             fail(_escape(str(exc)), exc.exit_code)
+        except Terminated:
+            fail("terminated (SIGTERM)", ExitCode.TERMINATED)
         except KeyboardInterrupt:
             fail("interrupted", ExitCode.INTERRUPTED)
         except BrokenPipeError:
