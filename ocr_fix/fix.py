@@ -3,7 +3,10 @@
 A transcript is somebody's edited document: markdown, line endings, trailing spaces and
 a BOM are theirs. So ``fix`` never parses or rewrites it; it splices the accepted
 suggestions into the decoded text at the character offsets ``check`` recorded and
-re-encodes, which reproduces every other byte exactly. The findings file carries the
+re-encodes, which reproduces every other byte exactly. An XML transcript (ALTO, PAGE,
+hOCR, TEI) is not rewritten either: each edit of its derived text becomes a splice into
+the one attribute value (``CONTENT``) or text run (``Unicode``) it came from, escaped for
+XML; markup, ids and every other value stay byte-identical. The findings file carries the
 SHA-256 of the transcript it was made from; offsets into any other version would land
 in the wrong place, so a changed transcript is refused rather than patched.
 """
@@ -22,6 +25,7 @@ from typing import Any
 
 from ocr_fix.errors import BadInput, InputNotFound, StaleFindings
 from ocr_fix.model import Finding, Kind, Severity
+from ocr_fix.transcript import SourceMap, XmlEditError, read_raw, transcript_from_bytes
 
 SCHEMA = "ocr-fix/check/1"
 _BOM = b"\xef\xbb\xbf"
@@ -29,8 +33,8 @@ _LINES = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
 
 #: Kinds whose suggestion replaces the transcript span (``insertion``: with nothing).
 _REPLACING = frozenset({Kind.SUBSTITUTION, Kind.INSERTION, Kind.VARIANT, Kind.NONWORD})
-_NO_SPACE_AFTER = "([{\"'“‘"
-_NO_SPACE_BEFORE = ".,;:!?)]}\"'”’"
+_NO_SPACE_AFTER = "([{\"'“‘"  # noqa: RUF001 - typographic quotes are meant
+_NO_SPACE_BEFORE = ".,;:!?)]}\"'”’"  # noqa: RUF001
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,19 +80,30 @@ class Findings:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A transcript file as bytes and as the text the offsets refer to."""
+    """A transcript file as bytes and as the text the offsets refer to.
+
+    For an XML transcript ``text`` is its derived text and ``xml`` maps it back to the
+    file (:class:`ocr_fix.transcript.SourceMap`); edits are then spliced into the
+    attribute values and text runs they came from, and ``file_text`` is the XML."""
 
     path: Path
     raw: bytes
     text: str
     bom: bool
+    xml: SourceMap | None = None
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
 
-    def encode(self, text: str) -> bytes:
-        return (_BOM if self.bom else b"") + text.encode("utf-8")
+    @property
+    def file_text(self) -> str:
+        return self.xml.file_text if self.xml is not None else self.text
+
+    def encode(self, file_text: str) -> bytes:
+        if self.xml is not None:
+            return self.xml.encode(file_text)
+        return (_BOM if self.bom else b"") + file_text.encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +112,8 @@ class Edit:
     end: int
     replacement: str
     candidate: Candidate
+    #: XML transcripts: the same edit as splices ``(start, end, escaped text)`` of the file.
+    splices: tuple[tuple[int, int, str], ...] = ()
 
 
 class Decision(str, Enum):
@@ -119,8 +136,19 @@ class FixResult:
     skipped: tuple[Skipped, ...]
 
     @property
+    def file_text(self) -> str:
+        """The fixed file: ``text`` itself, or the XML with the edits spliced in."""
+        if self.source.xml is None:
+            return self.text
+        out = self.source.xml.file_text
+        splices = sorted((sp for e in self.applied for sp in e.splices), reverse=True)
+        for start, end, repl in splices:
+            out = out[:start] + repl + out[end:]
+        return out
+
+    @property
     def data(self) -> bytes:
-        return self.source.encode(self.text)
+        return self.source.encode(self.file_text)
 
     @property
     def changed(self) -> bool:
@@ -136,16 +164,12 @@ def accept_all(candidate: Candidate) -> tuple[Decision, str | None]:
     return Decision.ACCEPT, None
 
 
-def read_source(path: Path) -> Source:
-    """Read a markdown or plain-text transcript the way ``check`` decoded it."""
-    from ocr_fix.transcript import read_transcript
-
+def read_source(path: Path, textequiv_level: str = "line") -> Source:
+    """Read a transcript (``-``: stdin) the way ``check`` decoded it."""
     path = Path(path)
-    transcript = read_transcript(path)  # same validation and messages as check
-    if transcript.kind not in ("markdown", "text"):
-        raise BadInput(f"fix edits markdown and plain-text transcripts only, not {transcript.kind}", path)
-    raw = path.read_bytes()
-    return Source(path, raw, transcript.text, raw.startswith(_BOM))
+    raw = read_raw(path)
+    transcript = transcript_from_bytes(raw, path, textequiv_level)  # same validation as check
+    return Source(path, raw, transcript.text, raw.startswith(_BOM), transcript.source)
 
 
 def load_findings(path: Path) -> Findings:
@@ -206,18 +230,20 @@ def _candidate(i: int, item: Any, path: Path) -> Candidate | None:
     if not isinstance(t, dict):
         raise bad("transcript is not an object")
     start, end, text, line, col = (t.get(k) for k in ("offset", "end_offset", "text", "line", "column"))
-    if (
-        not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, line, col))
-        or not isinstance(text, str)
-        or not 0 <= start <= end
-    ):
+    ints = [v for v in (start, end, line, col) if isinstance(v, int) and not isinstance(v, bool)]
+    if len(ints) != 4 or not isinstance(text, str) or not 0 <= ints[0] <= ints[1]:
         raise bad("transcript position needs integer offset <= end_offset, line, column and text")
-    end_line = t.get("end_line") if isinstance(t.get("end_line"), int) else line
-    scan_text, conf = "", None
+    start, end, line, col = ints
+    raw_end_line = t.get("end_line")
+    end_line = raw_end_line if isinstance(raw_end_line, int) else line
+    scan_text: str = ""
+    conf: float | None = None
     if isinstance(s, dict):
-        scan_text = s.get("text") if isinstance(s.get("text"), str) else ""
-        conf = s.get("confidence") if isinstance(s.get("confidence"), (int, float)) else None
-    message = item.get("message") if isinstance(item.get("message"), str) else ""
+        raw_text, raw_conf = s.get("text"), s.get("confidence")
+        scan_text = raw_text if isinstance(raw_text, str) else ""
+        conf = float(raw_conf) if isinstance(raw_conf, (int, float)) else None
+    raw_message = item.get("message")
+    message = raw_message if isinstance(raw_message, str) else ""
     return Candidate(
         i, severity, kind, start, end, text, suggestion, line, col, end_line, scan_text, conf, message
     )
@@ -293,6 +319,15 @@ def plan(
                 Skipped(cand, f"overlaps the fix at {clash.candidate.line}:{clash.candidate.column}")
             )
             continue
+        splices: tuple[tuple[int, int, str], ...] = ()
+        if source.xml is not None:
+            try:  # before asking: an edit the XML cannot take is not offered
+                splices = tuple(
+                    source.xml.file_edits(cand.start, cand.end, _replacement(text, cand, cand.suggestion))
+                )
+            except XmlEditError as exc:
+                skipped.append(Skipped(cand, str(exc)))
+                continue
         decision, words = decide(cand)
         if decision is Decision.QUIT:
             quit_ = True
@@ -301,14 +336,14 @@ def plan(
         if decision is Decision.SKIP:
             skipped.append(Skipped(cand, "skipped"))
             continue
-        edits.append(
-            Edit(
-                cand.start,
-                cand.end,
-                _replacement(text, cand, cand.suggestion if words is None else words),
-                cand,
-            )
-        )
+        replacement = _replacement(text, cand, cand.suggestion if words is None else words)
+        if source.xml is not None:
+            try:
+                splices = tuple(source.xml.file_edits(cand.start, cand.end, replacement))
+            except XmlEditError as exc:
+                skipped.append(Skipped(cand, str(exc)))
+                continue
+        edits.append(Edit(cand.start, cand.end, replacement, cand, splices))
     return FixResult(
         source, apply_edits(text, edits), tuple(sorted(edits, key=lambda e: (e.start, e.end))), tuple(skipped)
     )
@@ -344,7 +379,7 @@ def changed_lines(old: str, new: str) -> set[int]:
     a, b = split_lines(old), split_lines(new)
     out: set[int] = set()
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
         if tag in ("replace", "delete"):
             out.update(range(i1 + 1, i2 + 1))
         elif tag == "insert":

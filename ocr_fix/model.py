@@ -140,6 +140,9 @@ class TranscriptSpan:
     start: int
     end: int
     end_line: int | None = None  # set when the span crosses lines
+    #: XML transcripts: id of the element holding the text (ALTO String / TextLine,
+    #: PAGE Word / TextLine, hOCR word); line and columns are then those in the XML file.
+    element: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

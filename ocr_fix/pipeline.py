@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ocr_fix.align import Alignment, align
 from ocr_fix.crosscheck import Scorer, verifier_features
 from ocr_fix.decide import EvidenceModel, load_model
+from ocr_fix.editorial import apply_marks
 from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
 from ocr_fix.metrics import cer
 from ocr_fix.model import Finding, Page, Severity
@@ -100,6 +101,7 @@ def check_pages(
     else:
         findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
         findings = decide(findings, pages, lexicon, options)
+        findings = apply_marks(findings, transcript.marks)
     return CheckResult(
         transcript, tuple(scans), stats, tuple(findings), alignment.agreement, alignment.order, len(lexicon)
     )
@@ -200,17 +202,22 @@ class OcrRun:
 
 
 def check(
-    transcript_path: Path,
+    transcript_path: Path | Transcript,
     scan_paths: Sequence[Path],
     lexicons: Sequence[Path] = (),
     run: OcrRun = OcrRun(),
     progress: Progress = _quiet,
+    textequiv_level: str = "line",
 ) -> CheckResult:
     """``ocr-fix check`` as a function: Tesseract OCR (cached, parallel), second readings
     of disputed lines, triage. Lexicon-only when ``scan_paths`` is empty."""
     options = CheckOptions(lexicons=tuple(lexicons))
     # Inputs are validated before any OCR starts.
-    transcript = read_transcript(Path(transcript_path))
+    transcript = (
+        transcript_path
+        if isinstance(transcript_path, Transcript)
+        else read_transcript(Path(transcript_path), textequiv_level)
+    )
     lexicon = load_lexicons(options.lexicons)
     if not scan_paths:
         return check_pages(transcript, [], lexicon, options)

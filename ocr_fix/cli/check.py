@@ -12,7 +12,7 @@ import typer
 
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors
-from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
+from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm, TextEquiv, TextEquivLevel
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode, UsageError
 from ocr_fix.fileio import refuse_input_as_output, write_atomic
@@ -23,7 +23,7 @@ from ocr_fix.pipeline import check as check_document
 from ocr_fix.report.formats import FORMATS, RenderOptions, get_format
 from ocr_fix.scans import SCAN_SUFFIXES
 from ocr_fix.suppress import Baseline, fingerprint, load_baseline, report_path
-from ocr_fix.transcript import read_transcript
+from ocr_fix.transcript import STDIN, read_transcript
 
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
 
@@ -64,7 +64,8 @@ def without_baseline(results: Sequence[CheckResult], baseline: Baseline) -> tupl
 
 
 def emit(text: str | bytes, output: Path | None) -> None:
-    if output is not None:
+    """Write the report to ``output``; to stdout when it is None or ``-``."""
+    if output is not None and output != STDIN:
         write_atomic(output, text)
     elif isinstance(text, bytes):
         sys.stdout.buffer.write(text)
@@ -78,7 +79,7 @@ def check(
     paths: list[Path] = typer.Argument(
         ...,
         metavar="TRANSCRIPT... [SCAN...]",
-        help="Transcripts (.md, .txt with \\f between pages, ALTO or PAGE .xml) and, for a single "
+        help="Transcripts (.md, .txt with \\f between pages, ALTO, PAGE, hOCR or TEI; -: stdin) and, for a single "
         "transcript, its page scans (images, PDFs or directories, in page order). Told apart by "
         "file type. No scans: lexicon-only mode.",
     ),
@@ -121,6 +122,7 @@ def check(
     lang: Lang = "eng",
     psm: Psm = None,
     page_timeout: PageTimeout = None,
+    textequiv_level: TextEquiv = TextEquivLevel.line,
 ) -> None:
     """Compare each TRANSCRIPT with its page scans and report where the transcript is wrong.
 
@@ -135,17 +137,17 @@ def check(
     refuse_input_as_output([output], [baseline])  # --write-baseline may update --baseline
     if len(todo) > 1 and not formatter.many:
         raise UsageError(f"--format {formatter.name} reports one transcript at a time")
-    for job in todo:  # every transcript is read before any OCR starts
-        read_transcript(job.transcript)
+    # Every transcript is read before any OCR starts (and stdin only once).
+    read = [read_transcript(job.transcript, textequiv_level.value) for job in todo]
     accepted = load_baseline(baseline) if baseline is not None else None
     run = OcrRun(lang=lang, psm=psm, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir, timeout=page_timeout)
     results: list[CheckResult] = []
     with progress_reporter(enabled=not quiet) as report:
-        for job in todo:
+        for job, transcript in zip(todo, read, strict=True):
             if scans is not None and not job.scans and not quiet:
                 err_console.print(f"ocr-fix: {job.transcript}: no scans found, lexicon-only", markup=False)
             results.append(
-                check_document(job.transcript, list(job.scans), tuple(lexicon or ()), run, progress=report)
+                check_document(transcript, list(job.scans), tuple(lexicon or ()), run, progress=report)
             )
     if write_baseline is not None:
         write_atomic(write_baseline, get_format("json").render(results, RenderOptions()))

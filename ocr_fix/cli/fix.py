@@ -15,6 +15,7 @@ from rich.prompt import Prompt
 
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors
+from ocr_fix.cli.ocr_options import TextEquiv, TextEquivLevel
 from ocr_fix.errors import UsageError
 from ocr_fix.fileio import refuse_input_as_output, write_atomic
 from ocr_fix.fix import (
@@ -30,6 +31,7 @@ from ocr_fix.fix import (
 )
 from ocr_fix.model import Severity
 from ocr_fix.report.visible import visible
+from ocr_fix.transcript import STDIN
 
 
 class Accept(str, Enum):
@@ -110,9 +112,15 @@ def fix(
     interactive: bool = typer.Option(
         False, "--interactive", "-i", help="Ask about each fix: accept, skip, edit, quit."
     ),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the fixed transcript here."),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write the fixed transcript here (-: stdout, then the diff goes to stderr).",
+    ),
     in_place: bool = typer.Option(False, "--in-place", help="Overwrite TRANSCRIPT, keeping TRANSCRIPT.bak."),
     diff: Path | None = typer.Option(None, "--diff", help="Write the unified diff here instead of stdout."),
+    textequiv_level: TextEquiv = TextEquivLevel.line,
 ) -> None:
     """Apply the suggestions of accepted findings and nothing else.
 
@@ -122,9 +130,13 @@ def fix(
     """
     if output is not None and in_place:
         raise UsageError("use either -o/--output or --in-place, not both")
+    if in_place and transcript == STDIN:
+        raise UsageError("--in-place needs a transcript file, not stdin")
+    if interactive and transcript == STDIN:
+        raise UsageError("--interactive reads answers from stdin; give the transcript as a file")
     backup = transcript.with_name(transcript.name + ".bak") if in_place else None
-    refuse_input_as_output([output, diff, backup], [transcript, findings])
-    source = read_source(transcript)
+    refuse_input_as_output([output if output != STDIN else None, diff, backup], [transcript, findings])
+    source = read_source(transcript, textequiv_level.value)
     found = load_findings(findings)
     ensure_fresh(source, found)
     threshold = Severity(accept.value)
@@ -134,13 +146,18 @@ def fix(
     else:
         result = plan(source, found.candidates, threshold)
     _report(result, found.unplaced)
-    patch = unified_diff(source.text, result.text, str(transcript))
+    patch = unified_diff(source.file_text, result.file_text, str(transcript))
     if diff is not None:
         write_atomic(diff, patch)
+    elif output == STDIN:
+        err_console.file.write(patch)
     else:  # on a terminal, control characters in the transcript are shown, not obeyed
         sys.stdout.write(visible(patch, keep_newlines=True) if sys.stdout.isatty() else patch)
         sys.stdout.flush()
-    if output is not None:
+    if output == STDIN:
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.flush()
+    elif output is not None:
         write_atomic(output, result.data)
     elif in_place and result.changed:
         # Through a symlink, the file it points to is fixed and the backup goes beside it;

@@ -3,6 +3,7 @@ annotated parameters (Typer has no option groups)."""
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,4 +23,18 @@ Psm = Annotated[
 ]
 PageTimeout = Annotated[
     float | None, typer.Option("--page-timeout", min=1, help="Give up on a page after this many seconds.")
+]
+
+
+class TextEquivLevel(str, Enum):
+    line = "line"
+    word = "word"
+
+
+TextEquiv = Annotated[
+    TextEquivLevel,
+    typer.Option(
+        "--textequiv-level",
+        help="PAGE XML transcripts: each TextLine's own text (line) or its Words' (word).",
+    ),
 ]

@@ -39,6 +39,7 @@ def finding_dict(f: Finding, text: str | None = None) -> dict[str, Any]:
             "end_column": t.end_column,
             "text": t.text,
             **({"end_line": t.end_line} if t.end_line else {}),
+            **({"element": t.element} if t.element else {}),
             "offset": t.start,
             "end_offset": t.end,
         },

@@ -216,6 +216,8 @@ def transcript_lines(transcript: Transcript, span: TranscriptSpan) -> list[LineV
     ``line``). A zero-width span (text missing from the transcript) gives an empty mark,
     drawn as a caret. Positions that no longer fit the text fall back to the span's text.
     """
+    if transcript.source is not None:  # XML: show the lines of its text, not of its markup
+        span = transcript.text_span(span.start, span.end)
     last = span.end_line or span.line
     try:
         texts = [transcript.line_text(n) for n in range(span.line, last + 1)]

@@ -1,0 +1,438 @@
+"""Archival transcript formats: ALTO, PAGE, hOCR and TEI at parity with markdown.
+
+Findings must point at the text inside the XML file (line, column, element id); PAGE
+reading order must be dinglehopper's; ``fix`` must change only the named values; and
+anything that is not a supported format must be refused, never read as plain text.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html import escape as html_escape
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+import pytest
+from lxml import etree
+from typer.testing import CliRunner
+
+from ocr_fix.cli import app
+from ocr_fix.errors import BadInput
+from ocr_fix.transcript import read_transcript
+from tests.fakes import FakeEngine
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data" / "formats"
+GOLDEN = ROOT / "golden" / "psis-400-23"
+SCANS = ROOT / "scans" / "psis-400-23"
+LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
+runner = CliRunner()
+
+
+def at(path: Path, line: int, column: int, end_column: int) -> str:
+    """The file's own text at 1-based line / columns (end exclusive)."""
+    return path.read_text(encoding="utf-8").splitlines()[line - 1][column - 1 : end_column - 1]
+
+
+def span_of(t, word: str, nth: int = 0):
+    i = -1
+    for _ in range(nth + 1):
+        i = t.text.index(word, i + 1)
+    return t.span(i, i + len(word))
+
+
+# --- readers: text, positions, ids -----------------------------------------------------------
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(n for n, ln in enumerate(path.read_text().splitlines(), 1) if needle in ln)
+
+
+@pytest.mark.parametrize(
+    ("word", "element"), [("Prince", "s1"), ("Kenoye", "s2"), ("despatched", "s4"), ("Tokyo.", "s6")]
+)
+def test_alto_position_is_the_content_attribute_in_the_file(word: str, element: str) -> None:
+    path = DATA / "letter.alto.xml"
+    t = read_transcript(path)
+    assert t.kind == "alto"
+    span = span_of(t, word)
+    assert (span.line, span.element) == (line_of(path, f'ID="{element}"'), element)
+    assert at(path, span.line, span.column, span.end_column) == word
+
+
+def test_alto_entity_and_line_content() -> None:
+    path = DATA / "letter.alto.xml"
+    t = read_transcript(path)
+    assert t.text == "Prince Kenoye A&B\ndespatched to Tokyo.\n\nline without strings"
+    amp = span_of(t, "A&B")
+    assert at(path, amp.line, amp.column, amp.end_column) == "A&amp;B"
+    whole = span_of(t, "without")
+    assert whole.element == "l3"
+    assert at(path, whole.line, whole.column, whole.end_column) == "without"
+
+
+def test_alto_span_over_two_strings_crosses_file_lines() -> None:
+    t = read_transcript(DATA / "letter.alto.xml")
+    span = span_of(t, "Prince Kenoye")
+    path = DATA / "letter.alto.xml"
+    assert (span.line, span.end_line, span.element) == (
+        line_of(path, 'ID="s1"'),
+        line_of(path, 'ID="s2"'),
+        "s1",
+    )
+
+
+def test_page_nested_reading_order_matches_dinglehopper() -> None:
+    ocr_files = pytest.importorskip("dinglehopper.ocr_files")
+    path = DATA / "nested.page.xml"
+    ours = [ln for ln in read_transcript(path).text.split("\n") if ln]
+    theirs = ocr_files.page_text(etree.parse(str(path)), textequiv_level="line").split("\n")
+    assert ours == theirs
+    assert ours[0].startswith("Fürst") and ours[-1] == "last region"
+
+
+def test_page_positions_and_ids_at_both_levels() -> None:
+    path = DATA / "nested.page.xml"
+    line_level = read_transcript(path)
+    assert line_level.text.startswith("Fürst Kenoye <sic>\n")
+    span = span_of(line_level, "Kenoye")
+    assert span.element == "tl_1"
+    assert at(path, span.line, span.column, span.end_column) == "Kenoye"
+    sic = span_of(line_level, "<sic>")
+    assert at(path, sic.line, sic.column, sic.end_column) == "&lt;sic&gt;"
+    words = read_transcript(path, "word")
+    assert words.text.startswith("Fürst Konoye\nschrieb an")  # tl_2 has no Words: its own text
+    span = span_of(words, "Konoye")
+    assert span.element == "w_1b"
+    assert at(path, span.line, span.column, span.end_column) == "Konoye"
+
+
+def test_page_regions_outside_the_reading_order_come_last(tmp_path: Path) -> None:
+    text = (
+        (DATA / "nested.page.xml").read_text().replace('<RegionRefIndexed index="2" regionRef="r_last"/>', "")
+    )
+    path = tmp_path / "p.xml"
+    path.write_text(text)
+    assert read_transcript(path).text.endswith("third regiun\n\nlast region")
+
+
+def test_hocr_words_lines_pages() -> None:
+    path = DATA / "page.hocr"
+    t = read_transcript(path)
+    assert t.kind == "hocr"
+    assert t.text == "Prince Kenoye\ndespatched to Tokyo.\n\nSecond page"
+    assert t.page_breaks == (t.text.index("Second"),)
+    span = span_of(t, "Kenoye")  # inside <strong>
+    assert span.element == "word_1_2"
+    assert at(path, span.line, span.column, span.end_column) == "Kenoye"
+
+
+def test_hocr_as_html_not_xml(tmp_path: Path) -> None:
+    html = (
+        "<!DOCTYPE html>\n<html><head><meta charset=utf-8><title>x</title></head><body>\n"
+        "<div class='ocr_page' id='page_1'><span class='ocr_line' id='line_1'>\n"
+        "<span class='ocrx_word' id='w1'>Prince</span> <span class='ocrx_word' id='w2'>Kenoye</span>\n"
+        "</span></div></body></html>\n"
+    )
+    path = tmp_path / "page.html"
+    path.write_text(html)
+    t = read_transcript(path)
+    assert (t.kind, t.text) == ("hocr", "Prince Kenoye")
+    span = span_of(t, "Kenoye")
+    assert (span.line, span.element) == (4, "w2")
+    assert at(path, span.line, span.column, span.end_column) == "Kenoye"
+
+
+def test_tei_subset() -> None:
+    path = DATA / "letter.tei.xml"
+    t = read_transcript(path)
+    assert t.kind == "tei"
+    assert t.text == ("Prince Kenoye despatched a telegram to Tokyo.\nThe envoy left.\n\nSecond page text.")
+    assert t.page_breaks[-1] == t.text.index("Second")
+    marks = {m.kind: m for m in t.marks}
+    assert t.text[marks["sic"].start : marks["sic"].end] == "Kenoye" and marks["sic"].note == "Konoye"
+    assert t.text[marks["unclear"].start : marks["unclear"].end] == "Tokyo"
+    assert marks["gap"].start == marks["gap"].end == t.text.index("left")
+    span = span_of(t, "gram")  # after <lb break="no"/>: the word goes on
+    assert at(path, span.line, span.column, span.end_column) == "gram"
+    assert span_of(t, "Kenoye").element == "p1"
+
+
+def test_tei_detected_by_content_whatever_the_suffix(tmp_path: Path) -> None:
+    for name in ("letter.tei.xml", "letter.tei", "letter.txt", "letter"):
+        shutil.copy(DATA / "letter.tei.xml", tmp_path / name)
+        assert read_transcript(tmp_path / name).kind == "tei"
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("<!DOCTYPE html>\n<html><body><p>Prince Konoye</p></body></html>\n", "HTML page without hOCR"),
+        ("<html><body><p>Prince Konoye</p></body></html>", "HTML page without hOCR"),
+        ('<?xml version="1.0"?>\n<document><para>Prince Konoye</para></document>\n', "root <document>"),
+        ("<doc>Prince Konoye</doc>", "root <doc>"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".xml", ".html"])
+def test_unknown_formats_are_refused_with_the_supported_list(
+    tmp_path: Path, content: str, needle: str, suffix: str
+) -> None:
+    path = tmp_path / f"t{suffix}"
+    path.write_text(content)
+    with pytest.raises(BadInput, match="unsupported transcript format") as info:
+        read_transcript(path)
+    assert needle in str(info.value) and "ALTO" in str(info.value) and "TEI" in str(info.value)
+    r = runner.invoke(app, ["check", str(path), "--quiet"])
+    assert r.exit_code == 4, r.output
+
+
+def test_markdown_that_starts_with_a_tag_is_still_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("<sup>1</sup> Prince Konoye went to Moscow.\n<!-- note -->\n")
+    assert read_transcript(path).kind == "markdown"
+
+
+# --- check end to end: the same finding in every format --------------------------------------
+
+PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+
+
+def _lines() -> list[str]:
+    return [ln for ln in (GOLDEN / "02.gt.txt").read_text().splitlines() if ln.strip()]
+
+
+def _alto(lines: list[str]) -> str:
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">',
+    ]
+    out.append('<Layout><Page ID="p"><PrintSpace><TextBlock ID="b">')
+    for i, line in enumerate(lines):
+        out.append(f'  <TextLine ID="l{i}">')
+        for j, word in enumerate(line.split()):
+            out.append(f'    <String ID="s{i}_{j}" CONTENT={quoteattr(word)}/>')
+        out.append("  </TextLine>")
+    out.append("</TextBlock></PrintSpace></Page></Layout></alto>")
+    return "\n".join(out) + "\n"
+
+
+def _page(lines: list[str]) -> str:
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<PcGts xmlns="{PAGE_NS}">', "<Page>"]
+    out.append('<TextRegion id="r">')
+    for i, line in enumerate(lines):
+        out.append(f'<TextLine id="l{i}"><TextEquiv><Unicode>{escape(line)}</Unicode></TextEquiv></TextLine>')
+    out.append("</TextRegion></Page></PcGts>")
+    return "\n".join(out) + "\n"
+
+
+def _hocr(lines: list[str]) -> str:
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<html xmlns="http://www.w3.org/1999/xhtml"><body>']
+    out.append('<div class="ocr_page" id="page_1"><p class="ocr_par" id="par_1">')
+    for i, line in enumerate(lines):
+        words = " ".join(
+            f'<span class="ocrx_word" id="w{i}_{j}">{html_escape(w, quote=False)}</span>'
+            for j, w in enumerate(line.split())
+        )
+        out.append(f'<span class="ocr_line" id="line{i}">{words}</span>')
+    out.append("</p></div></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _tei(lines: list[str]) -> str:
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<TEI xmlns="http://www.tei-c.org/ns/1.0">']
+    out.append("<teiHeader><fileDesc><titleStmt><title>t</title></titleStmt></fileDesc></teiHeader>")
+    out.append('<text><body><p xml:id="body">')
+    out += [f"{escape(line)}<lb/>" for line in lines]
+    out.append("</p></body></text></TEI>")
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture
+def one_page(tmp_path, monkeypatch):
+    d = tmp_path / "scans"
+    d.mkdir()
+    shutil.copy(SCANS / "02.png", d / "02.png")
+    engine = FakeEngine({"02.png": (GOLDEN / "02.gt.txt").read_text()})
+    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    return d
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "element"),
+    [
+        (_alto, "t.alto.xml", "s"),
+        (_page, "t.page.xml", "l"),
+        (_hocr, "t.hocr", "w"),
+        (_tei, "t.tei.xml", "body"),
+    ],
+)
+def test_check_finds_the_error_at_its_place_in_the_file(one_page, tmp_path, make, name, element) -> None:
+    lines = _lines()
+    row = next(i for i, ln in enumerate(lines) if "Prince Konoye" in ln)
+    lines[row] = lines[row].replace("Prince Konoye", "Prince Kenoye")
+    path = tmp_path / name
+    path.write_text(make(lines))
+    r = runner.invoke(
+        app,
+        [
+            "check",
+            str(path),
+            str(one_page),
+            "-l",
+            str(LEXICON),
+            "-f",
+            "json",
+            "--jobs",
+            "1",
+            "--no-cache",
+            "-q",
+        ],
+    )
+    assert r.exit_code == 1, r.output
+    doc = json.loads(r.stdout)
+    hit = [f for f in doc["findings"] if f["suggestion"] == "Konoye"]
+    assert hit and hit[0]["severity"] == "error", doc["findings"]
+    t = hit[0]["transcript"]
+    assert at(path, t["line"], t["column"], t["end_column"]) == t["text"] == "Kenoye"
+    assert t["element"].startswith(element)
+    r = runner.invoke(
+        app,
+        [
+            "check",
+            str(path),
+            str(one_page),
+            "-l",
+            str(LEXICON),
+            "-f",
+            "github",
+            "--jobs",
+            "1",
+            "--no-cache",
+            "-q",
+        ],
+    )
+    assert f"line={t['line']},col={t['column']}," in r.stdout
+
+
+# --- fix on XML ------------------------------------------------------------------------------
+
+
+def _finding(t, word: str, suggestion: str, kind: str = "substitution", nth: int = 0) -> dict:
+    span = span_of(t, word, nth)
+    return {
+        "severity": "error",
+        "kind": kind,
+        "transcript": {
+            "line": span.line,
+            "column": span.column,
+            "end_column": span.end_column,
+            "text": span.text,
+            "offset": span.start,
+            "end_offset": span.end,
+        },
+        "scan": None,
+        "suggestion": suggestion,
+        "message": "",
+    }
+
+
+def _findings_file(tmp_path: Path, t, findings: list[dict]) -> Path:
+    out = tmp_path / "f.json"
+    doc = {"schema": "ocr-fix/check/1", "transcript_sha256": t.sha256, "findings": findings}
+    out.write_text(json.dumps(doc))
+    return out
+
+
+def test_fix_on_alto_changes_only_the_named_content(tmp_path: Path) -> None:
+    path = tmp_path / "letter.alto.xml"
+    shutil.copy(DATA / "letter.alto.xml", path)
+    before = path.read_bytes()
+    t = read_transcript(path)
+    findings = _findings_file(
+        tmp_path,
+        t,
+        [_finding(t, "Kenoye", "Konoye"), _finding(t, "A&B", "A<B"), _finding(t, "to Tokyo", "to Kyoto")],
+    )
+    r = runner.invoke(app, ["fix", str(path), "--findings", str(findings), "--in-place"])
+    assert r.exit_code == 0, r.output
+    after = path.read_bytes()
+    assert (tmp_path / "letter.alto.xml.bak").read_bytes() == before
+    expected = (
+        before.replace(b'CONTENT="Kenoye"', b'CONTENT="Konoye"')
+        .replace(b'CONTENT="A&amp;B"', b'CONTENT="A&lt;B"')
+        .replace(b'CONTENT="Tokyo."', b'CONTENT="Kyoto."')
+    )
+    assert after == expected
+    assert read_transcript(path).text.startswith("Prince Konoye A<B\ndespatched to Kyoto.")
+
+
+def test_fix_on_alto_refuses_a_merge_across_strings(tmp_path: Path) -> None:
+    path = tmp_path / "letter.alto.xml"
+    shutil.copy(DATA / "letter.alto.xml", path)
+    t = read_transcript(path)
+    findings = _findings_file(tmp_path, t, [_finding(t, "Prince Kenoye", "PrinceKonoye")])
+    r = runner.invoke(app, ["fix", str(path), "--findings", str(findings), "-o", str(tmp_path / "out.xml")])
+    assert r.exit_code == 0
+    assert "spans 2 elements" in r.stderr
+    assert (tmp_path / "out.xml").read_bytes() == path.read_bytes()
+
+
+def test_fix_on_page_edits_the_unicode_text_and_checks_the_hash(tmp_path: Path) -> None:
+    path = tmp_path / "p.xml"
+    shutil.copy(DATA / "nested.page.xml", path)
+    before = path.read_bytes()
+    t = read_transcript(path)
+    findings = _findings_file(tmp_path, t, [_finding(t, "regiun", "region")])
+    r = runner.invoke(app, ["fix", str(path), "--findings", str(findings), "-o", "-"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout_bytes == before.replace(b"third regiun", b"third region")
+    path.write_bytes(before.replace(b"schrieb", b"schreibt"))
+    r = runner.invoke(app, ["fix", str(path), "--findings", str(findings)])
+    assert r.exit_code == 9
+
+
+def test_fix_reads_stdin(tmp_path: Path) -> None:
+    t = read_transcript(DATA / "letter.alto.xml")
+    findings = _findings_file(tmp_path, t, [_finding(t, "Kenoye", "Konoye")])
+    raw = (DATA / "letter.alto.xml").read_bytes()
+    r = runner.invoke(app, ["fix", "-", "--findings", str(findings), "-o", "-"], input=raw)
+    assert r.exit_code == 0, r.output
+    assert r.stdout_bytes == raw.replace(b'"Kenoye"', b'"Konoye"')
+
+
+def test_tei_unclear_and_gap_turn_findings_into_info(one_page, tmp_path) -> None:
+    lines = _lines()
+    row = next(i for i, ln in enumerate(lines) if "Prince Konoye" in ln)
+    lines[row] = lines[row].replace("Prince Konoye", "Prince Kenoye")
+    body = _tei(lines).replace("Kenoye", "<unclear>Kenoye</unclear>")
+    path = tmp_path / "t.tei.xml"
+    path.write_text(body)
+    r = runner.invoke(
+        app,
+        [
+            "check",
+            str(path),
+            str(one_page),
+            "-l",
+            str(LEXICON),
+            "-f",
+            "json",
+            "--jobs",
+            "1",
+            "--no-cache",
+            "-q",
+        ],
+    )
+    doc = json.loads(r.stdout)
+    hit = [f for f in doc["findings"] if f["suggestion"] == "Konoye"]
+    assert hit and hit[0]["severity"] == "info" and "editorial:unclear" in hit[0]["evidence"]
+
+
+def test_check_reads_stdin_and_writes_stdout(tmp_path: Path) -> None:
+    raw = (DATA / "letter.alto.xml").read_bytes()
+    r = runner.invoke(app, ["check", "-", "-f", "json", "-o", "-", "-q"], input=raw)
+    assert r.exit_code in (0, 1), r.output
+    doc = json.loads(r.stdout)
+    assert doc["transcript_sha256"] == read_transcript(DATA / "letter.alto.xml").sha256
+    assert not (Path.cwd() / "-").exists()
