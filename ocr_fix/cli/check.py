@@ -79,8 +79,8 @@ def check(
     paths: list[Path] = typer.Argument(
         ...,
         metavar="TRANSCRIPT... [SCAN...]",
-        help="Transcripts (.md, .txt with \\f between pages, ALTO, PAGE, hOCR or TEI; -: stdin) and, for a single "
-        "transcript, its page scans (images, PDFs or directories, in page order). Told apart by "
+        help="Transcripts (.md, .txt with \\f between pages, ALTO, PAGE, hOCR or TEI; -: stdin) and, "
+        "for a single transcript, its page scans (images, PDFs or directories, in page order). Told apart by "
         "file type. No scans: lexicon-only mode.",
     ),
     scans: str | None = typer.Option(
