@@ -2,8 +2,9 @@
 
 An editor who wrote ``<unclear>`` or ``<gap/>`` has already said the transcript does not
 claim to read the page there; a disagreement with the scan at that place is not a
-transcript error but a place to look. Such findings become ``info`` with the mark named
-in their evidence; nothing else changes.
+transcript error but a place to look. Such findings become ``info`` with the feature
+``editorial_gap`` / ``editorial_unclear`` set (the report renders the reason from it);
+nothing else changes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ocr_fix.readers import Mark
 
 __all__ = ["apply_marks"]
 
-_SOFT = {"gap": "the editor marked a gap here", "unclear": "the editor marked this text unclear"}
+_SOFT = {"gap": "editorial_gap", "unclear": "editorial_unclear"}
 
 
 def _touches(mark: Mark, start: int, end: int) -> bool:
@@ -37,14 +38,5 @@ def apply_marks(findings: Iterable[Finding], marks: Iterable[Mark]) -> list[Find
         if hit is None or f.severity is Severity.INFO:
             out.append(f)
             continue
-        why = _SOFT[hit.kind]
-        out.append(
-            replace(
-                f,
-                severity=Severity.INFO,
-                pending=None,
-                message=f"{f.message}; {why}",
-                evidence=(*f.evidence, f"editorial:{hit.kind}"),
-            )
-        )
+        out.append(replace(f.with_features(**{_SOFT[hit.kind]: 1.0}), severity=Severity.INFO))
     return out

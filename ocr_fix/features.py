@@ -50,6 +50,8 @@ EDGE_SHARE = 0.08
 
 #: What each feature means, for documentation and for rendering reasons.
 DESCRIPTIONS: dict[str, str] = {
+    "editorial_gap": "the transcript's editor marked a gap here (TEI <gap/>)",
+    "editorial_unclear": "the transcript's editor marked this text unclear (TEI <unclear>)",
     "ocr_conf": "Tesseract's word confidence of the scan reading (0..1; lowest word of the span)",
     "conf_floor": "the scan reading's confidence is below 0.30: hardly evidence",
     "conf_high": "the scan reading's confidence is at least 0.85",

@@ -92,7 +92,9 @@ def check_pages(
     tokens = tokenize(folded)
     dictionary = Dictionary.english()
     if not pages:
-        findings = lexicon_only(transcript, folded, tokens, lexicon, dictionary)
+        findings = apply_marks(
+            lexicon_only(transcript, folded, tokens, lexicon, dictionary), transcript.marks
+        )
         return CheckResult(transcript, tuple(scans), (), tuple(findings), None, (), len(lexicon))
     alignment = align(tokens, pages)
     stats = _page_stats(tokens, alignment, pages)

@@ -133,7 +133,7 @@ def check(
     formatter = get_format(fmt.value)
     todo = plan_jobs(paths, scans)
     inputs = [*(j.transcript for j in todo), *(s for j in todo for s in j.scans), *(lexicon or ())]
-    refuse_input_as_output([output, write_baseline], inputs, SCAN_SUFFIXES)
+    refuse_input_as_output([output if output != STDIN else None, write_baseline], inputs, SCAN_SUFFIXES)
     refuse_input_as_output([output], [baseline])  # --write-baseline may update --baseline
     if len(todo) > 1 and not formatter.many:
         raise UsageError(f"--format {formatter.name} reports one transcript at a time")
