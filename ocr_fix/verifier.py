@@ -68,6 +68,7 @@ __all__ = [
     "ReadingQuery",
     "Recogniser",
     "Verifier",
+    "box_angle",
     "crop_box",
     "ctc_log_likelihood",
     "fold_candidate",
@@ -85,10 +86,12 @@ BUCKET = 32
 #: 512 px 50 ms alone, 58 ms each in fours, 99 ms each in sixteens), so only narrow
 #: crops share a run.
 MAX_BATCH_PIXELS = HEIGHT * 256
-#: Margin around a box, as a fraction of the box height, left/right and above/below.
-#: Measured in bench/bench_verifier.py (see the README's verifier section).
-MARGIN_X = 0.25
-MARGIN_Y = 0.15
+#: Margin around a box, as a fraction of the text's height, left/right and above/below.
+#: None is best (bench/bench_verifier.py, held out by set): on real EHRI line boxes a
+#: margin of 0.1 / 0.25 height loses 1-3 / 2-5 points of accuracy against one slip (it
+#: takes in parts of the neighbouring lines and words), and on word boxes it gains nothing.
+MARGIN_X = 0.0
+MARGIN_Y = 0.0
 #: Probabilities are floored here before the log: float32 softmax underflows to 0.
 PROB_FLOOR = 1e-30
 #: The dictionary lists no space; the model's last class is the space.
@@ -318,15 +321,67 @@ def _model_input(crop: np.ndarray) -> np.ndarray:
 
 
 def crop_box(
-    image: np.ndarray, box: BBox, margin_x: float = MARGIN_X, margin_y: float = MARGIN_Y
+    image: np.ndarray, box: BBox, margin_x: float = MARGIN_X, margin_y: float = MARGIN_Y, angle: float = 0.0
 ) -> np.ndarray:
-    """The region of ``box`` with a margin proportional to its height, clipped to the
-    image (empty when the box lies outside it)."""
+    """The text in ``box`` levelled and cut out with a margin proportional to its height
+    (empty when the box lies outside the image).
+
+    ``angle`` is the page's skew (degrees, counter-clockwise positive, as
+    :func:`ocr_fix.scans.estimate_skew` gives it). On a skewed page a box is the upright
+    bounding box of a tilted text rectangle (as Tesseract's boxes mapped back to the
+    original image are, and the bounding boxes of ALTO polygons): a long line's box is
+    then much taller than its text and holds parts of the lines above and below, which
+    the recogniser reads instead. So the tilted rectangle is recovered from the box and
+    the angle, and cut out level.
+    """
     h, w = image.shape[:2]
-    px, py = round(margin_x * box.height), round(margin_y * box.height)
-    y0, y1 = max(0, box.y0 - py), min(h, box.y1 + py)
-    x0, x1 = max(0, box.x0 - px), min(w, box.x1 + px)
-    return image[y0 : max(y0, y1), x0 : max(x0, x1)]
+    if box.x1 <= 0 or box.y1 <= 0 or box.x0 >= w or box.y0 >= h or box.width <= 0 or box.height <= 0:
+        return image[:0, :0]
+    c, s = math.cos(math.radians(angle)), abs(math.sin(math.radians(angle)))
+    if s < 1e-3:
+        px, py = round(margin_x * box.height), round(margin_y * box.height)
+        y0, y1 = max(0, box.y0 - py), min(h, box.y1 + py)
+        x0, x1 = max(0, box.x0 - px), min(w, box.x1 + px)
+        return image[y0:y1, x0:x1]
+    # box width/height = the rectangle's w c + h s / h c + w s; solve for w and h.
+    det = c * c - s * s
+    text_w = float(np.clip((c * box.width - s * box.height) / det, 0.5 * box.width, box.width))
+    text_h = float(np.clip((c * box.height - s * box.width) / det, 0.4 * box.height, box.height))
+    out_w = max(1, round(text_w + 2 * margin_x * text_h))
+    out_h = max(1, round(text_h + 2 * margin_y * text_h))
+    cx, cy = (box.x0 + box.x1) / 2.0, (box.y0 + box.y1) / 2.0
+    m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+    m[0, 2] += out_w / 2.0 - cx
+    m[1, 2] += out_h / 2.0 - cy
+    return cv2.warpAffine(image, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def box_angle(image: np.ndarray, box: BBox, angle: float) -> float:
+    """``angle`` if the ink in ``box`` lies in level rows when turned by it, else 0.
+
+    A page's skew estimate can be far off on a page with little text (5.6 degrees on a
+    rendered page of three short lines, really 0.2), and cutting a word out at the wrong
+    angle ruins it. So the box's own ink decides: its row profile, turned by ``angle``
+    and not turned, and the sharper one (the larger sum of squared row sums: the ink
+    gathered into fewer rows) wins.
+    """
+    if abs(angle) < 0.05 or box.width <= 0 or box.height <= 0:
+        return 0.0
+    cx, cy = (box.x0 + box.x1) / 2.0, (box.y0 + box.y1) / 2.0
+
+    def sharpness(a: float) -> float:
+        m = cv2.getRotationMatrix2D((cx, cy), a, 1.0)
+        m[0, 2] += box.width / 2.0 - cx
+        m[1, 2] += box.height / 2.0 - cy
+        patch = cv2.warpAffine(
+            image, m, (box.width, box.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        ink = 255.0 - patch.astype(np.float64)
+        ink -= np.median(ink)  # paper to zero
+        rows = np.clip(ink, 0, None).sum(axis=1)
+        return float((rows**2).sum())
+
+    return angle if sharpness(angle) > sharpness(0.0) else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,11 +414,20 @@ class CtcVerifier:
     margin_x: float = MARGIN_X
     margin_y: float = MARGIN_Y
     dpi: int = 300  # PDF pages are rendered at this resolution, then boxes are rescaled
+    level: bool = True  # crops of a skewed page are cut out level (see :func:`crop_box`)
 
     def _key(self, page: Page, queries: Sequence[ReadingQuery]) -> str:
         from ocr_fix.scans import content_key
 
-        token = [CACHE_VERSION, self.recogniser.token(), self.margin_x, self.margin_y, HEIGHT, BUCKET]
+        token = [
+            CACHE_VERSION,
+            self.recogniser.token(),
+            self.margin_x,
+            self.margin_y,
+            self.level,
+            HEIGHT,
+            BUCKET,
+        ]
         items = [[q.box.as_list(), list(q.candidates)] for q in queries]
         blob = json.dumps([content_key(page.ref), token, items], ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
@@ -396,9 +460,10 @@ class CtcVerifier:
         return [row if row is not None else () for row in out]
 
     def _crops(self, page: Page, boxes: Sequence[BBox]) -> list[np.ndarray | None]:
-        from ocr_fix.scans import load_image
+        from ocr_fix.scans import estimate_skew, load_image
 
         image = load_image(page.ref, self.dpi)
+        angle = estimate_skew(image) if self.level else 0.0
         h, w = image.shape[:2]
         sx = w / page.width if page.width > 0 else 1.0
         sy = h / page.height if page.height > 0 else 1.0
@@ -406,8 +471,8 @@ class CtcVerifier:
         for b in boxes:
             if (sx, sy) != (1.0, 1.0):
                 b = BBox(round(b.x0 * sx), round(b.y0 * sy), round(b.x1 * sx), round(b.y1 * sy))
-            crop = crop_box(image, b, self.margin_x, self.margin_y) if b.width > 0 and b.height > 0 else None
-            out.append(crop if crop is not None and crop.size else None)
+            crop = crop_box(image, b, self.margin_x, self.margin_y, box_angle(image, b, angle))
+            out.append(crop if crop.size else None)
         return out
 
 

@@ -15,6 +15,7 @@ from PIL import Image
 
 from ocr_fix import synth
 from ocr_fix.model import BBox, Page, PageRef
+from ocr_fix.scans import estimate_skew, rotate
 from ocr_fix.verifier import (
     Alphabet,
     CtcVerifier,
@@ -167,6 +168,22 @@ def test_crop_box_clips_and_pads() -> None:
     assert crop_box(img, BBox(10, 10, 50, 30), 0.5, 0.25).shape == (20 + 10, 40 + 20)
     assert crop_box(img, BBox(0, 0, 20, 20), 0.5, 0.5).shape == (30, 30)
     assert crop_box(img, BBox(300, 300, 320, 320)).size == 0
+    assert crop_box(img, BBox(10, 10, 10, 30)).size == 0
+
+
+def test_crop_box_levels_a_tilted_line() -> None:
+    level = np.full((400, 800), 255, dtype=np.uint8)
+    level[190:210, 100:700] = 0  # a line of text 20 px high
+    tilted = rotate(level, -3.0)
+    ys, xs = np.nonzero(tilted < 128)
+    box = BBox(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    assert box.height > 40  # the upright box of the tilted line is much taller than the line
+    assert estimate_skew(tilted) == pytest.approx(3.0, abs=0.2)
+    crop = crop_box(tilted, box, 0.0, 0.0, 3.0)
+    assert crop.shape[0] == pytest.approx(20, abs=3)
+    assert crop.shape[1] == pytest.approx(600, abs=6)
+    assert (crop < 128).mean() > 0.85  # the line fills the crop
+    assert (crop_box(tilted, box, 0.0, 0.0, 0.0) < 128).mean() < 0.5
 
 
 # --- the real model ----------------------------------------------------------------------
