@@ -1,4 +1,5 @@
-"""Run the benchmarks: ``python bench/run.py [ocr|score|check|batch|fix|verifier ...]`` (default: all).
+"""Run the benchmarks: ``python bench/run.py [ocr|score|check|verdicts|batch|fix|verifier ...]``
+(default: all).
 
 Each section lives in ``bench/bench_<name>.py`` with a ``run() -> dict``; speed is always
 reported as a ratio against a baseline measured in the same process, never as an
@@ -17,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-SECTIONS = ["ocr", "score", "check", "fix", "batch", "verifier"]
+SECTIONS = ["ocr", "score", "check", "verdicts", "fix", "batch", "verifier"]
 
 
 def main(argv: list[str]) -> int:

@@ -449,7 +449,11 @@ def _punctuation(ctx: _Context, taken: set[int], _lines: set[int]) -> _Edit | No
         new_trail = ctx.rng.choice(swaps[t.trail]) if t.trail else ","
         return t.lead + t.core + new_trail
 
-    t = ctx.pick([t for t in ctx.tokens if ctx.free(taken, t.index, t.index) and accept(t)])
+    candidates = [t for t in ctx.tokens if ctx.free(taken, t.index, t.index) and accept(t)]
+    # Most slips change or drop a mark the text has; fewer add a comma (far more words
+    # have none, so drawing from all of them alike would make nearly every slip an added comma).
+    marked = [t for t in candidates if t.trail]
+    t = ctx.pick(marked if marked and ctx.rng.random() < 0.75 else candidates)
     return None if t is None else _Edit(t.start, t.end, mutate(t), "punctuation", (t.index, t.index))
 
 
