@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-SECTIONS = ["ocr", "score", "check", "verdicts", "fix", "batch", "verifier"]
+SECTIONS = ["ocr", "score", "check", "verdicts", "fix", "batch", "verifier", "lexicon"]
 
 
 def main(argv: list[str]) -> int:

@@ -564,7 +564,7 @@ def propose(
         if not with_scans:
             terms.append(Cluster(canon, tuple(others), kind))
             continue
-        if _supported(canon.text.casefold(), in_scans, used):
+        if in_scans[canon.text.casefold()] > 0:  # the scans show it: that is all a term needs
             terms.append(Cluster(canon, tuple(others), kind, verified=True))
             continue
         seen = _scan_only_spelling(group, scan_forms, forms)
@@ -612,7 +612,11 @@ def _scan_only_terms(
     have made of them: the transcriber got every occurrence wrong (``Domei`` typed
     ``Dovesi``), or the transcript leaves that text out. Either way a term the scans
     support, so ``check`` can see the transcript's spelling is not it."""
-    written = {ocr_skeleton(w) for toks in docs for tok in toks for w in _names_of(tok.text) or [tok.word]}
+    vocabulary = {w.casefold() for toks in docs for tok in toks for w in _names_of(tok.text) or [tok.word]}
+    written = {ocr_skeleton(w) for w in vocabulary}
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for w in vocabulary:
+        by_length[len(w)].append(w)
     out = []
     for key, (form, count, conf) in scan_forms.items():
         clear = conf >= (SCAN_ONLY_CONF if count >= SCAN_ONLY_MIN else SCAN_ONCE_CONF)
@@ -620,7 +624,9 @@ def _scan_only_terms(
             continue
         if len(key) < 4 or not form[1:].islower():  # short or all-caps OCR reads are mostly noise
             continue
-        if any(_linked(key, k) for k in forms):  # ``Konove``: the OCR's misreading of a term
+        # ``Konove``, ``Governnent``: the OCR's misreading of a word the transcripts have.
+        near = (w for n in range(len(key) - 2, len(key) + 3) for w in by_length.get(n, ()))
+        if any(_linked(key, w) for w in near):
             continue
         out.append(Cluster(Variant(form, 0, count), (), "name", verified=True))
     return out
