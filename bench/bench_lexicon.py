@@ -163,7 +163,8 @@ def run() -> dict[str, Any]:
         print(
             f"{tag:34s} recall none {row['none']['found']:3d}  suggested {row['suggested']['found']:3d}"
             f"  hand {row['hand']['found']:3d}  of {row['hand']['errors']:3d};  precision "
-            f"{row['none']['precision']:.2f} / {row['suggested']['precision']:.2f} / {row['hand']['precision']:.2f};"
+            f"{row['none']['precision']:.2f} / {row['suggested']['precision']:.2f}"
+            f" / {row['hand']['precision']:.2f};"
             f"  hand names proposed {row['list']['hand_found']}/{row['list']['hand']};"
             f"  misspellings adopted {len(row['list']['misspellings_adopted'])}/{row['list']['misspellings']}"
         )
@@ -174,14 +175,17 @@ def run() -> dict[str, Any]:
         summary[label] = {"recall": round(recall, 3), "precision": round(precision, 3), **t}
     summary["list"] = {
         **quality,
-        "hand_share": round(quality["hand_found"] / quality["hand"], 3) if quality["hand"] else None,
-        "plain_share": round(quality["plain_dictionary"] / quality["proposed"], 3) if quality["proposed"] else None,
+        "hand_share": round(quality["hand_found"] / max(quality["hand"], 1), 3),
+        "plain_share": round(quality["plain_dictionary"] / max(quality["proposed"], 1), 3),
         "misspellings_adopted": adopted,
     }
     print("\n== lexicon workflow (all sets; error+warning findings, baseline-subtracted) ==")
     for label in ("none", "suggested", "hand"):
         v = summary[label]
-        print(f"  {label:9s} recall {v['recall']:.3f}  precision {v['precision']:.3f}  ({v['found']}/{v['errors']})")
+        print(
+            f"  {label:9s} recall {v['recall']:.3f}  precision {v['precision']:.3f}"
+            f"  ({v['found']}/{v['errors']})"
+        )
     q = summary["list"]
     print(
         f"  suggested lists: {q['hand_found']}/{q['hand']} hand names proposed ({q['hand_share']}),"
