@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocr_fix.errors import InputNotFound, UsageError
-from ocr_fix.scans import SCAN_SUFFIXES
+from ocr_fix.scans import SCAN_SUFFIXES, natural_key
 
 __all__ = ["AUTO", "Job", "is_scan", "plan_jobs", "scans_in"]
 
@@ -42,7 +42,7 @@ def is_scan(path: Path) -> bool:
 
 
 def scans_in(folder: Path) -> tuple[Path, ...]:
-    """The page images and PDFs directly in ``folder``, by name, hidden files left out."""
+    """The page images and PDFs directly in ``folder`` in natural name order, hidden files left out."""
     if not folder.is_dir():
         return ()
     return tuple(
@@ -52,7 +52,7 @@ def scans_in(folder: Path) -> tuple[Path, ...]:
                 for p in folder.iterdir()
                 if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SCAN_SUFFIXES
             ),
-            key=lambda p: p.name,
+            key=lambda p: natural_key(p.name),
         )
     )
 

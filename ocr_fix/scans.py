@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,10 +24,42 @@ from PIL import Image, UnidentifiedImageError
 from ocr_fix.errors import BadInput, InputNotFound
 from ocr_fix.model import PageRef
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+#: What Pillow reads here (its wheels bundle OpenJPEG and libwebp): PNG, JPEG, TIFF, JPEG
+#: 2000 (archival masters), WebP, BMP and the Netpbm formats.
+IMAGE_SUFFIXES = frozenset(
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".tif",
+        ".tiff",
+        ".jp2",
+        ".j2k",
+        ".jpf",
+        ".jpx",
+        ".webp",
+        ".bmp",
+        ".pnm",
+        ".pbm",
+        ".pgm",
+        ".ppm",
+    }
+)
 PDF_SUFFIXES = frozenset({".pdf"})
 SCAN_SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
-NO_PAGES = "no page images (PNG, JPEG, TIFF, PDF)"
+NO_PAGES = "no page images (PNG, JPEG, TIFF, JPEG 2000, WebP, BMP, PNM, PDF)"
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key for file names in the order people number pages: ``page2`` before
+    ``page10``; digit runs compare as numbers (``007`` equals ``7``),
+    the rest case-insensitively, then as written so the order is total."""
+    parts = [p for p in _DIGITS.split(name) if p]
+    key = [(0, int(p), "") if p.isdigit() else (1, 0, p.casefold()) for p in parts]
+    return (*key, (2, 0, name))
+
 
 #: Most pixels one page may have once decoded or rendered: Pillow's own decompression-bomb
 #: threshold (89.5 Mpx, 89 MB as 8-bit grey; a US-letter page at 300 dpi has 8.4 Mpx, an
@@ -44,7 +77,8 @@ MAX_PAGES = 10_000
 def expand_scans(paths: Sequence[Path]) -> list[PageRef]:
     """Turn files and directories into pages numbered 1.. in reading order.
 
-    A directory contributes its images and PDFs sorted by name (not recursively; other
+    A directory contributes its images and PDFs in natural name order (``page2`` before
+    ``page10``; not recursively; other
     files are ignored, because scan folders often hold notes or checksums, and so are
     hidden files such as the temporary files of a writer still at work). A file named
     explicitly must be a supported scan. Multi-page files contribute their pages in place.
@@ -61,7 +95,7 @@ def expand_scans(paths: Sequence[Path]) -> list[PageRef]:
                     for p in path.iterdir()
                     if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES and not p.name.startswith(".")
                 ),
-                key=lambda p: p.name,
+                key=lambda p: natural_key(p.name),
             )
             if not found:
                 raise BadInput(NO_PAGES, path)

@@ -13,6 +13,7 @@ from html import escape as html_escape
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
 import pytest
 from lxml import etree
 from typer.testing import CliRunner
@@ -437,3 +438,69 @@ def test_check_reads_stdin_and_writes_stdout(tmp_path: Path) -> None:
     doc = json.loads(r.stdout)
     assert doc["transcript_sha256"] == read_transcript(DATA / "letter.alto.xml").sha256
     assert not (Path.cwd() / "-").exists()
+
+
+# --- scans: more image types, natural order --------------------------------------------------
+
+
+def _grey_page() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    page = np.full((120, 90), 255, dtype=np.uint8)
+    page[20:100:10, 10:80] = rng.integers(0, 80, size=(8, 70), dtype=np.uint8)
+    return page
+
+
+@pytest.mark.parametrize(
+    ("suffix", "options"),
+    [(".jp2", {}), (".j2k", {}), (".webp", {"lossless": True}), (".bmp", {}), (".pgm", {}), (".pnm", {})],
+)
+def test_more_scan_types_read_pixel_exact(tmp_path: Path, suffix: str, options: dict) -> None:
+    from PIL import Image
+
+    from ocr_fix.scans import expand_scans, load_image
+
+    page = _grey_page()
+    path = tmp_path / f"page{suffix}"
+    Image.fromarray(page, mode="L").save(path, format="PPM" if suffix == ".pnm" else None, **options)
+    refs = expand_scans([tmp_path])
+    assert [r.path for r in refs] == [path]
+    assert np.array_equal(load_image(refs[0]), page)  # JPEG 2000 here is the lossless 5/3 wavelet
+
+
+def test_a_jp2_scan_is_checked(tmp_path: Path, monkeypatch) -> None:
+    from PIL import Image
+
+    d = tmp_path / "scans"
+    d.mkdir()
+    Image.open(SCANS / "02.png").convert("L").save(d / "02.jp2")
+    engine = FakeEngine({"02.jp2": (GOLDEN / "02.gt.txt").read_text()})
+    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    lines = _lines()
+    row = next(i for i, ln in enumerate(lines) if "Prince Konoye" in ln)
+    lines[row] = lines[row].replace("Prince Konoye", "Prince Kenoye")
+    path = tmp_path / "t.txt"
+    path.write_text("\n".join(lines) + "\n")
+    r = runner.invoke(app, ["check", str(path), str(d), "-l", str(LEXICON), "-f", "json", "--no-cache", "-q"])
+    assert r.exit_code == 1, r.output
+    doc = json.loads(r.stdout)
+    assert doc["pages"][0]["image"].endswith("02.jp2")
+    assert any(f["suggestion"] == "Konoye" for f in doc["findings"])
+
+
+def test_pages_in_natural_order(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from ocr_fix.batch.discovery import discover
+    from ocr_fix.inputs import scans_in
+    from ocr_fix.scans import expand_scans, natural_key
+
+    names = ["page10.png", "page2.png", "page1.png", "Page3.png", "page02b.png"]
+    for n in names:
+        Image.new("L", (8, 8), 255).save(tmp_path / n)
+    (tmp_path / "transcript.md").write_text("text\n")
+    want = ["page1.png", "page2.png", "page02b.png", "Page3.png", "page10.png"]
+    assert sorted(names, key=natural_key) == want
+    assert [r.path.name for r in expand_scans([tmp_path])] == want
+    assert [p.name for p in scans_in(tmp_path)] == want
+    docs = discover(tmp_path)
+    assert [p.name for p in docs[0].scans] == want

@@ -103,7 +103,7 @@ def test_bad_inputs_raise_with_exit_codes(tmp_path):
     with pytest.raises(InputNotFound):
         expand_scans([tmp_path / "missing.png"])
     (tmp_path / "empty").mkdir()
-    with pytest.raises(BadInput, match=r"no page images \(PNG, JPEG, TIFF, PDF\)"):
+    with pytest.raises(BadInput, match=r"no page images \(PNG, JPEG, TIFF, JPEG 2000, WebP, BMP, PNM, PDF\)"):
         expand_scans([tmp_path / "empty"])
     (tmp_path / "text.png").write_text("hello")
     with pytest.raises(BadInput, match="not a readable image"):
@@ -117,7 +117,7 @@ def test_bad_inputs_raise_with_exit_codes(tmp_path):
     "case, code, fragment",
     [
         ("missing", 3, "no such file or directory"),
-        ("empty_dir", 4, "no page images (PNG, JPEG, TIFF, PDF)"),
+        ("empty_dir", 4, "no page images (PNG, JPEG, TIFF, JPEG 2000, WebP, BMP, PNM, PDF)"),
         ("text_as_png", 4, "not a readable image"),
         ("truncated_png", 4, "not a readable image"),
         ("bad_pdf", 4, "cannot read PDF"),

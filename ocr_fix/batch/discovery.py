@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ocr_fix.errors import BadInput, InputNotFound
-from ocr_fix.scans import SCAN_SUFFIXES
+from ocr_fix.scans import SCAN_SUFFIXES, natural_key
 
 if TYPE_CHECKING:
     pass
@@ -59,7 +59,9 @@ def discover(root: Path, transcript_glob: str | None = None, exclude: Sequence[P
             d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip
         )
         files = sorted(f for f in filenames if not f.startswith(".") and (here / f).is_file())
-        scans = tuple(here / f for f in files if Path(f).suffix.lower() in SCAN_SUFFIXES)
+        scans = tuple(
+            here / f for f in sorted(files, key=natural_key) if Path(f).suffix.lower() in SCAN_SUFFIXES
+        )
         transcripts = [f for f in files if _is_transcript(f, transcript_glob)]
         if not scans and not transcripts:
             continue

@@ -41,7 +41,7 @@ def render_page(page: Page, fmt: Format) -> str:
 @handles_errors
 def ocr(
     scans: list[Path] = typer.Argument(
-        ..., help="Page scans: images (PNG, JPEG, TIFF), PDFs or directories, in page order."
+        ..., help="Page scans: images (PNG, JPEG, TIFF, JP2, WebP, BMP, PNM), PDFs or directories."
     ),
     out_dir: Path | None = typer.Option(
         None,
