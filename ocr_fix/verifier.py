@@ -74,6 +74,7 @@ __all__ = [
     "fold_candidate",
     "load_verifier",
     "model_files",
+    "unfit_score",
 ]
 
 HEIGHT = 48  # the recogniser's input height (PP-OCRv5 rec_image_shape 3,48,320)
@@ -396,7 +397,10 @@ class ReadingQuery:
 class Verifier(Protocol):
     def score(self, queries: Sequence[ReadingQuery]) -> list[tuple[float | None, ...]]:
         """Per query, per candidate: log-likelihood in nats of that text on the crop
-        (None: the text cannot be scored, e.g. a character the model does not know)."""
+        (None: the text cannot be scored, e.g. a character the model does not know).
+
+        Always finite: a text longer than the crop can hold scores below every text
+        that fits (:func:`unfit_score`). Texts are folded first (:func:`fold_candidate`)."""
         ...
 
 
@@ -480,7 +484,21 @@ def _score(alphabet: Alphabet, probs: np.ndarray | None, text: str) -> float | N
     if probs is None:
         return None
     labels = alphabet.encode(text)
-    return None if labels is None else alphabet.log_likelihood(probs, labels)
+    if labels is None:
+        return None
+    score = alphabet.log_likelihood(probs, labels)
+    if score == -math.inf:
+        return unfit_score(probs.shape[0], labels)
+    return score
+
+
+def unfit_score(frames: int, labels: Sequence[int]) -> float:
+    """What a text too long for its crop scores instead of ``-inf``: every frame it
+    needs, the crop's and the missing ones, at the probability floor. Any text that fits
+    scores at least ``frames * log(PROB_FLOOR)``, so this is below all of them, lower
+    the more frames are missing, and finite (differences and JSON stay numbers)."""
+    needed = len(labels) + sum(1 for a, b in itertools.pairwise(labels) if a == b)
+    return max(needed, frames + 1) * math.log(PROB_FLOOR)
 
 
 def _cached_rows(hit: Any, queries: Sequence[ReadingQuery]) -> list[Scores] | None:

@@ -24,6 +24,7 @@ from ocr_fix.verifier import (
     ctc_log_likelihood,
     fold_candidate,
     load_verifier,
+    unfit_score,
 )
 
 # --- CTC -------------------------------------------------------------------------------
@@ -105,6 +106,16 @@ def test_labels_that_cannot_fit_score_minus_infinity() -> None:
     assert ctc_log_likelihood(lp, [1, 2, 1, 2], 0) == -math.inf
     assert ctc_log_likelihood(lp[:0], [], 0) == 0.0
     assert ctc_log_likelihood(lp, [], 0) == pytest.approx(3 * math.log(1 / 3))
+
+
+def test_unfit_texts_score_below_every_text_that_fits() -> None:
+    floor = math.log(1e-30)
+    assert unfit_score(3, [1, 2, 3, 4]) == 4 * floor
+    assert unfit_score(3, [1, 1, 2]) == 4 * floor  # the repeat needs a blank between
+    # below the least a fitting text can score (every frame at the floor), and lower the
+    # more frames are missing
+    assert unfit_score(5, [1, 2, 3, 4, 5, 6]) < 5 * floor
+    assert unfit_score(5, [1, 2, 3, 4, 5, 6, 7]) < unfit_score(5, [1, 2, 3, 4, 5, 6])
 
 
 def test_bad_labels_raise() -> None:
@@ -255,11 +266,15 @@ def test_batched_scores_equal_one_by_one(tmp_path: Path) -> None:
         ReadingQuery(p2, b2[1], ("form from", "from from")),
         ReadingQuery(p1, BBox(5000, 5000, 5010, 5010), ("x",)),  # outside the page
         ReadingQuery(p1, b1[2], ()),
+        ReadingQuery(p2, b2[0], ("Konoye " * 30,)),  # far too long for a word's crop
     ]
     together = VERIFIER.score(queries)
     alone = [VERIFIER.score([q])[0] for q in queries]
-    assert [len(r) for r in together] == [2, 3, 1, 2, 1, 0]
+    assert [len(r) for r in together] == [2, 3, 1, 2, 1, 0, 1]
     assert together[4] == (None,)
+    too_long = together[6][0]
+    assert too_long is not None and math.isfinite(too_long)
+    assert all(too_long < s for s in together[1] if s is not None)
     for a, b in zip(together, alone, strict=True):
         assert len(a) == len(b)
         for x, y in zip(a, b, strict=True):
