@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 from ocr_fix.align import Alignment, align
 from ocr_fix.crosscheck import Scorer, verifier_features
 from ocr_fix.decide import EvidenceModel, load_model
-from ocr_fix.editorial import apply_marks
+from ocr_fix.editorial import DEFAULT_EDITORIAL_MARKS, apply_marks, compile_marks, drop_marked
 from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
 from ocr_fix.metrics import cer
 from ocr_fix.model import Finding, Page, Severity
 from ocr_fix.normalize.tokens import Token, tokenize
 from ocr_fix.normalize.typography import normalize_transcript
+from ocr_fix.suppress import drop_accepted
 from ocr_fix.transcript import Transcript, read_transcript
 from ocr_fix.triage import TriageSettings, mismatch_finding, triage
 from ocr_fix.variants import lexicon_only
@@ -78,6 +79,18 @@ class CheckOptions:
     verifier: Scorer | None = field(default=None, compare=False)
     #: The evidence model; None: the shipped one (:func:`ocr_fix.decide.load_model`).
     model: EvidenceModel | None = field(default=None, compare=False)
+    #: Editorial marks (:mod:`ocr_fix.editorial`): aligned like text, never flagged.
+    editorial_marks: tuple[str, ...] = DEFAULT_EDITORIAL_MARKS
+    #: Accepted spellings (:func:`ocr_fix.suppress.drop_accepted`): never flagged.
+    accepted: tuple[str, ...] = ()
+
+
+def _unwanted_removed(
+    findings: Sequence[Finding], transcript: Transcript, options: CheckOptions
+) -> list[Finding]:
+    """``findings`` without those on editorial marks or accepted spellings."""
+    kept = drop_marked(findings, transcript.text, compile_marks(options.editorial_marks))
+    return drop_accepted(kept, options.accepted)[0] if options.accepted else kept
 
 
 def check_pages(
@@ -93,7 +106,10 @@ def check_pages(
     dictionary = Dictionary.english()
     if not pages:
         findings = apply_marks(
-            lexicon_only(transcript, folded, tokens, lexicon, dictionary), transcript.marks
+            _unwanted_removed(
+                lexicon_only(transcript, folded, tokens, lexicon, dictionary), transcript, options
+            ),
+            transcript.marks,
         )
         return CheckResult(transcript, tuple(scans), (), tuple(findings), None, (), len(lexicon))
     alignment = align(tokens, pages)
@@ -102,7 +118,8 @@ def check_pages(
         findings = [mismatch_finding(alignment.agreement, len(pages))]
     else:
         findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
-        findings = decide(findings, pages, lexicon, options)
+        # Before any second reading: a mark or an accepted spelling costs no OCR.
+        findings = decide(_unwanted_removed(findings, transcript, options), pages, lexicon, options)
         findings = apply_marks(findings, transcript.marks)
     return CheckResult(
         transcript, tuple(scans), stats, tuple(findings), alignment.agreement, alignment.order, len(lexicon)
@@ -210,10 +227,12 @@ def check(
     run: OcrRun = OcrRun(),
     progress: Progress = _quiet,
     textequiv_level: str = "line",
+    options: CheckOptions = CheckOptions(),
 ) -> CheckResult:
     """``ocr-fix check`` as a function: Tesseract OCR (cached, parallel), second readings
-    of disputed lines, triage. Lexicon-only when ``scan_paths`` is empty."""
-    options = CheckOptions(lexicons=tuple(lexicons))
+    of disputed lines, triage. Lexicon-only when ``scan_paths`` is empty. ``options``
+    carries the editorial marks and accepted spellings; ``lexicons`` are added to it."""
+    options = replace(options, lexicons=(*options.lexicons, *lexicons))
     # Inputs are validated before any OCR starts.
     transcript = (
         transcript_path

@@ -25,7 +25,16 @@ from urllib.parse import unquote
 from ocr_fix.errors import BadInput, InputNotFound
 from ocr_fix.model import Finding
 
-__all__ = ["CONTEXT_WORDS", "FINGERPRINT_KEY", "Baseline", "fingerprint", "load_baseline", "report_path"]
+__all__ = [
+    "CONTEXT_WORDS",
+    "FINGERPRINT_KEY",
+    "Baseline",
+    "drop_accepted",
+    "fingerprint",
+    "load_baseline",
+    "read_ignore_file",
+    "report_path",
+]
 
 #: Words of context taken on each side of a finding. Three tell apart repeated phrases
 #: in typed documents while an edit four words away still leaves the finding matched.
@@ -150,3 +159,40 @@ def _sarif_items(doc: dict[str, Any], path: Path) -> list[tuple[str, str]]:
                 raise BadInput(f"SARIF result without an {FINGERPRINT_KEY} fingerprint or a location", path)
             items.append((report_path(unquote(uri)), fp))
     return items
+
+
+#: Stripped from both ends of a transcript span before it is compared with an accepted
+#: spelling: ``Konoye's,`` is the spelling ``Konoye's``.
+_EDGE_PUNCT = "\"'\u201c\u201d\u2018\u2019()[]{}.,;:!?*_\u00ab\u00bb"
+
+
+def read_ignore_file(path: Path) -> tuple[str, ...]:
+    """Accepted spellings, one a line; ``#`` starts a comment, blank lines are skipped."""
+    path = Path(path)
+    if not path.exists():
+        raise InputNotFound(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput("ignore file is not UTF-8 text", path) from None
+    out = []
+    for line in text.splitlines():
+        word = line.split("#", 1)[0].strip()
+        if word:
+            out.append(word)
+    return tuple(out)
+
+
+def drop_accepted(findings: Sequence[Finding], spellings: Iterable[str]) -> tuple[list[Finding], int]:
+    """``findings`` without those whose transcript text is an accepted spelling (compared
+    without case and without the punctuation around it), and how many those were.
+    Findings about missing text (omissions) have no spelling and are kept."""
+    accepted = {s.strip(_EDGE_PUNCT).casefold() for s in spellings} - {""}
+    kept = [
+        f
+        for f in findings
+        if f.transcript is None
+        or not f.transcript.text.strip()
+        or f.transcript.text.strip().strip(_EDGE_PUNCT).casefold() not in accepted
+    ]
+    return kept, len(findings) - len(kept)

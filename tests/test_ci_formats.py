@@ -242,3 +242,12 @@ def test_positional_arguments_are_told_apart_by_file_type(two_docs):
     # a missing second transcript fails before any OCR, with its own code
     r = _check("a/transcript.md", "nope.md", "--scans", "auto")
     assert r.exit_code == 3 and "nope.md" in r.stderr
+
+
+def test_compact_and_github_show_control_characters_as_escapes():
+    text = "a Ke\x1b[31mnoye b\n"
+    t = Transcript(Path("t.md"), text, "markdown")
+    f = _sub(t, "Ke\x1b[31mnoye", "Konoye")
+    for name in ("compact", "github"):
+        out = get_format(name).render([_result(text, [f])], RenderOptions())
+        assert "\x1b" not in out and "\\x1b" in out

@@ -107,7 +107,7 @@ def document_key(
 
     add("tool", __version__.encode())
     add("engine", engine_token.encode())
-    add("check", repr(options.triage).encode())
+    add("check", repr((options.triage, options.editorial_marks, options.accepted)).encode())
     for tag, path in [("transcript", doc.transcript), *(("lexicon", p) for p in (*lexicons, doc.lexicon))]:
         if path is not None:
             _add_file(digest, tag, path)

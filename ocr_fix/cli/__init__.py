@@ -37,7 +37,7 @@ def _root(
 def _register() -> None:
     import importlib
 
-    for name in ("synth", "ocr", "score", "check", "batch", "fix", "lexicon"):
+    for name in ("synth", "ocr", "score", "check", "batch", "fix", "lexicon", "config"):
         try:
             importlib.import_module(f"ocr_fix.cli.{name}")
         except ModuleNotFoundError as exc:  # command not built yet

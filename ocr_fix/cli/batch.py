@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -11,19 +13,27 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocr_fix.batch.discovery import Document, discover, read_manifest
-from ocr_fix.batch.runner import BatchOptions, run_batch
+from ocr_fix.batch.runner import FINDINGS, BatchOptions, run_batch
 from ocr_fix.batch.summary import SUMMARY, BatchResult, Outcome
 from ocr_fix.cli import app
+from ocr_fix.cli.check import FailOn, Format, emit
 from ocr_fix.cli.common import err_console, handles_errors
-from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
+from ocr_fix.cli.ocr_options import CacheDir, Jobs, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
-from ocr_fix.errors import ExitCode
+from ocr_fix.config import load_settings
+from ocr_fix.editorial import compile_marks
+from ocr_fix.errors import BadInput, ExitCode
 from ocr_fix.fileio import locked_dir, make_dir, refuse_input_as_output
+from ocr_fix.model import Severity
 from ocr_fix.ocr.cache import OcrCache
 from ocr_fix.ocr.engine import OcrEngine
-from ocr_fix.pipeline import CheckOptions, cache_for, engine_for, reader_for
+from ocr_fix.pipeline import CheckOptions, CheckResult, cache_for, engine_for, reader_for
 from ocr_fix.report import check_json
+from ocr_fix.report.check_json import load_result
+from ocr_fix.report.formats import RenderOptions, get_format
 from ocr_fix.report.visible import visible
+from ocr_fix.suppress import read_ignore_file
+from ocr_fix.transcript import read_transcript
 
 
 @app.command()
@@ -58,6 +68,30 @@ def batch(
         help="Dask scheduler address (tcp://HOST:PORT) or 'local' for a local Dask cluster; "
         "needs ocr-fix[dask].",
     ),
+    fail_on: FailOn = typer.Option(
+        FailOn.never,
+        "--fail-on",
+        help="Also exit 1 when a document has a finding at or above this severity "
+        "(default: only failed documents change the exit code).",
+    ),
+    fmt: Format | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Also report every document's findings in one report in this format (sarif, github, ...).",
+    ),
+    report_file: Path | None = typer.Option(
+        None, "--report", help="Write the --format report here instead of stdout."
+    ),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="Settings file (default: .ocr-fix.toml or pyproject.toml [tool.ocr-fix] found upward "
+        "from ROOT); batch uses lexicons, editorial-marks, ignore, ignore-file, jobs and lang.",
+    ),
+    show: Severity = typer.Option(
+        Severity.WARNING, "--show", help="Lowest severity the --format report lists (json lists all)."
+    ),
     force: bool = typer.Option(False, "--force", help="Redo documents already done by an earlier run."),
     wait: bool = typer.Option(
         True, "--wait/--no-wait", help="When another run uses OUT: wait for it, or exit 11 at once."
@@ -66,7 +100,7 @@ def batch(
     jobs: Jobs = None,
     no_cache: NoCache = False,
     cache_dir: CacheDir = None,
-    lang: Lang = "eng",
+    lang: str | None = typer.Option(None, "--lang", help="Tesseract language(s), e.g. eng or eng+fra."),
     psm: Psm = None,
     page_timeout: PageTimeout = None,
 ) -> None:
@@ -77,32 +111,80 @@ def batch(
     cannot be checked (no transcript, unreadable image, bad lexicon, Tesseract crash or
     timeout) is marked failed in summary.jsonl and the others go on.
 
-    Exit 0: every document checked (findings do not change the exit code; read
-    summary.jsonl); 8: finished, but some documents failed; 3/4/5: ROOT, manifest or a
-    --lexicon is missing or unusable; 6: Tesseract (or, with --scheduler, Dask) is not
-    installed; 10: OUT cannot be written; 11: OUT is in use (--no-wait); 130: interrupted
-    (rerun to resume); 143: terminated (SIGTERM).
+    Exit 0: every document checked (findings change the exit code only with --fail-on;
+    read summary.jsonl); 1: a finding at or above --fail-on; 8: finished, but some
+    documents failed; 3/4/5: ROOT, manifest or a --lexicon is missing or unusable; 6:
+    Tesseract (or, with --scheduler, Dask) is not installed; 10: OUT cannot be written;
+    11: OUT is in use (--no-wait); 130: interrupted (rerun to resume); 143: terminated
+    (SIGTERM).
     """
+    if report_file is not None and fmt is None:
+        raise typer.BadParameter("--report needs --format", param_hint="--report")
     if (root is None) == (manifest is None):
         raise typer.BadParameter("give either ROOT or --manifest", param_hint="ROOT")
     exclude = [output]
     documents = read_manifest(manifest) if manifest is not None else discover(root, transcript_glob, exclude)  # type: ignore[arg-type]
-    engine = engine_for(lang, psm)
+    start = root if root is not None else manifest.parent  # type: ignore[union-attr]
+    settings = load_settings(config, start).override(
+        {"lexicons": [str(p) for p in lexicon or ()], "jobs": jobs, "lang": lang}
+    )
+    lexicons = tuple(Path(p) for p in settings["lexicons"])
+    spellings = settings["ignore"]
+    if settings["ignore-file"] is not None:
+        spellings = (*spellings, *read_ignore_file(Path(settings["ignore-file"])))
+    marks = settings["editorial-marks"]
+    compile_marks(marks)  # a bad pattern fails before any OCR
+    engine = engine_for(settings["lang"], psm)
     cache = cache_for(no_cache, cache_dir)
     options = BatchOptions(
-        lexicons=tuple(lexicon or ()),
+        lexicons=lexicons,
         force=force,
         page_timeout=page_timeout,
-        check=CheckOptions(reader=reader_for(engine, cache)),
+        check=CheckOptions(
+            reader=reader_for(engine, cache), editorial_marks=marks, accepted=tuple(spellings)
+        ),
     )
 
-    refuse_input_as_output([output / SUMMARY], [manifest, *(lexicon or ())])
+    refuse_input_as_output([output / SUMMARY, report_file], [manifest, *lexicons])
     make_dir(output)
     with locked_dir(output, wait, on_wait=lambda: _waiting(output)):
-        result = _run(documents, output, engine, cache, options, scheduler, jobs, quiet)
+        result = _run(documents, output, engine, cache, options, scheduler, settings["jobs"], quiet)
     if not quiet:
         print_summary(result, err_console)
-    raise typer.Exit(int(ExitCode.PARTIAL if result.failed else ExitCode.OK))
+    if fmt is not None:
+        results = load_results(result, documents, output)
+        emit(get_format(fmt.value).render(results, RenderOptions(show=show)), report_file)
+    raise typer.Exit(int(batch_exit_code(result, fail_on)))
+
+
+def batch_exit_code(result: BatchResult, fail_on: FailOn) -> ExitCode:
+    """8 when a document failed; else 1 when a document has a finding at or above
+    ``fail_on``; else 0."""
+    if result.failed:
+        return ExitCode.PARTIAL
+    if fail_on is FailOn.never:
+        return ExitCode.OK
+    counted = [s.value for s in Severity if s.rank >= Severity(fail_on.value).rank]
+    hit = any(getattr(o, name) for o in result.outcomes if o.ok for name in counted)
+    return ExitCode.FINDINGS if hit else ExitCode.OK
+
+
+def load_results(result: BatchResult, documents: Sequence[Document], out: Path) -> list[CheckResult]:
+    """The findings of every document checked (this run or an earlier one), in document
+    order, read back from ``OUT/<id>/findings.json``."""
+    by_id = {d.id: d for d in documents}
+    results: list[CheckResult] = []
+    for o in result.outcomes:
+        doc = by_id.get(o.document)
+        if not o.ok or doc is None or doc.transcript is None:
+            continue
+        path = out / o.document / FINDINGS
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise BadInput("cannot read the findings written for this document", path) from None
+        results.append(load_result(data, read_transcript(doc.transcript)))
+    return results
 
 
 def _waiting(output: Path) -> None:

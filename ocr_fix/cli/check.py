@@ -12,17 +12,19 @@ import typer
 
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors
-from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm, TextEquiv, TextEquivLevel
+from ocr_fix.cli.ocr_options import CacheDir, Jobs, NoCache, PageTimeout, Psm, TextEquiv, TextEquivLevel
 from ocr_fix.cli.progress import progress_reporter
+from ocr_fix.config import load_settings
+from ocr_fix.editorial import compile_marks
 from ocr_fix.errors import ExitCode, UsageError
 from ocr_fix.fileio import refuse_input_as_output, write_atomic
-from ocr_fix.inputs import plan_jobs
+from ocr_fix.inputs import is_scan, plan_jobs
 from ocr_fix.model import Severity
-from ocr_fix.pipeline import CheckResult, OcrRun
+from ocr_fix.pipeline import CheckOptions, CheckResult, OcrRun
 from ocr_fix.pipeline import check as check_document
 from ocr_fix.report.formats import FORMATS, RenderOptions, get_format
 from ocr_fix.scans import SCAN_SUFFIXES
-from ocr_fix.suppress import Baseline, fingerprint, load_baseline, report_path
+from ocr_fix.suppress import Baseline, fingerprint, load_baseline, read_ignore_file, report_path
 from ocr_fix.transcript import STDIN, read_transcript
 
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
@@ -92,17 +94,24 @@ def check(
     lexicon: list[Path] | None = typer.Option(
         None, "--lexicon", "-l", help="Lexicon file of names and terms (repeatable)."
     ),
-    fmt: Format = typer.Option("table", "--format", "-f", help="Output format."),
+    fmt: Format | None = typer.Option(None, "--format", "-f", help="Output format [default: table]."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here instead of stdout."
     ),
-    fail_on: FailOn = typer.Option(
-        FailOn.error, "--fail-on", help="Exit 1 when a finding is at or above this severity."
+    fail_on: FailOn | None = typer.Option(
+        None, "--fail-on", help="Exit 1 when a finding is at or above this severity [default: error]."
     ),
-    show: Severity = typer.Option(
-        Severity.WARNING,
+    show: Severity | None = typer.Option(
+        None,
         "--show",
-        help="Lowest severity listed by table, github, sarif, rdjsonl and compact (json and html list all).",
+        help="Lowest severity listed by table, github, sarif, rdjsonl and compact (json and html "
+        "list all) [default: warning].",
+    ),
+    ignore: list[str] | None = typer.Option(
+        None, "--ignore", help="An accepted spelling, never flagged (repeatable)."
+    ),
+    ignore_file: Path | None = typer.Option(
+        None, "--ignore-file", help="File of accepted spellings, one a line (# comments)."
     ),
     baseline: Path | None = typer.Option(
         None,
@@ -115,11 +124,17 @@ def check(
         "--write-baseline",
         help="Write every finding of this run as a baseline (JSON) to FILE; they then count as accepted.",
     ),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="Settings file (default: .ocr-fix.toml or pyproject.toml [tool.ocr-fix], found upward "
+        "from the first transcript).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     jobs: Jobs = None,
     no_cache: NoCache = False,
     cache_dir: CacheDir = None,
-    lang: Lang = "eng",
+    lang: str | None = typer.Option(None, "--lang", help="Tesseract language(s), e.g. eng or eng+fra."),
     psm: Psm = None,
     page_timeout: PageTimeout = None,
     textequiv_level: TextEquiv = TextEquivLevel.line,
@@ -127,27 +142,59 @@ def check(
     """Compare each TRANSCRIPT with its page scans and report where the transcript is wrong.
 
     Every finding names the transcript line:column, the scan page and line, what the scan
-    shows, and a suggestion. One exit code for the whole call. Exit 0: nothing at or
-    above --fail-on; 1: something is.
+    shows, and a suggestion. Settings come from the command line, then the config file,
+    then the defaults (see `ocr-fix config`). One exit code for the whole call. Exit 0:
+    nothing at or above --fail-on; 1: something is.
     """
-    formatter = get_format(fmt.value)
-    todo = plan_jobs(paths, scans)
-    inputs = [*(j.transcript for j in todo), *(s for j in todo for s in j.scans), *(lexicon or ())]
+    first = next((p for p in paths if not is_scan(p)), None)
+    settings = load_settings(config, first.parent if first is not None else None).override(
+        {
+            "scans": scans,
+            "lexicons": [str(p) for p in lexicon or ()],
+            "format": fmt.value if fmt is not None else None,
+            "fail-on": fail_on.value if fail_on is not None else None,
+            "show": show.value if show is not None else None,
+            "ignore": ignore,
+            "ignore-file": str(ignore_file) if ignore_file is not None else None,
+            "baseline": str(baseline) if baseline is not None else None,
+            "jobs": jobs,
+            "lang": lang,
+        }
+    )
+    formatter = get_format(settings["format"])
+    todo = plan_jobs(paths, settings["scans"])
+    lexicons = tuple(Path(p) for p in settings["lexicons"])
+    baseline_path = Path(settings["baseline"]) if settings["baseline"] is not None else None
+    inputs = [*(j.transcript for j in todo), *(s for j in todo for s in j.scans), *lexicons]
     refuse_input_as_output([output if output != STDIN else None, write_baseline], inputs, SCAN_SUFFIXES)
-    refuse_input_as_output([output], [baseline])  # --write-baseline may update --baseline
+    refuse_input_as_output([output], [baseline_path])  # --write-baseline may update --baseline
     if len(todo) > 1 and not formatter.many:
         raise UsageError(f"--format {formatter.name} reports one transcript at a time")
     # Every transcript is read before any OCR starts (and stdin only once).
     read = [read_transcript(job.transcript, textequiv_level.value) for job in todo]
-    accepted = load_baseline(baseline) if baseline is not None else None
-    run = OcrRun(lang=lang, psm=psm, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir, timeout=page_timeout)
+    spellings = settings["ignore"]
+    if settings["ignore-file"] is not None:
+        spellings = (*spellings, *read_ignore_file(Path(settings["ignore-file"])))
+    accepted = load_baseline(baseline_path) if baseline_path is not None else None
+    options = CheckOptions(
+        lexicons=lexicons, editorial_marks=settings["editorial-marks"], accepted=tuple(spellings)
+    )
+    compile_marks(options.editorial_marks)  # a bad pattern fails before any OCR
+    run = OcrRun(
+        lang=settings["lang"],
+        psm=psm,
+        jobs=settings["jobs"],
+        no_cache=no_cache,
+        cache_dir=cache_dir,
+        timeout=page_timeout,
+    )
     results: list[CheckResult] = []
     with progress_reporter(enabled=not quiet) as report:
         for job, transcript in zip(todo, read, strict=True):
-            if scans is not None and not job.scans and not quiet:
+            if settings["scans"] is not None and not job.scans and not quiet:
                 err_console.print(f"ocr-fix: {job.transcript}: no scans found, lexicon-only", markup=False)
             results.append(
-                check_document(transcript, list(job.scans), tuple(lexicon or ()), run, progress=report)
+                check_document(transcript, list(job.scans), (), run, report, textequiv_level.value, options)
             )
     if write_baseline is not None:
         write_atomic(write_baseline, get_format("json").render(results, RenderOptions()))
@@ -166,5 +213,5 @@ def check(
         if dropped and not quiet:
             err_console.print(f"ocr-fix: {dropped} finding(s) in the baseline not reported", markup=False)
     color = output is None and sys.stdout.isatty()
-    emit(formatter.render(results, RenderOptions(show=show, color=color)), output)
-    raise typer.Exit(int(exit_code(results, fail_on)))
+    emit(formatter.render(results, RenderOptions(show=Severity(settings["show"]), color=color)), output)
+    raise typer.Exit(int(exit_code(results, FailOn(settings["fail-on"]))))

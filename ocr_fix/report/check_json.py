@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from ocr_fix import __version__
-from ocr_fix.model import Finding, Severity
-from ocr_fix.pipeline import CheckResult
+from ocr_fix.errors import BadInput
+from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity
+from ocr_fix.pipeline import CheckResult, PageStat
 from ocr_fix.report import explain
 from ocr_fix.report.formats import RenderOptions, ReportFormat
 from ocr_fix.suppress import fingerprint
+from ocr_fix.transcript import Transcript
 
 SCHEMA = "ocr-fix/check/1"
 MANY_SCHEMA = "ocr-fix/checks/1"
@@ -113,3 +116,72 @@ class JsonFormat(ReportFormat):
     def render(self, results: Sequence[CheckResult], options: RenderOptions) -> str:
         doc = result_dict(results[0]) if len(results) == 1 else results_dict(results)
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _unrendered(f: Finding) -> Finding:
+    """``f`` with the reasons :func:`explain.message` appended to its message taken off
+    again, so a loaded finding renders as the one that was written."""
+    why = explain.reasons(f)
+    tail = f" ({'; '.join(why)})"
+    if why and f.message.endswith(tail):
+        return replace(f, message=f.message[: -len(tail)])
+    return f
+
+
+def load_result(doc: Any, transcript: Transcript) -> CheckResult:
+    """The :class:`CheckResult` an ``ocr-fix/check/1`` document describes, for
+    ``transcript`` as it was read again (``batch`` renders its reports from the
+    ``findings.json`` files). Raises :class:`BadInput` when the document does not fit."""
+    where = transcript.path
+    if not (isinstance(doc, dict) and str(doc.get("schema", "")).startswith("ocr-fix/check/")):
+        raise BadInput("not an ocr-fix check report", where)
+    if doc.get("transcript_sha256") not in (None, transcript.sha256):
+        raise BadInput("transcript changed since its findings were written; run again with --force", where)
+    findings: list[Finding] = []
+    try:
+        for item in doc.get("findings") or ():
+            t, s = item.get("transcript"), item.get("scan")
+            findings.append(
+                Finding(
+                    severity=Severity(item["severity"]),
+                    kind=Kind(item["kind"]),
+                    transcript=None if t is None else transcript.span(int(t["offset"]), int(t["end_offset"])),
+                    scan=None
+                    if s is None
+                    else ScanSpan(
+                        int(s["page"]),
+                        int(s["line"]),
+                        str(s["text"]),
+                        float(s["confidence"]),
+                        BBox(*s["bbox"]) if s.get("bbox") else None,
+                        str(s.get("image") or ""),
+                    ),
+                    suggestion=str(item.get("suggestion", "")),
+                    message=str(item.get("message", "")),
+                    features=tuple((str(k), float(v)) for k, v in (item.get("features") or {}).items()),
+                    score=None if item.get("score") is None else float(item["score"]),
+                )
+            )
+            findings[-1] = _unrendered(findings[-1])
+        pages = tuple(
+            PageStat(
+                int(p["page"]),
+                str(p["image"]),
+                p.get("cer"),
+                float(p.get("mean_confidence", 0.0)),
+                int(p.get("words", 0)),
+                float(p.get("agreement", 0.0)),
+            )
+            for p in doc.get("pages") or ()
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadInput(f"findings do not fit the transcript ({type(exc).__name__}: {exc})", where) from None
+    agreement = doc.get("agreement")
+    return CheckResult(
+        transcript,
+        tuple(str(x) for x in doc.get("scans") or ()),
+        pages,
+        tuple(findings),
+        None if agreement is None else float(agreement),
+        tuple(int(x) for x in doc.get("page_order") or ()),
+    )

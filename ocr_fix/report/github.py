@@ -17,6 +17,7 @@ from ocr_fix.pipeline import CheckResult
 from ocr_fix.report.compact import compact_line
 from ocr_fix.report.formats import RenderOptions, ReportFormat, display_path, shown
 from ocr_fix.report.text import headline
+from ocr_fix.report.visible import visible
 
 __all__ = ["PER_LEVEL", "GithubFormat", "annotation"]
 
@@ -42,7 +43,7 @@ def annotation(f: Finding, file: str) -> str:
         if t.end_line is None and t.end_column > t.column:
             props.append(f"endColumn={t.end_column}")
     props.append(f"title={_escape_prop('ocr-fix ' + f.kind.value)}")
-    return f"::{_LEVEL[f.severity]} {','.join(props)}::{_escape_data(headline(f))}"
+    return f"::{_LEVEL[f.severity]} {','.join(props)}::{_escape_data(visible(headline(f)))}"
 
 
 def _summary(severity: Severity, rest: Sequence[tuple[Finding, str]]) -> str:

@@ -180,7 +180,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["reasons"] = explain.reasons
-    env.filters["pct"] = lambda v, digits=1: "–" if v is None else f"{v:.{digits}%}"
+    env.filters["pct"] = lambda v, digits=1: "\u2013" if v is None else f"{v:.{digits}%}"
     return env
 
 
@@ -224,7 +224,7 @@ def transcript_lines(transcript: Transcript, span: TranscriptSpan) -> list[LineV
     except ValueError:
         return [LineView(span.line, (Segment("mark", span.text),))]
     out: list[LineView] = []
-    for n, text in zip(range(span.line, last + 1), texts):
+    for n, text in zip(range(span.line, last + 1), texts, strict=False):
         lo = span.column - 1 if n == span.line else 0
         hi = span.end_column - 1 if n == last else len(text)
         lo = min(max(lo, 0), len(text))
