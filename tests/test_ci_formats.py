@@ -251,3 +251,26 @@ def test_compact_and_github_show_control_characters_as_escapes():
     for name in ("compact", "github"):
         out = get_format(name).render([_result(text, [f])], RenderOptions())
         assert "\x1b" not in out and "\\x1b" in out
+
+
+def test_xml_transcripts_are_located_in_the_xml_file_without_fixes():
+    from ocr_fix.transcript import read_transcript
+
+    path = ROOT / "tests" / "data" / "formats" / "letter.alto.xml"
+    t = read_transcript(path)
+    i = t.text.index("Kenoye")
+    span = t.span(i, i + len("Kenoye"))
+    f = Finding(Severity.ERROR, Kind.SUBSTITUTION, span, None, "Konoye", "m")
+    r = CheckResult(t, (), (), (f,), None)
+    doc = json.loads(get_format("sarif").render([r], RenderOptions()))
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(doc)
+    res = doc["runs"][0]["results"][0]
+    region = res["locations"][0]["physicalLocation"]["region"]
+    file_line = path.read_text().splitlines()[region["startLine"] - 1]
+    assert file_line[region["startColumn"] - 1 : region["endColumn"] - 1] == "Kenoye"
+    assert "fixes" not in res and res["properties"]["element"] == span.element
+    d = json.loads(get_format("rdjsonl").render([r], RenderOptions()))
+    rng = d["location"]["range"]
+    raw_line = path.read_bytes().splitlines()[rng["start"]["line"] - 1]
+    assert raw_line[rng["start"]["column"] - 1 : rng["end"]["column"] - 1] == b"Kenoye"
+    assert "suggestions" not in d

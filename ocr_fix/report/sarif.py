@@ -9,9 +9,9 @@ the finding's context fingerprint (:mod:`ocr_fix.suppress`), so code scanning tr
 alert across edits elsewhere in the file and ``--baseline`` can read a SARIF file back.
 
 Paths are relative to the current directory, under ``originalUriBaseIds.SRCROOT``.
-ALTO and PAGE transcripts are located by file only: their line numbers count lines of
-the text derived from the XML, which would point at the wrong place in the file; the
-derived position is kept in the result's properties.
+For XML transcripts (ALTO, PAGE, hOCR, TEI) the region is where the text sits in the XML
+file; a fix is offered only for markdown and plain text, whose checked text is the file
+itself (in XML the replacement would need the file's escaping and structure).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ RULES: tuple[tuple[Kind, str], ...] = (
 )
 _RULE_INDEX = {kind: i for i, (kind, _) in enumerate(RULES)}
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-_POSITIONED = ("markdown", "text")
+_PLAIN = ("markdown", "text")  # the checked text is the file itself
 
 
 def _region(span: TranscriptSpan) -> dict[str, Any]:
@@ -66,12 +66,11 @@ def _artifact(uri: str) -> dict[str, Any]:
 
 def _result(f: Finding, r: CheckResult, uri: str) -> dict[str, Any]:
     text = r.transcript.text
-    positioned = r.transcript.kind in _POSITIONED
-    location: dict[str, Any] = {"artifactLocation": _artifact(uri)}
-    if positioned:
-        # Whole-document findings (mismatch, page order) sit on line 1: code scanning
-        # needs a line to show an alert on.
-        location["region"] = _region(f.transcript) if f.transcript else {"startLine": 1}
+    plain = r.transcript.kind in _PLAIN
+    # Whole-document findings (mismatch, page order) sit on line 1: code scanning needs a
+    # line to show an alert on.
+    region = _region(f.transcript) if f.transcript else {"startLine": 1}
+    location: dict[str, Any] = {"artifactLocation": _artifact(uri), "region": region}
     out: dict[str, Any] = {
         "ruleId": f.kind.value,
         "ruleIndex": _RULE_INDEX[f.kind],
@@ -80,7 +79,7 @@ def _result(f: Finding, r: CheckResult, uri: str) -> dict[str, Any]:
         "locations": [{"physicalLocation": location}],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, text)},
     }
-    edit = suggested_edit(text, f) if positioned else None
+    edit = suggested_edit(text, f) if plain else None
     if edit is not None:
         shown_text = f.transcript.text if f.transcript else ""
         what = (
@@ -116,8 +115,8 @@ def _result(f: Finding, r: CheckResult, uri: str) -> dict[str, Any]:
             "image": f.scan.image,
             **({"bbox": f.scan.bbox.as_list()} if f.scan.bbox else {}),
         }
-    if f.transcript is not None and not positioned:
-        props["derivedTextPosition"] = {"line": f.transcript.line, "column": f.transcript.column}
+    if f.transcript is not None and f.transcript.element:
+        props["element"] = f.transcript.element
     if f.features:
         props["score"] = f.score
         props["features"] = dict(f.features)
