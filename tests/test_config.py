@@ -118,3 +118,14 @@ def test_config_command_says_where_each_value_came_from(project):
 def test_settings_know_every_report_format():
     assert set(FORMATS) == set(REPORT_FORMATS)
     assert load_settings(None, Path("/")).sources["format"] == "default"
+
+
+def test_the_readme_example_is_a_valid_config(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("```toml\n[tool.ocr-fix]") + len("```toml\n") :]
+    (tmp_path / "pyproject.toml").write_text(block[: block.index("```")])
+    settings = load_settings(None, tmp_path)
+    assert {k for k, v in settings.sources.items() if v != "default"} == set(KEYS)
+    from ocr_fix.editorial import DEFAULT_EDITORIAL_MARKS
+
+    assert settings["editorial-marks"] == DEFAULT_EDITORIAL_MARKS
