@@ -88,3 +88,18 @@ def test_batch_reads_the_config_found_from_root(archive):
     (archive / ".ocr-fix.toml").write_text('editorial-marks = ["re:(["]\n')
     r = _batch(archive)
     assert r.exit_code == 2 and "not a regular expression" in r.stderr
+
+
+def test_a_baseline_lets_an_old_collection_pass_and_fails_on_new_findings(archive):
+    r = _batch(archive, "--fail-on", "error", "--write-baseline", "base.json")
+    assert r.exit_code == 0, r.output  # everything there now is accepted
+    assert json.loads(Path("base.json").read_text())["schema"] == "ocr-fix/checks/1"
+    r = _batch(archive, "--fail-on", "error", "--baseline", "base.json", "--format", "compact")
+    assert r.exit_code == 0 and r.stdout == ""
+    # a new error in another document of the collection
+    e = archive / "e" / "transcript.md"
+    e.write_text(e.read_text().replace("reconnaissance", "reconaissance"))
+    r = _batch(archive, "--fail-on", "error", "--baseline", "base.json", "--format", "compact")
+    assert r.exit_code == 1, r.output
+    lines = r.stdout.splitlines()
+    assert lines and all(line.startswith("root/e/transcript.md:") for line in lines)

@@ -16,14 +16,14 @@ from ocr_fix.batch.discovery import Document, discover, read_manifest
 from ocr_fix.batch.runner import FINDINGS, BatchOptions, run_batch
 from ocr_fix.batch.summary import SUMMARY, BatchResult, Outcome
 from ocr_fix.cli import app
-from ocr_fix.cli.check import FailOn, Format, emit
+from ocr_fix.cli.check import FailOn, Format, emit, exit_code, without_baseline
 from ocr_fix.cli.common import err_console, handles_errors
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.config import load_settings
 from ocr_fix.editorial import compile_marks
 from ocr_fix.errors import BadInput, ExitCode
-from ocr_fix.fileio import locked_dir, make_dir, refuse_input_as_output
+from ocr_fix.fileio import locked_dir, make_dir, refuse_input_as_output, write_atomic
 from ocr_fix.model import Severity
 from ocr_fix.ocr.cache import OcrCache
 from ocr_fix.ocr.engine import OcrEngine
@@ -32,7 +32,7 @@ from ocr_fix.report import check_json
 from ocr_fix.report.check_json import load_result
 from ocr_fix.report.formats import RenderOptions, get_format
 from ocr_fix.report.visible import visible
-from ocr_fix.suppress import read_ignore_file
+from ocr_fix.suppress import Baseline, fingerprint, load_baseline, read_ignore_file, report_path
 from ocr_fix.transcript import read_transcript
 
 
@@ -83,11 +83,23 @@ def batch(
     report_file: Path | None = typer.Option(
         None, "--report", help="Write the --format report here instead of stdout."
     ),
+    baseline: Path | None = typer.Option(
+        None,
+        "--baseline",
+        help="A previous JSON or SARIF report: its findings neither count for --fail-on nor "
+        "appear in the --format report.",
+    ),
+    write_baseline: Path | None = typer.Option(
+        None,
+        "--write-baseline",
+        help="Write every document's findings as a baseline (JSON) to FILE; they then count as accepted.",
+    ),
     config: Path | None = typer.Option(
         None,
         "--config",
         help="Settings file (default: .ocr-fix.toml or pyproject.toml [tool.ocr-fix] found upward "
-        "from ROOT); batch uses lexicons, editorial-marks, ignore, ignore-file, jobs and lang.",
+        "from ROOT); batch uses lexicons, editorial-marks, ignore, ignore-file, baseline, jobs "
+        "and lang.",
     ),
     show: Severity = typer.Option(
         Severity.WARNING, "--show", help="Lowest severity the --format report lists (json lists all)."
@@ -126,8 +138,15 @@ def batch(
     documents = read_manifest(manifest) if manifest is not None else discover(root, transcript_glob, exclude)  # type: ignore[arg-type]
     start = root if root is not None else manifest.parent  # type: ignore[union-attr]
     settings = load_settings(config, start).override(
-        {"lexicons": [str(p) for p in lexicon or ()], "jobs": jobs, "lang": lang}
+        {
+            "lexicons": [str(p) for p in lexicon or ()],
+            "jobs": jobs,
+            "lang": lang,
+            "baseline": str(baseline) if baseline is not None else None,
+        }
     )
+    baseline_path = Path(settings["baseline"]) if settings["baseline"] is not None else None
+    accepted = load_baseline(baseline_path) if baseline_path is not None else None
     lexicons = tuple(Path(p) for p in settings["lexicons"])
     spellings = settings["ignore"]
     if settings["ignore-file"] is not None:
@@ -145,23 +164,41 @@ def batch(
         ),
     )
 
-    refuse_input_as_output([output / SUMMARY, report_file], [manifest, *lexicons])
+    refuse_input_as_output([output / SUMMARY, report_file, write_baseline], [manifest, *lexicons])
+    refuse_input_as_output([report_file], [baseline_path])
     make_dir(output)
     with locked_dir(output, wait, on_wait=lambda: _waiting(output)):
         result = _run(documents, output, engine, cache, options, scheduler, settings["jobs"], quiet)
     if not quiet:
         print_summary(result, err_console)
-    if fmt is not None:
+    results: list[CheckResult] | None = None
+    if fmt is not None or accepted is not None or write_baseline is not None:
         results = load_results(result, documents, output)
+    if results is not None and write_baseline is not None:
+        write_atomic(write_baseline, get_format("json").render(results, RenderOptions()))
+        accepted = Baseline.of(
+            (report_path(r.transcript.path), fingerprint(f, r.transcript.text))
+            for r in results
+            for f in r.findings
+        )
+    if results is not None and accepted is not None:
+        results, dropped = without_baseline(results, accepted)
+        if dropped and not quiet:
+            err_console.print(f"ocr-fix: {dropped} finding(s) in the baseline not counted", markup=False)
+    if results is not None and fmt is not None:
         emit(get_format(fmt.value).render(results, RenderOptions(show=show)), report_file)
-    raise typer.Exit(int(batch_exit_code(result, fail_on)))
+    raise typer.Exit(int(batch_exit_code(result, fail_on, results if accepted is not None else None)))
 
 
-def batch_exit_code(result: BatchResult, fail_on: FailOn) -> ExitCode:
+def batch_exit_code(
+    result: BatchResult, fail_on: FailOn, results: Sequence[CheckResult] | None = None
+) -> ExitCode:
     """8 when a document failed; else 1 when a document has a finding at or above
-    ``fail_on``; else 0."""
+    ``fail_on`` (among ``results`` when given: the findings a baseline left); else 0."""
     if result.failed:
         return ExitCode.PARTIAL
+    if results is not None:
+        return exit_code(results, fail_on)
     if fail_on is FailOn.never:
         return ExitCode.OK
     counted = [s.value for s in Severity if s.rank >= Severity(fail_on.value).rank]
