@@ -76,6 +76,7 @@ def test_hook_definitions():
     assert hooks["ocr-fix-check-system"]["language"] == "system"
 
 
+@pytest.mark.slow  # about 10 s: pre-commit and two ocr-fix processes
 @pytest.mark.skipif(not Path(PRE_COMMIT).exists(), reason="pre-commit is not installed")
 def test_pre_commit_hook_runs_on_a_temporary_repository(project, ocr_fix_on_path):
     env, log = ocr_fix_on_path
@@ -111,6 +112,7 @@ def _action_env(env: dict[str, str], tmp_path: Path, **inputs: str) -> dict[str,
     return {**env, "GITHUB_OUTPUT": str(out), **inputs}
 
 
+@pytest.mark.slow  # about 14 s: eight ocr-fix processes
 def test_the_action_check_script(project, ocr_fix_on_path, tmp_path):
     env, _ = ocr_fix_on_path
     script = ROOT / "ci" / "action-check.sh"
