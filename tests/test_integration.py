@@ -59,7 +59,15 @@ def _try_repo(project: Path, hook: str, env: dict[str, str]) -> subprocess.Compl
     return subprocess.run(
         [PRE_COMMIT, "try-repo", str(ROOT), hook, "--all-files", "--color", "never"],
         cwd=project,
-        env={**env, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
+        env={
+            **env,
+            "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home"),
+            # try-repo commits uncommitted changes to a shadow repository: an identity for it
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.org",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.org",
+        },
         capture_output=True,
         text=True,
         timeout=300,
