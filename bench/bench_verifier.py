@@ -423,7 +423,21 @@ def bench_cost(verifier: CtcVerifier) -> dict[str, Any]:
     t0 = time.perf_counter()
     fresh.score(lines)
     per_line = (time.perf_counter() - t0) / max(1, len(lines))
+    # Batching: the same word crops with no batching, the default budget, and all of a
+    # width in one run, alternated so load drifts hit all three alike.
+    budgets = {"one by one": 1, "default": verifier.recogniser.batch_pixels, "unbounded": 1 << 40}
+    crops = CtcVerifier(verifier.recogniser, None)._crops(page, [w.box for w in words])
+    ready = [c for c in crops if c is not None]
+    spent = dict.fromkeys(budgets, 0.0)
+    for _ in range(2):
+        for name, budget in budgets.items():
+            verifier.recogniser.batch_pixels = budget
+            t0 = time.perf_counter()
+            verifier.recogniser.probabilities(ready)
+            spent[name] += time.perf_counter() - t0
+    verifier.recogniser.batch_pixels = budgets["default"]
     return {
+        "batching_ms_per_crop": {k: 1000 * v / (2 * len(ready)) for k, v in spent.items()},
         "page": image.name,
         "tesseract_page_ms": 1000 * tesseract,
         "word_crop_ms": 1000 * per_word,
@@ -505,6 +519,10 @@ def run() -> dict[str, Any]:
         f" {cost['tesseract_page_ms']:.0f} ms) ==\n"
         f"word crop {cost['word_crop_ms']:.1f} ms = {cost['word_crop_per_page']:.4f} of a page's OCR;"
         f" line crop {cost['line_crop_ms']:.1f} ms = {cost['line_crop_per_page']:.4f}"
+    )
+    print(
+        "batching, ms per word crop: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in cost["batching_ms_per_crop"].items())
     )
     return out
 

@@ -256,8 +256,9 @@ class Recogniser:
     The session is created on first use (and not pickled), so a recogniser can be handed
     to worker processes."""
 
-    def __init__(self, model: Path, dictionary: Path) -> None:
+    def __init__(self, model: Path, dictionary: Path, batch_pixels: int = MAX_BATCH_PIXELS) -> None:
         self.model = Path(model)
+        self.batch_pixels = batch_pixels
         self.alphabet = Alphabet.from_file(dictionary)
         self._session: Any = None
         self._token: str | None = None
@@ -294,7 +295,7 @@ class Recogniser:
         for i, x in enumerate(inputs):
             by_width.setdefault(x.shape[-1], []).append(i)
         for width, idxs in sorted(by_width.items()):
-            per_run = max(1, MAX_BATCH_PIXELS // (HEIGHT * width))
+            per_run = max(1, self.batch_pixels // (HEIGHT * width))
             for k in range(0, len(idxs), per_run):
                 chunk = idxs[k : k + per_run]
                 probs = self._run(np.stack([inputs[i] for i in chunk]))
