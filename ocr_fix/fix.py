@@ -28,6 +28,9 @@ from ocr_fix.model import Finding, Kind, Severity
 from ocr_fix.transcript import SourceMap, XmlEditError, read_raw, transcript_from_bytes
 
 SCHEMA = "ocr-fix/check/1"
+#: A report of several transcripts (``check A.md B.md --format json``): ``results`` holds
+#: one ``ocr-fix/check/1`` document each.
+MANY_SCHEMA = "ocr-fix/checks/1"
 _BOM = b"\xef\xbb\xbf"
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
 
@@ -172,8 +175,9 @@ def read_source(path: Path, textequiv_level: str = "line") -> Source:
     return Source(path, raw, transcript.text, raw.startswith(_BOM), transcript.source)
 
 
-def load_findings(path: Path) -> Findings:
-    """Parse and validate an ``ocr-fix/check/1`` JSON file."""
+def load_findings(path: Path, source: Source | None = None) -> Findings:
+    """Parse and validate an ``ocr-fix/check/1`` JSON file, or pick ``source``'s document
+    out of an ``ocr-fix/checks/1`` file (see :func:`findings_from_dict`)."""
     path = Path(path)
     if not path.exists():
         raise InputNotFound(path)
@@ -185,12 +189,32 @@ def load_findings(path: Path) -> Findings:
         raise BadInput(
             "not a JSON findings file (make one with: ocr-fix check --format json)", path
         ) from None
-    return findings_from_dict(doc, path)
+    return findings_from_dict(doc, path, source)
 
 
-def findings_from_dict(doc: Any, path: Path | str = "findings") -> Findings:
-    """Validate an already-parsed ``ocr-fix/check/1`` document (``path`` names it in errors)."""
+def _one_of_many(results: list[Any], path: Path, source: Source | None) -> Any:
+    """The document of ``results`` made from ``source``: the one with its SHA-256, else
+    the one naming its path (then refused as stale); the only one without ``source``."""
+    docs = [d for d in results if isinstance(d, dict)]
+    if source is None:
+        if len(docs) == 1:
+            return docs[0]
+        raise BadInput(f"holds the findings of {len(docs)} transcripts; name one", path)
+    same = [d for d in docs if d.get("transcript_sha256") == source.sha256]
+    if same:
+        return same[0]
+    named = [d for d in docs if Path(str(d.get("transcript", ""))).resolve() == source.path.resolve()]
+    if named:
+        return named[0]
+    raise BadInput(f"has no findings for {source.path}", path)
+
+
+def findings_from_dict(doc: Any, path: Path | str = "findings", source: Source | None = None) -> Findings:
+    """Validate an already-parsed ``ocr-fix/check/1`` document (``path`` names it in errors);
+    from an ``ocr-fix/checks/1`` document, the one of ``source``."""
     path = Path(path)
+    if isinstance(doc, dict) and doc.get("schema") == MANY_SCHEMA and isinstance(doc.get("results"), list):
+        doc = _one_of_many(doc["results"], path, source)
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise BadInput(f"not an {SCHEMA} findings file (schema: {_schema(doc)!r})", path)
     digest, findings = doc.get("transcript_sha256"), doc.get("findings")

@@ -274,3 +274,17 @@ def test_xml_transcripts_are_located_in_the_xml_file_without_fixes():
     raw_line = path.read_bytes().splitlines()[rng["start"]["line"] - 1]
     assert raw_line[rng["start"]["column"] - 1 : rng["end"]["column"] - 1] == b"Kenoye"
     assert "suggestions" not in d
+
+
+def test_fix_takes_its_transcript_out_of_a_report_of_several(two_docs):
+    r = _check("a/transcript.md", "b/transcript.md", "--scans", "auto", "-l", str(LEXICON), "-f", "json")
+    Path("all.json").write_text(r.stdout)
+    r = runner.invoke(
+        app, ["fix", "b/transcript.md", "--findings", "all.json", "--accept", "error", "-o", "fixed.md"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "Konoye's mission" in Path("fixed.md").read_text()
+    assert "Kenoye's" not in Path("fixed.md").read_text()
+    Path("other.md").write_text("Something else.\n")
+    r = runner.invoke(app, ["fix", "other.md", "--findings", "all.json"])
+    assert r.exit_code == 4 and "has no findings for other.md" in r.stderr

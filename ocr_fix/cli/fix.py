@@ -137,7 +137,7 @@ def fix(
     backup = transcript.with_name(transcript.name + ".bak") if in_place else None
     refuse_input_as_output([output if output != STDIN else None, diff, backup], [transcript, findings])
     source = read_source(transcript, textequiv_level.value)
-    found = load_findings(findings)
+    found = load_findings(findings, source)
     ensure_fresh(source, found)
     threshold = Severity(accept.value)
     if interactive:
