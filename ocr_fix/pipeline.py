@@ -24,13 +24,16 @@ from ocr_fix.suppress import drop_accepted
 from ocr_fix.transcript import Transcript, read_transcript
 from ocr_fix.triage import TriageSettings, mismatch_finding, triage
 from ocr_fix.variants import lexicon_only
-from ocr_fix.verify import LineReader, TesseractLineReader, verify
+from ocr_fix.verify import LineReader, verify
 
 if TYPE_CHECKING:
     from ocr_fix.ocr.cache import OcrCache
     from ocr_fix.ocr.engine import OcrEngine
 
 Progress = Callable[[str, int, int], None]
+#: Builds the OCR engine for a language and an optional page segmentation mode. The
+#: pipeline, batch and the CLI take one, so tests inject fakes instead of patching.
+EngineFactory = Callable[[str, "int | None"], "OcrEngine"]
 
 #: Below this share of agreeing words the scans are taken to be of another document.
 MISMATCH_AGREEMENT = 0.15
@@ -171,11 +174,9 @@ def engine_for(lang: str = "eng", psm: int | None = None) -> OcrEngine:
 
 
 def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
-    """Second readings with the same Tesseract engine, cached beside page OCR; none for
-    engines that cannot read a region (test fakes)."""
-    from ocr_fix.ocr.tesseract import TesseractEngine
-
-    return TesseractLineReader(engine, cache) if isinstance(engine, TesseractEngine) else None
+    """Second readings by the same engine, cached beside page OCR; none for engines that
+    declare no line re-reading."""
+    return engine.line_reader(cache) if engine.capabilities.line_rereading else None
 
 
 def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
@@ -218,6 +219,8 @@ class OcrRun:
     no_cache: bool = False
     cache_dir: Path | None = None
     timeout: float | None = None
+    #: The engine to OCR with (Tesseract unless a caller, such as a test, injects another).
+    engines: EngineFactory = field(default=engine_for, compare=False)
 
 
 def check(
@@ -242,7 +245,7 @@ def check(
     lexicon = load_lexicons(options.lexicons)
     if not scan_paths:
         return check_pages(transcript, [], lexicon, options)
-    engine, cache = engine_for(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
+    engine, cache = run.engines(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
     options = replace(options, reader=reader_for(engine, cache))
     pages = scan_ocr(engine, cache, run.jobs, run.timeout)(list(scan_paths), progress)
     scans = [str(p) for p in scan_paths]
@@ -271,13 +274,14 @@ def retry_layout(
     cache: OcrCache | None,
     jobs: int | None = None,
 ) -> CheckResult:
-    """The check again with badly aligned pages re-OCRed in automatic layout mode (psm
-    3), kept when more of the scans then agree with the transcript. Only for Tesseract
-    in its default single-column mode; any other engine or mode is left as asked."""
+    """The check again with badly aligned pages re-OCRed with automatic layout analysis
+    (:meth:`OcrEngine.layout_retry`; for Tesseract psm 3), kept when more of the scans
+    then agree with the transcript. Engines that declare no layout retry, or are in a
+    mode the user chose, are left as asked."""
     from ocr_fix.ocr.scheduler import ocr_pages
-    from ocr_fix.ocr.tesseract import OcrSettings, TesseractEngine
 
-    if not isinstance(engine, TesseractEngine) or engine.settings.psm != OcrSettings().psm:
+    auto = engine.layout_retry() if engine.capabilities.layout_retry else None
+    if auto is None:
         return result
     # Only pages placed in the transcript: one with no transcript text, or scans of
     # another document, would cost a second OCR for nothing.
@@ -288,7 +292,6 @@ def retry_layout(
     ]
     if not poor:
         return result
-    auto = replace(engine, settings=replace(engine.settings, psm=3))
     again = {p.number: p for p in ocr_pages([p.ref for p in poor], auto, jobs=jobs, cache=cache)}
     retried = check_pages(transcript, [again.get(p.number, p) for p in pages], lexicon, options, scans)
     return retried if (retried.agreement or 0.0) > (result.agreement or 0.0) else result

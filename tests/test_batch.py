@@ -21,7 +21,7 @@ from ocr_fix.distributed import LocalExecutor
 from ocr_fix.errors import OcrFailed
 from ocr_fix.model import Page, PageRef
 from ocr_fix.report import check_json
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, OcrCliRunner
 
 #: Every batch here writes the JSON report, as the CLI does.
 run_batch = partial(batch_mod.run_batch, render=check_json.render)
@@ -127,8 +127,9 @@ def test_cli_broken_beside_good_exit_8(tmp_path: Path, monkeypatch: pytest.Monke
     """The real process pool with a picklable fake engine: statuses, reasons, outputs."""
     root, out = tmp_path / "root", tmp_path / "out"
     make_archive(root)
-    monkeypatch.setattr("ocr_fix.cli.batch.engine_for", lambda lang, psm: FakeEngine(_texts()))
-    result = CliRunner().invoke(app, ["batch", str(root), "-o", str(out), "--no-cache", "--jobs", "2"])
+    result = OcrCliRunner(FakeEngine(_texts())).invoke(
+        app, ["batch", str(root), "-o", str(out), "--no-cache", "--jobs", "2"]
+    )
     assert result.exit_code == 8, result.output
     rows = summary(out)
     assert {k: r["status"] for k, r in rows.items()} == {
@@ -182,8 +183,9 @@ def test_all_ok_exits_0_and_page_crash_fails_only_its_document(
     )
     assert rows["a"]["status"] == rows["e"]["status"] == "ok"
     assert [o.document for o in res.failed] == ["nested/b"]
-    monkeypatch.setattr("ocr_fix.cli.batch.engine_for", lambda lang, psm: FakeEngine(_texts()))
-    ok = CliRunner().invoke(app, ["batch", str(root / "e"), "-o", str(tmp_path / "o2"), "--no-cache", "-q"])
+    ok = OcrCliRunner(FakeEngine(_texts())).invoke(
+        app, ["batch", str(root / "e"), "-o", str(tmp_path / "o2"), "--no-cache", "-q"]
+    )
     assert ok.exit_code == 0, ok.output
     assert summary(tmp_path / "o2")["."]["status"] == "ok"
 
@@ -329,8 +331,7 @@ def test_missing_dask_is_one_line_exit_6(tmp_path: Path, monkeypatch: pytest.Mon
     root = tmp_path / "root"
     make_archive(root)
     monkeypatch.setitem(sys.modules, "distributed", None)
-    monkeypatch.setattr("ocr_fix.cli.batch.engine_for", lambda lang, psm: FakeEngine(_texts()))
-    result = CliRunner().invoke(
+    result = OcrCliRunner(FakeEngine(_texts())).invoke(
         app, ["batch", str(root), "-o", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1"]
     )
     assert result.exit_code == 6

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from typer.testing import CliRunner
 
 from ocr_fix.cli import app
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, OcrCliRunner
 from tests.test_batch import _texts, make_archive
+
+runner = OcrCliRunner()
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
 
@@ -24,15 +25,13 @@ def archive(tmp_path, monkeypatch):
     make_archive(root)
     for broken in ("c", "d", "empty"):
         shutil.rmtree(root / broken)
-    monkeypatch.setattr("ocr_fix.cli.batch.engine_for", lambda lang, psm: FakeEngine(_texts()))
+    runner.engine = FakeEngine(_texts())  # this test's batches OCR with the fake
     monkeypatch.chdir(tmp_path)
     return root
 
 
 def _batch(root: Path, *args: str):
-    return CliRunner().invoke(
-        app, ["batch", str(root), "-o", "out", "--no-cache", "--jobs", "1", "-q", *args]
-    )
+    return runner.invoke(app, ["batch", str(root), "-o", "out", "--no-cache", "--jobs", "1", "-q", *args])
 
 
 def test_fail_on_makes_findings_fail_the_job(archive):

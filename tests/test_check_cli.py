@@ -7,16 +7,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from ocr_fix.cli import app
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, OcrCliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "golden" / "psis-400-23"
 SCANS = ROOT / "scans" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
-runner = CliRunner()
+runner = OcrCliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _real_engine_unless_a_fixture_sets_one():
+    runner.engine = None
 
 
 @pytest.fixture
@@ -29,7 +33,7 @@ def fake_scans(tmp_path, monkeypatch):
         shutil.copy(SCANS / f"{n}.png", d / f"{n}.png")
         texts[f"{n}.png"] = (GOLDEN / f"{n}.gt.txt").read_text()
     engine = FakeEngine(texts)
-    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    runner.engine = engine  # this test's commands OCR with the fake
     transcript = tmp_path / "t.md"
     lines = (SCANS / "transcript.md").read_text().split("\n")
     transcript.write_text("\n".join(lines[37:60]) + "\n")  # the text of pages 2 and 3

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from typer.testing import CliRunner
 
 from ocr_fix.cli import app
 from ocr_fix.model import Finding, Kind, ScanSpan, Severity
@@ -17,14 +16,19 @@ from ocr_fix.pipeline import CheckResult
 from ocr_fix.report.formats import FORMATS, RenderOptions, get_format
 from ocr_fix.report.github import PER_LEVEL
 from ocr_fix.transcript import Transcript
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, OcrCliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "golden" / "psis-400-23"
 SCANS = ROOT / "scans" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
-runner = CliRunner()
+runner = OcrCliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _real_engine_unless_a_fixture_sets_one():
+    runner.engine = None
 
 
 def _lines() -> list[str]:
@@ -45,7 +49,7 @@ def two_docs(tmp_path, monkeypatch):
         t.write_text("\n".join(_lines()[lo:hi]) + "\n")
         docs.append(t)
     engine = FakeEngine(texts)
-    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    runner.engine = engine  # this test's commands OCR with the fake
     monkeypatch.chdir(tmp_path)
     return docs
 

@@ -10,20 +10,26 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from ocr_fix.cli import app
 from ocr_fix.editorial import DEFAULT_EDITORIAL_MARKS, compile_marks, drop_marked
 from ocr_fix.errors import UsageError
 from ocr_fix.model import Finding, Kind, Severity
 from ocr_fix.transcript import Transcript
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, OcrCliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANS = ROOT / "scans" / "psis-400-23"
 GOLDEN = ROOT / "golden" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
-runner = CliRunner()
+runner = OcrCliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _real_engine_unless_a_fixture_sets_one():
+    runner.engine = None
+
+
 MARKS = compile_marks(DEFAULT_EDITORIAL_MARKS)
 
 
@@ -79,7 +85,7 @@ def doc(tmp_path, monkeypatch):
     d.mkdir()
     shutil.copy(SCANS / "03.png", d / "03.png")
     engine = FakeEngine({"03.png": (GOLDEN / "03.gt.txt").read_text()})
-    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    runner.engine = engine  # this test's commands OCR with the fake
     monkeypatch.chdir(tmp_path)
     t = d / "transcript.md"
     t.write_text("\n".join((SCANS / "transcript.md").read_text().split("\n")[52:60]) + "\n")

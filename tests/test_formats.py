@@ -16,19 +16,23 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import pytest
 from lxml import etree
-from typer.testing import CliRunner
 
 from ocr_fix.cli import app
 from ocr_fix.errors import BadInput
 from ocr_fix.transcript import read_transcript
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, OcrCliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "formats"
 GOLDEN = ROOT / "golden" / "psis-400-23"
 SCANS = ROOT / "scans" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
-runner = CliRunner()
+runner = OcrCliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _real_engine_unless_a_fixture_sets_one():
+    runner.engine = None
 
 
 def at(path: Path, line: int, column: int, end_column: int) -> str:
@@ -255,7 +259,7 @@ def one_page(tmp_path, monkeypatch):
     d.mkdir()
     shutil.copy(SCANS / "02.png", d / "02.png")
     engine = FakeEngine({"02.png": (GOLDEN / "02.gt.txt").read_text()})
-    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    runner.engine = engine  # this test's commands OCR with the fake
     return d
 
 
@@ -474,7 +478,7 @@ def test_a_jp2_scan_is_checked(tmp_path: Path, monkeypatch) -> None:
     d.mkdir()
     Image.open(SCANS / "02.png").convert("L").save(d / "02.jp2")
     engine = FakeEngine({"02.jp2": (GOLDEN / "02.gt.txt").read_text()})
-    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    runner.engine = engine  # this test's commands OCR with the fake
     lines = _lines()
     row = next(i for i, ln in enumerate(lines) if "Prince Konoye" in ln)
     lines[row] = lines[row].replace("Prince Konoye", "Prince Kenoye")

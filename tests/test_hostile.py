@@ -370,7 +370,7 @@ def test_a_backtracking_regex_times_out_as_a_lexicon_error(tmp_path: Path) -> No
 
 
 def test_terminal_escapes_in_a_transcript_are_shown_not_obeyed(tmp_path: Path, monkeypatch) -> None:
-    from tests.fakes import FakeEngine
+    from tests.fakes import FakeEngine, OcrCliRunner
 
     scans = tmp_path / "scans"
     scans.mkdir()
@@ -380,10 +380,11 @@ def test_terminal_escapes_in_a_transcript_are_shown_not_obeyed(tmp_path: Path, m
         "as a special envoy of the Emperor in order to end the war.\n"
     )
     engine = FakeEngine({"01.png": text})
-    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
     t = tmp_path / "t.md"
     t.write_text(text.replace("Konoye", "Kenoye\x1b]0;pwned\x07\x1b[31m\u202e"), encoding="utf-8")
-    r = runner.invoke(app, ["check", str(t), str(scans), "-q", "--jobs", "1", "--no-cache", "--show", "info"])
+    r = OcrCliRunner(engine).invoke(
+        app, ["check", str(t), str(scans), "-q", "--jobs", "1", "--no-cache", "--show", "info"]
+    )
     assert r.exit_code in (0, 1), r.stderr
     assert "\x1b" not in r.stdout and "\x07" not in r.stdout and "\u202e" not in r.stdout
     assert "Kenoye\\x1b]0;pwned\\x07\\x1b[31m\\u202e" in r.stdout

@@ -278,6 +278,50 @@ def _fake_tesseract(tmp_path: Path, body: str) -> str:
     return str(script)
 
 
+def test_two_threads_with_different_binaries_never_cross(tmp_path):
+    """Binary and environment are arguments of each call: engines naming different
+    binaries, run side by side in threads, each get their own binary's output, and
+    Tesseract sees OMP_THREAD_LIMIT=1 without this process's environment changing."""
+    import os
+    import threading
+
+    engines = {}
+    for name in ("left", "right"):
+        folder = tmp_path / name
+        folder.mkdir()
+        # TSV with one word: the binary's name and the thread limit it was given.
+        body = (
+            'printf "level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\t'
+            "left\\ttop\\twidth\\theight\\tconf\\ttext\\n"
+            f'5\\t1\\t1\\t1\\t1\\t1\\t10\\t10\\t20\\t20\\t90\\t{name}-$OMP_THREAD_LIMIT\\n" > "$2.tsv"'
+        )
+        engines[name] = TesseractEngine(binary=_fake_tesseract(folder, body))
+    refs, _ = _pages(tmp_path, 1)
+    before = os.environ.get("OMP_THREAD_LIMIT")
+    seen: dict[str, list[str]] = {"left": [], "right": []}
+    start = threading.Barrier(2)
+
+    def read(name: str) -> None:
+        start.wait()
+        for _ in range(15):
+            seen[name].append(engines[name].recognise(refs[0]).text())
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"left": ["left-1"] * 15, "right": ["right-1"] * 15}
+    assert os.environ.get("OMP_THREAD_LIMIT") == before
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    probe = "import os, ocr_fix.ocr.tesseract, ocr_fix.pipeline; print('OMP_THREAD_LIMIT' in os.environ)"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # importing sets nothing process-wide
+
+
 def test_tesseract_crash_is_ocr_failed_naming_the_page(tmp_path):
     refs, _ = _pages(tmp_path, 2)
     engine = TesseractEngine(binary=_fake_tesseract(tmp_path, 'echo "Segmentation fault" >&2; exit 139'))

@@ -198,7 +198,7 @@ def test_suggest_over_a_batch_root_uses_each_documents_scans(tmp_path: Path, mon
     from typer.testing import CliRunner
 
     from ocr_fix.cli import app
-    from tests.fakes import FakeEngine
+    from tests.fakes import FakeEngine, OcrCliRunner
 
     texts = {"a1.png": "Talks with Zorgov went on. Zorgov left.", "b1.png": "Then Abakan wrote."}
     for name in texts:
@@ -207,8 +207,7 @@ def test_suggest_over_a_batch_root_uses_each_documents_scans(tmp_path: Path, mon
         (d / "transcript.md").write_text(texts[name] + "\n", encoding="utf-8")
         Image.new("L", (40, 20), 255).save(d / name)
     engine = FakeEngine(texts)
-    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
-    res = CliRunner().invoke(
+    res = OcrCliRunner(engine).invoke(
         app, ["lexicon", "suggest", str(tmp_path / "root"), "-q", "--no-cache", "--jobs", "1"]
     )
     assert res.exit_code == 0, res.output

@@ -120,7 +120,7 @@ def run_batch(
     if dupes:
         raise BadInput(f"two documents with id {dupes[0]!r}")
     load_lexicons(options.lexicons)  # a bad global lexicon stops the batch before any work
-    if options.page_timeout is not None and hasattr(engine, "with_timeout"):
+    if options.page_timeout is not None:
         engine = engine.with_timeout(options.page_timeout)
     token = engine.cache_token()
     summary_path = out_dir / SUMMARY

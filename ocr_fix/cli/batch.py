@@ -17,7 +17,7 @@ from ocr_fix.batch.runner import FINDINGS, BatchOptions, run_batch
 from ocr_fix.batch.summary import SUMMARY, BatchResult, Outcome
 from ocr_fix.cli import app
 from ocr_fix.cli.check import FailOn, Format, emit, exit_code, without_baseline
-from ocr_fix.cli.common import err_console, handles_errors
+from ocr_fix.cli.common import err_console, handles_errors, services
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.config import load_settings
@@ -27,7 +27,7 @@ from ocr_fix.fileio import locked_dir, make_dir, refuse_input_as_output, write_a
 from ocr_fix.model import Severity
 from ocr_fix.ocr.cache import OcrCache
 from ocr_fix.ocr.engine import OcrEngine
-from ocr_fix.pipeline import CheckOptions, CheckResult, cache_for, engine_for, reader_for
+from ocr_fix.pipeline import CheckOptions, CheckResult, cache_for, reader_for
 from ocr_fix.report import check_json
 from ocr_fix.report.check_json import load_result
 from ocr_fix.report.formats import RenderOptions, get_format
@@ -39,6 +39,7 @@ from ocr_fix.transcript import read_transcript
 @app.command()
 @handles_errors
 def batch(
+    ctx: typer.Context,
     root: Path | None = typer.Argument(
         None, help="Archive folder: every subfolder with page images and a transcript is a document."
     ),
@@ -153,7 +154,7 @@ def batch(
         spellings = (*spellings, *read_ignore_file(Path(settings["ignore-file"])))
     marks = settings["editorial-marks"]
     compile_marks(marks)  # a bad pattern fails before any OCR
-    engine = engine_for(settings["lang"], psm)
+    engine = services(ctx).engines(settings["lang"], psm)
     cache = cache_for(no_cache, cache_dir)
     options = BatchOptions(
         lexicons=lexicons,

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from ocr_fix.cli import app
-from ocr_fix.cli.common import err_console, handles_errors
+from ocr_fix.cli.common import err_console, handles_errors, services
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, NoCache, PageTimeout, Psm, TextEquiv, TextEquivLevel
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.config import load_settings
@@ -78,6 +78,7 @@ def emit(text: str | bytes, output: Path | None) -> None:
 @app.command()
 @handles_errors
 def check(
+    ctx: typer.Context,
     paths: list[Path] = typer.Argument(
         ...,
         metavar="TRANSCRIPT... [SCAN...]",
@@ -187,6 +188,7 @@ def check(
         no_cache=no_cache,
         cache_dir=cache_dir,
         timeout=page_timeout,
+        engines=services(ctx).engines,
     )
     results: list[CheckResult] = []
     with progress_reporter(enabled=not quiet) as report:

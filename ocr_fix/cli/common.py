@@ -8,12 +8,14 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from ocr_fix.errors import ExitCode, OcrFixError, Terminated
+from ocr_fix.pipeline import EngineFactory, engine_for
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -78,3 +80,17 @@ def _escape(text: str) -> str:
     from ocr_fix.report.visible import visible
 
     return escape(visible(text.replace("\n", " ")))
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the commands build their OCR engine with. ``main`` uses the defaults; a test
+    hands in another with ``CliRunner().invoke(app, args, obj=Services(engines=...))``."""
+
+    engines: EngineFactory = engine_for
+
+
+def services(ctx: typer.Context) -> Services:
+    """The :class:`Services` handed to the command's context (the defaults without)."""
+    found = ctx.find_object(Services)
+    return found if found is not None else Services()

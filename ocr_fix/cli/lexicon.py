@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ocr_fix.cli import app
-from ocr_fix.cli.common import handles_errors
+from ocr_fix.cli.common import handles_errors, services
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode, LexiconError, UsageError
@@ -28,6 +28,7 @@ app.add_typer(lexicon_app, name="lexicon")
 @lexicon_app.command("suggest")
 @handles_errors
 def suggest(
+    ctx: typer.Context,
     transcripts: list[Path] = typer.Argument(
         ..., help="Transcripts of the collection, or batch roots (every document under them)."
     ),
@@ -58,7 +59,7 @@ def suggest(
     scans the proposal is marked unverified. Review it before use with check --lexicon.
     """
     from ocr_fix.batch.discovery import discover
-    from ocr_fix.pipeline import cache_for, engine_for, scan_ocr
+    from ocr_fix.pipeline import cache_for, scan_ocr
     from ocr_fix.suggest import propose, render
 
     scans = list(scans or ())
@@ -79,7 +80,7 @@ def suggest(
     docs = [read_transcript(t) for t in files]
     words: list[Word] | None = None
     if scans:
-        ocr = scan_ocr(engine_for(lang, psm), cache_for(no_cache, cache_dir), jobs, page_timeout)
+        ocr = scan_ocr(services(ctx).engines(lang, psm), cache_for(no_cache, cache_dir), jobs, page_timeout)
         with progress_reporter(enabled=not quiet) as report:
             pages = ocr(scans, report)
         words = [w for page in pages for w in page.words]

@@ -13,7 +13,7 @@ from typing import Any
 
 import cv2
 
-from ocr_fix.errors import OcrFailed, OcrFixError
+from ocr_fix.errors import OcrFailed
 from ocr_fix.model import Page, PageRef
 from ocr_fix.ocr.cache import OcrCache
 from ocr_fix.ocr.engine import OcrEngine
@@ -36,7 +36,7 @@ def chunk_size(remaining: int, workers: int, engine: OcrEngine) -> int:
     """How many of the ``remaining`` pages to hand one worker next (guided scheduling:
     a share of what is left, shrinking to single pages); 1 for engines that gain nothing
     from sharing a process."""
-    if not hasattr(engine, "recognise_many"):
+    if not engine.capabilities.many_pages:
         return 1
     return max(1, min(MAX_PAGES_PER_PROCESS, remaining // (2 * max(1, workers))))
 
@@ -53,16 +53,7 @@ def pages_task(refs: Sequence[PageRef], engine: OcrEngine) -> list[tuple[str, An
     # threads would only take cores from the other workers' Tesseract (measured: 12 %
     # more CPU for preprocessing with 2 threads on 2 cores).
     cv2.setNumThreads(1)
-    many = getattr(engine, "recognise_many", None)
-    if many is not None and len(refs) > 1:
-        results: list[Page | OcrFixError] = many(refs)
-    else:
-        results = []
-        for ref in refs:
-            try:
-                results.append(engine.recognise(ref))
-            except OcrFixError as exc:
-                results.append(exc)
+    results = engine.recognise_many(refs)
     return [("ok", page_to_json(r)) if isinstance(r, Page) else ("error", (type(r), str(r))) for r in results]
 
 
@@ -106,12 +97,12 @@ def ocr_pages(
 
     ``jobs`` defaults to the number of cores; ``jobs=1`` runs in this process. The first
     failure is raised after the pages not yet started are cancelled. ``timeout`` (seconds
-    per page) is handed to engines that support it (``with_timeout``).
+    per page) is handed to the engine (:meth:`OcrEngine.with_timeout`).
     """
     total = len(refs)
     done = 0
     report = progress or (lambda d, t: None)
-    if timeout is not None and hasattr(engine, "with_timeout"):
+    if timeout is not None:
         engine = engine.with_timeout(timeout)
     results: list[Page | None] = [None] * total
     misses: list[int] = []

@@ -1,10 +1,11 @@
 """Tesseract as the OCR engine: preprocessing, the Tesseract run, TSV parsing.
 
-Tesseract runs through pytesseract, one process for a page or a few pages of a document
-(:data:`~ocr_fix.ocr.scheduler.MAX_PAGES_PER_PROCESS`), with ``OMP_THREAD_LIMIT=1`` (parallelism comes from
-the pool of workers; OpenMP threads inside each Tesseract only fight over the same
-cores: this module sets it in the environment unless the user did), a real per-page
-timeout, and failures told apart by exception type, never by message text.
+Tesseract runs as a subprocess, one process for a page or a few pages of a document
+(:data:`~ocr_fix.ocr.scheduler.MAX_PAGES_PER_PROCESS`). Its binary, environment and
+timeout are arguments of each call, never process-wide state: the environment is this
+process's with ``OMP_THREAD_LIMIT=1`` unless the user set it (parallelism comes from the
+pool of workers; OpenMP threads inside each Tesseract only fight over the same cores).
+Failures are told apart by exception type, never by message text.
 
 Word boxes are reported in the pixel space of the page image as given: the upscale is
 undone and each box corner is rotated back through the deskew angle, then the box is
@@ -21,23 +22,24 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import cv2
 import numpy as np
-import pytesseract
 
 from ocr_fix.errors import OcrFailed, OcrFixError, TesseractMissing
 from ocr_fix.model import BBox, Page, PageRef, Word
+from ocr_fix.ocr.engine import Capabilities, OcrEngine
 from ocr_fix.scans import Prepared, Preprocess, load_image, map_point_back, prepare
 
+if TYPE_CHECKING:
+    from ocr_fix.ocr.cache import OcrCache
+    from ocr_fix.verify import LineReader
+
 TESSERACT = "tesseract"
-#: pytesseract hands Tesseract this process's environment.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 INSTALL_HINT = "sudo apt-get install tesseract-ocr tesseract-ocr-eng"
 #: Bump when this module's output for the same image and settings changes.
 ENGINE_REVISION = 2
@@ -121,12 +123,21 @@ def check_tesseract(lang: str = "eng", binary: str = TESSERACT) -> str:
 
 
 @dataclass(frozen=True)
-class TesseractEngine:
+class TesseractEngine(OcrEngine):
     """Page image -> :class:`Page` through preprocessing and the Tesseract CLI."""
 
     settings: OcrSettings = field(default_factory=OcrSettings)
     binary: str = TESSERACT
     version: str = ""
+
+    #: Tesseract can do everything the interface names.
+    CAPABILITIES: ClassVar[Capabilities] = Capabilities(
+        many_pages=True, timeout=True, line_rereading=True, glyph_alternatives=True, layout_retry=True
+    )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.CAPABILITIES
 
     def __post_init__(self) -> None:
         if not self.version:
@@ -147,12 +158,18 @@ class TesseractEngine:
     def with_timeout(self, timeout: float | None) -> TesseractEngine:
         return replace(self, settings=replace(self.settings, timeout=timeout))
 
-    def args(self) -> list[str]:
-        s = self.settings
-        out = ["-l", s.lang, "--psm", str(s.psm), "--oem", str(s.oem)]
-        for item in s.config.split():
-            out += ["-c", item]
-        return out
+    def line_reader(self, cache: OcrCache | None) -> LineReader:
+        """Second readings with this engine in single-line mode, cached beside page OCR."""
+        from ocr_fix.verify import TesseractLineReader
+
+        return TesseractLineReader(self, cache)
+
+    def layout_retry(self) -> TesseractEngine | None:
+        """Automatic layout analysis (psm 3) when this engine reads in the default
+        single-column mode; None in any other mode (the user asked for it)."""
+        if self.settings.psm != OcrSettings().psm:
+            return None
+        return replace(self, settings=replace(self.settings, psm=3))
 
     def recognise(self, ref: PageRef) -> Page:
         original = load_image(ref, self.settings.dpi)
@@ -208,12 +225,12 @@ class TesseractEngine:
         return [r for r in out if r is not None]
 
     def run(self, image: np.ndarray, ref: PageRef, output: str) -> str:
-        """Run Tesseract through pytesseract on an image; ``output`` is ``tsv``, ``hocr``
-        or ``txt``. Returns what Tesseract wrote.
+        """Run Tesseract on an image; ``output`` is ``tsv``, ``hocr`` or ``txt``. Returns
+        what Tesseract wrote.
 
-        The image goes to pytesseract as an uncompressed BMP file path (pytesseract
-        would otherwise write a PNG): measured over the bundled pages, Tesseract reads
-        that ~5 % faster than a PNG, and writing it costs a few milliseconds.
+        The image goes to Tesseract as an uncompressed BMP file: measured over the
+        bundled pages, Tesseract reads that ~5 % faster than a PNG, and writing it costs
+        a few milliseconds.
         """
         return self.run_many([image], output, f"page {ref.number} ({ref.label})")
 
@@ -229,12 +246,16 @@ class TesseractEngine:
         the work in error messages; ``timeout`` replaces the per-page one of the settings.
         """
         s = self.settings
-        config = " ".join(["--psm", str(s.psm), "--oem", str(s.oem), *(f"-c {c}" for c in s.config.split())])
+        config = ["--psm", str(s.psm), "--oem", str(s.oem)]
+        for item in s.config.split():
+            config += ["-c", item]
         if output == "tsv":
-            config = f"-c tessedit_create_tsv=1 {config}"
+            config = ["-c", "tessedit_create_tsv=1", *config]
         elif output == "hocr":
-            config = f"-c tessedit_create_hocr=1 {config}"
-        elif output != "txt":
+            config = ["-c", "tessedit_create_hocr=1", *config, "hocr"]
+        elif output == "txt":
+            config.append("txt")
+        else:
             raise ValueError(f"unknown Tesseract output {output!r}")
         with tempfile.TemporaryDirectory(prefix="ocr-fix-") as tmp:
             paths = [os.path.join(tmp, f"image{i:05d}.bmp") for i in range(len(images))]
@@ -246,38 +267,46 @@ class TesseractEngine:
                 source = os.path.join(tmp, "images.txt")
                 with open(source, "w", encoding="utf-8") as fh:
                     fh.write("\n".join(paths) + "\n")
-            return self._invoke(
-                source, output, config, what, self.settings.timeout if timeout is None else timeout
-            )
-
-    def _invoke(self, source: str, output: str, config: str, what: str, timeout: float | None) -> str:
-        s = self.settings
-        with _tesseract_command(self.binary):
+            base = os.path.join(tmp, "out")
+            command = [self.binary, source, base, "-l", s.lang, *config]
+            run_tesseract(command, what, self.settings.timeout if timeout is None else timeout)
             try:
-                return pytesseract.run_and_get_output(source, output, s.lang, config, timeout=timeout or 0)
-            except pytesseract.TesseractNotFoundError:
-                raise TesseractMissing(
-                    f"tesseract is not installed; install it with: {INSTALL_HINT}"
-                ) from None
-            except pytesseract.TesseractError as exc:
-                tail = " ".join(str(exc.message).split())[-200:]
-                raise OcrFailed(f"Tesseract failed on {what}, exit {exc.status}: {tail}") from None
-            except RuntimeError:  # pytesseract's only other failure: its timeout
-                raise OcrFailed(f"Tesseract timed out after {timeout:g} s on {what}") from None
+                with open(f"{base}.{output}", encoding="utf-8", errors="replace") as fh:
+                    return fh.read()
+            except OSError:
+                raise OcrFailed(f"Tesseract wrote no {output} for {what}") from None
 
 
-@contextmanager
-def _tesseract_command(binary: str) -> Iterator[None]:
-    """pytesseract keeps the binary in a module global; set it for one call (each OCR
-    worker process runs one page at a time, and every engine of a run names the same
-    binary)."""
-    module = pytesseract.pytesseract
-    previous = module.tesseract_cmd
-    module.tesseract_cmd = binary
+def tesseract_env() -> dict[str, str]:
+    """The environment of one Tesseract call: this process's, with one OpenMP thread
+    unless the user chose otherwise. Built per call; ``os.environ`` is never changed."""
+    env = dict(os.environ)
+    env.setdefault("OMP_THREAD_LIMIT", "1")
+    return env
+
+
+def run_tesseract(command: Sequence[str], what: str, timeout: float | None) -> None:
+    """Run one Tesseract ``command`` (binary first) with :func:`tesseract_env` and a real
+    ``timeout`` (the process is killed); its failures as :class:`OcrFailed` naming
+    ``what``, a missing binary as :class:`TesseractMissing`."""
     try:
-        yield
-    finally:
-        module.tesseract_cmd = previous
+        done = subprocess.run(
+            list(command),
+            env=tesseract_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout or None,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise TesseractMissing(f"tesseract is not installed; install it with: {INSTALL_HINT}") from None
+    except PermissionError:
+        raise TesseractMissing(f"tesseract cannot be run; reinstall it with: {INSTALL_HINT}") from None
+    except subprocess.TimeoutExpired:
+        raise OcrFailed(f"Tesseract timed out after {timeout:g} s on {what}") from None
+    if done.returncode != 0:
+        tail = " ".join(done.stderr.decode("utf-8", "replace").split())[-200:]
+        raise OcrFailed(f"Tesseract failed on {what}, exit {done.returncode}: {tail}")
 
 
 def parse_tsv(tsv: str, prepared: Prepared, shape: tuple[int, int]) -> tuple[Word, ...]:
