@@ -485,7 +485,8 @@ def _dropped_word(ctx: _Context, taken: set[int], _lines: set[int]) -> _Edit | N
         for t in ctx.tokens
         if 0 < t.index < len(ctx.tokens) - 1
         and ctx.free(taken, t.index - 1, t.index + 1)
-        and _is_word(ctx.tokens[t.index].core)
+        and _is_word(t.core)
+        and len(t.core) >= 2  # a letter of a letter-spaced name ("B e r n e r") is no word
         and not t.lead
         and not t.trail
         and ctx.text.count("\n", ctx.tokens[t.index - 1].end, ctx.tokens[t.index + 1].start) <= 1
