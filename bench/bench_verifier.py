@@ -395,6 +395,44 @@ def bench_catalogue(verifier: CtcVerifier) -> dict[str, Any]:
     return out
 
 
+# --- the ground truth's own slips ------------------------------------------------------------
+
+
+def bench_ground_truth(verifier: CtcVerifier, folder: str = "ehri_english_typewritten") -> dict[str, Any]:
+    """Every GT line of ``folder`` against the recogniser's own reading of its crop: the
+    lines whose GT text the scan explains much worse than that reading are candidates
+    for slips of the transcriber (or for the model's failures), listed for a look."""
+    by_page: dict[Path, list[tuple[Page, BBox, str]]] = {}
+    for xml in sorted((REALDATA / folder).glob("*.xml")):
+        image = xml.with_suffix(".jpg")
+        if image.exists():
+            width, height, lines = alto_lines(xml)
+            page = Page(PageRef(image, 0, 1), width, height, ())
+            by_page[image] = [(page, box, text) for box, text in lines]
+    alphabet = verifier.recogniser.alphabet
+    gaps: list[tuple[float, str, str, str]] = []
+    n = 0
+    for cases in by_page.values():
+        crops = verifier._crops(cases[0][0], [box for _, box, _ in cases])
+        ready = [(c, case) for c, case in zip(crops, cases, strict=True) if c is not None]
+        probs = verifier.recogniser.probabilities([c for c, _ in ready])
+        for p, (_, (page, _, text)) in zip(probs, ready, strict=True):
+            labels = alphabet.encode(text)
+            read = alphabet.decode(p)
+            if labels is None or not read.strip():
+                continue
+            n += 1
+            gap = alphabet.log_likelihood(p, alphabet.encode(read) or []) - alphabet.log_likelihood(p, labels)
+            gaps.append((gap, page.ref.path.stem, text, read))
+    gaps.sort(reverse=True)
+    return {
+        "lines": n,
+        "median_gap": statistics.median(g for g, *_ in gaps) if gaps else 0.0,
+        "over_10_nats": sum(g > 10 for g, *_ in gaps),
+        "largest": [f"{g:.1f} {page}: GT {t!r} / read {r!r}" for g, page, t, r in gaps[:12]],
+    }
+
+
 # --- cost ----------------------------------------------------------------------------------
 
 
@@ -512,6 +550,16 @@ def run() -> dict[str, Any]:
     if line_sets:
         out["lines"] = sweep(loaded, line_sets)
         _print_sets("injected slips on ground-truth line boxes", out["lines"])
+    if REALDATA.is_dir():
+        gt = bench_ground_truth(loaded)
+        out["ground_truth"] = gt
+        print(
+            f"\n== EHRI English GT lines vs the recogniser's own reading: {gt['lines']} lines,"
+            f" median gap {gt['median_gap']:.1f} nats, {gt['over_10_nats']} over 10 nats;"
+            " the largest (look at the scan) =="
+        )
+        for line in gt["largest"]:
+            print("   ", line)
     cost = bench_cost(loaded)
     out["cost"] = cost
     print(

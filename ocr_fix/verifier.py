@@ -207,6 +207,17 @@ class Alphabet:
             labels.extend(m for m in mapped if m is not None)
         return labels
 
+    def decode(self, probs: np.ndarray) -> str:
+        """The best path's text (greedy CTC decoding): the recogniser's own reading."""
+        best = probs.argmax(axis=1)
+        out = []
+        prev = 0
+        for label in best.tolist():
+            if label != prev and label != 0:
+                out.append(self.characters[label - 1])
+            prev = label
+        return "".join(out)
+
     def log_likelihood(self, probs: np.ndarray, labels: Sequence[int]) -> float:
         """CTC log-likelihood of ``labels`` on frame probabilities ``probs`` (T, C), each
         label taking the probability mass of its aliases."""

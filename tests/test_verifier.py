@@ -160,6 +160,16 @@ def test_encode_labels_and_unknown_characters() -> None:
     assert a.encode("") == []
 
 
+def test_decode_reads_the_best_path() -> None:
+    a = Alphabet.from_characters(CHARS)
+    space = len(CHARS) + 1
+    path = [0, 1, 1, 0, 1, 2, space, space, 3, 0]  # a a (blank) a b space e
+    probs = np.full((len(path), a.size), 0.01)
+    probs[np.arange(len(path)), path] = 1.0
+    assert a.decode(probs) == "aab e"
+    assert a.encode(a.decode(probs)) == [1, 1, 2, space, 3]
+
+
 def test_folded_aliases_share_their_probability_mass() -> None:
     a = Alphabet.from_characters(CHARS)
     assert a.aliases[4] == (4, 5)  # the apostrophe takes the mass of the curly quote
