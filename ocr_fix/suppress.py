@@ -29,6 +29,7 @@ __all__ = [
     "CONTEXT_WORDS",
     "FINGERPRINT_KEY",
     "Baseline",
+    "context",
     "drop_accepted",
     "fingerprint",
     "load_baseline",

@@ -292,3 +292,26 @@ def test_fix_takes_its_transcript_out_of_a_report_of_several(two_docs):
     Path("other.md").write_text("Something else.\n")
     r = runner.invoke(app, ["fix", "other.md", "--findings", "all.json"])
     assert r.exit_code == 4 and "has no findings for other.md" in r.stderr
+
+
+def test_several_transcripts_are_ocred_in_one_pass(two_docs, tmp_path, monkeypatch):
+    """All pages of the call go through one OCR run (one pool) first; each check then
+    reads them from the cache."""
+    import ocr_fix.ocr.scheduler as scheduler
+
+    calls: list[int] = []
+    real = scheduler.ocr_pages
+
+    def counting(refs, engine, **kw):
+        calls.append(len(refs))
+        return real(refs, engine, **kw)
+
+    monkeypatch.setattr(scheduler, "ocr_pages", counting)
+    engine = FakeEngine(
+        {n: (GOLDEN / n.replace(".png", ".gt.txt")).read_text() for n in ("02.png", "03.png")}
+    )
+    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    args = ["check", "a/transcript.md", "b/transcript.md", "--scans", "auto", "-l", str(LEXICON)]
+    r = runner.invoke(app, [*args, "-f", "json", "-q", "--jobs", "1", "--cache-dir", str(tmp_path / "c")])
+    assert r.exit_code == 1, r.output
+    assert calls[0] == 2 and engine.calls == 2  # both pages in the first run, none read twice

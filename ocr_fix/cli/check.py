@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from ocr_fix import pipeline
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors, services
 from ocr_fix.cli.ocr_options import CacheDir, Jobs, NoCache, PageTimeout, Psm, TextEquiv, TextEquivLevel
@@ -18,9 +19,9 @@ from ocr_fix.config import load_settings
 from ocr_fix.editorial import compile_marks
 from ocr_fix.errors import ExitCode, UsageError
 from ocr_fix.fileio import refuse_input_as_output, write_atomic
-from ocr_fix.inputs import is_scan, plan_jobs
+from ocr_fix.inputs import Job, is_scan, plan_jobs
 from ocr_fix.model import Severity
-from ocr_fix.pipeline import CheckOptions, CheckResult, OcrRun
+from ocr_fix.pipeline import CheckOptions, CheckResult, OcrRun, Progress
 from ocr_fix.pipeline import check as check_document
 from ocr_fix.report.formats import FORMATS, RenderOptions, get_format
 from ocr_fix.scans import SCAN_SUFFIXES
@@ -63,6 +64,18 @@ def without_baseline(results: Sequence[CheckResult], baseline: Baseline) -> tupl
         out.append(replace(r, findings=tuple(kept)))
         dropped += n
     return out, dropped
+
+
+def ocr_together(todo: Sequence[Job], run: OcrRun, progress: Progress) -> None:
+    """With several transcripts that have scans, OCR all their pages in one process pool
+    first, into the OCR cache the checks then read: the pool starts once and its workers
+    stay busy across transcripts instead of idling at the end of each one's few pages.
+    Without a cache (``--no-cache``) each check OCRs its own pages as before."""
+    scans = list(dict.fromkeys(s for job in todo for s in job.scans))
+    if run.no_cache or sum(1 for job in todo if job.scans) < 2:
+        return
+    engine, cache = pipeline.engine_for(run.lang, run.psm), pipeline.cache_for(False, run.cache_dir)
+    pipeline.scan_ocr(engine, cache, run.jobs, run.timeout)(scans, progress)
 
 
 def emit(text: str | bytes, output: Path | None) -> None:
@@ -192,6 +205,7 @@ def check(
     )
     results: list[CheckResult] = []
     with progress_reporter(enabled=not quiet) as report:
+        ocr_together(todo, run, report)
         for job, transcript in zip(todo, read, strict=True):
             if settings["scans"] is not None and not job.scans and not quiet:
                 err_console.print(f"ocr-fix: {job.transcript}: no scans found, lexicon-only", markup=False)
