@@ -98,8 +98,8 @@ def batch(
     config: Path | None = typer.Option(
         None,
         "--config",
-        help="Settings file (default: .ocr-fix.toml or pyproject.toml [tool.ocr-fix] found upward "
-        "from ROOT); batch uses lexicons, editorial-marks, ignore, ignore-file, baseline, jobs "
+        help="Settings file (default: .ocr-fix.toml or the tool.ocr-fix table of pyproject.toml, found "
+        "upward from ROOT); batch uses lexicons, editorial-marks, ignore, ignore-file, baseline, jobs "
         "and lang.",
     ),
     show: Severity = typer.Option(

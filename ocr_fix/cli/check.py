@@ -108,18 +108,18 @@ def check(
     lexicon: list[Path] | None = typer.Option(
         None, "--lexicon", "-l", help="Lexicon file of names and terms (repeatable)."
     ),
-    fmt: Format | None = typer.Option(None, "--format", "-f", help="Output format [default: table]."),
+    fmt: Format | None = typer.Option(None, "--format", "-f", help="Output format (default: table)."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here instead of stdout."
     ),
     fail_on: FailOn | None = typer.Option(
-        None, "--fail-on", help="Exit 1 when a finding is at or above this severity [default: error]."
+        None, "--fail-on", help="Exit 1 when a finding is at or above this severity (default: error)."
     ),
     show: Severity | None = typer.Option(
         None,
         "--show",
         help="Lowest severity listed by table, github, sarif, rdjsonl and compact (json and html "
-        "list all) [default: warning].",
+        "list all; default: warning).",
     ),
     ignore: list[str] | None = typer.Option(
         None, "--ignore", help="An accepted spelling, never flagged (repeatable)."
@@ -141,8 +141,8 @@ def check(
     config: Path | None = typer.Option(
         None,
         "--config",
-        help="Settings file (default: .ocr-fix.toml or pyproject.toml [tool.ocr-fix], found upward "
-        "from the first transcript).",
+        help="Settings file (default: .ocr-fix.toml or the tool.ocr-fix table of pyproject.toml, found "
+        "upward from the first transcript).",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     jobs: Jobs = None,

@@ -28,7 +28,7 @@ def config_command(
 ) -> None:
     """Print the settings `check` would use, each with where it came from.
 
-    The file is .ocr-fix.toml or pyproject.toml [tool.ocr-fix], the nearest at or above
+    The file is .ocr-fix.toml or pyproject.toml (its tool.ocr-fix table), the nearest at or above
     PATH; options given here (as to `check`) override it. Exit 2 for an unknown key or a
     bad value.
     """
