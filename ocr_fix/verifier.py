@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import cv2
 import numpy as np
 
+from ocr_fix.errors import OcrFixError
 from ocr_fix.model import BBox, Page
 from ocr_fix.normalize.typography import fold_ocr_text
 
@@ -93,6 +94,10 @@ MAX_BATCH_PIXELS = HEIGHT * 256
 #: takes in parts of the neighbouring lines and words), and on word boxes it gains nothing.
 MARGIN_X = 0.0
 MARGIN_Y = 0.0
+#: Crops lower than this (pixels) or wider than this many times their height are not
+#: text the model can read (a typed line of 80 characters is about 45 heights wide).
+MIN_HEIGHT = 4
+MAX_ASPECT = 150
 #: Probabilities are floored here before the log: float32 softmax underflows to 0.
 PROB_FLOOR = 1e-30
 #: The dictionary lists no space; the model's last class is the space.
@@ -463,7 +468,11 @@ class CtcVerifier:
                 for i, row in zip(idxs, rows, strict=True):
                     out[i] = row
                 continue
-            todo.append((key, idxs, self._crops(page, [queries[i].box for i in idxs])))
+            try:
+                crops_here = self._crops(page, [queries[i].box for i in idxs])
+            except OcrFixError:  # the page cannot be read (any more): nothing to score
+                crops_here, key = [None] * len(idxs), None
+            todo.append((key, idxs, crops_here))
         crops = [c for _, _, cs in todo for c in cs if c is not None]
         probs = iter(self.recogniser.probabilities(crops))
         alphabet = self.recogniser.alphabet
@@ -488,7 +497,8 @@ class CtcVerifier:
             if (sx, sy) != (1.0, 1.0):
                 b = BBox(round(b.x0 * sx), round(b.y0 * sy), round(b.x1 * sx), round(b.y1 * sy))
             crop = crop_box(image, b, self.margin_x, self.margin_y, box_angle(image, b, angle))
-            out.append(crop if crop.size else None)
+            fits = crop.shape[0] >= MIN_HEIGHT and crop.shape[1] <= MAX_ASPECT * crop.shape[0]
+            out.append(crop if fits else None)
         return out
 
 

@@ -311,3 +311,54 @@ def test_scores_are_cached_per_page(tmp_path: Path) -> None:
     assert cached.score(queries) == [(-1.5, None)]
     files[0].write_text("[[-1.5]]")  # a malformed entry is a miss
     assert cached.score(queries) == first
+
+
+@needs_model
+@needs_font
+def test_multi_page_tiff_and_pdf_pages_are_cropped_where_the_boxes_are(tmp_path: Path) -> None:
+    assert VERIFIER is not None
+    first, b1 = _page(tmp_path, "t1", ["Konoye"], seed=4)
+    second, b2 = _page(tmp_path, "t2", ["", "", "Lozovsky"], seed=5)
+    images = [Image.open(first.ref.path), Image.open(second.ref.path)]
+    tiff = tmp_path / "both.tif"
+    images[0].save(tiff, save_all=True, append_images=images[1:], compression="tiff_deflate")
+    in_tiff = [
+        Page(PageRef(tiff, n, n + 1, multi=True), p.width, p.height, ())
+        for n, p in enumerate((first, second))
+    ]
+    asks = [("Konoye", "Kenoye"), ("Lozovsky", "Loxovsky")]
+    alone = VERIFIER.score([ReadingQuery(first, b1[0], asks[0]), ReadingQuery(second, b2[0], asks[1])])
+    framed = VERIFIER.score(
+        [ReadingQuery(in_tiff[0], b1[0], asks[0]), ReadingQuery(in_tiff[1], b2[0], asks[1])]
+    )
+    for a, b in zip(alone, framed, strict=True):
+        assert a == pytest.approx(b, abs=1e-3)
+    # A PDF page is rendered at 300 dpi, not at the size the image had: boxes are scaled
+    # from the page's own size (what the OCR reported) to the rendering.
+    pdf = tmp_path / "second.pdf"
+    images[1].save(pdf, resolution=100.0)
+    in_pdf = Page(PageRef(pdf, 0, 1), second.width, second.height, ())
+    ((right, wrong),) = VERIFIER.score([ReadingQuery(in_pdf, b2[0], asks[1])])
+    assert right is not None and wrong is not None and right - wrong > 5.0
+
+
+@needs_model
+def test_unreadable_pages_and_unreadable_boxes_score_none(tmp_path: Path) -> None:
+    assert VERIFIER is not None
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG not really")
+    page = Page(PageRef(broken, 0, 1), 100, 100, ())
+    assert VERIFIER.score([ReadingQuery(page, BBox(0, 0, 50, 20), ("a", "b"))]) == [(None, None)]
+    white = tmp_path / "white.png"
+    Image.fromarray(np.full((100, 1000), 255, dtype=np.uint8)).save(white)
+    page = Page(PageRef(white, 0, 1), 1000, 100, ())
+    thin = ReadingQuery(page, BBox(0, 10, 900, 12), ("a",))  # 2 px high
+    wide = ReadingQuery(page, BBox(0, 10, 990, 16), ("a",))  # 165 heights wide
+    assert VERIFIER.score([thin, wide]) == [(None,), (None,)]
+
+
+def test_load_verifier_is_none_without_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ocr_fix.verifier as verifier
+
+    monkeypatch.setattr(verifier, "model_files", lambda: None)
+    assert verifier.load_verifier() is None
