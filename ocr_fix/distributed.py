@@ -1,4 +1,5 @@
-"""Where ``ocr-fix batch`` runs its page OCR: a local process pool or a Dask cluster.
+"""Where page OCR runs (for :class:`~ocr_fix.ocr.scheduler.PageScheduler`): a local process
+pool, this process, or a Dask cluster.
 
 Running on a Dask cluster
 =========================
@@ -41,9 +42,10 @@ thread that is really hung stays busy until you restart that worker.
 The executors
 =============
 
-:class:`PageExecutor` is the one small interface ``batch`` uses: submit a page task, wait
-for any of a set of futures, list the ones that are executing, restart, close. Both
-implementations return objects with ``done()``, ``result()`` and ``cancel()``.
+:class:`PageExecutor` is the one small interface the page scheduler uses: submit a page task, wait
+for any of a set of futures, list the ones that are executing, restart, close. Every
+implementation returns objects with ``done()``, ``cancelled()``, ``result()`` and
+``cancel()``.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocr_fix.errors import ExitCode, OcrFixError
-from ocr_fix.ocr.scheduler import pages_task, process_pool
+from ocr_fix.ocr.scheduler import pages_task, process_pool, read_pages
 
 if TYPE_CHECKING:
     from ocr_fix.model import PageRef
@@ -75,6 +77,7 @@ class SchedulerUnreachable(OcrFixError):
 
 class PageFuture(Protocol):
     def done(self) -> bool: ...
+    def cancelled(self) -> bool: ...
     def result(self, timeout: float | None = None) -> Any: ...
     def cancel(self) -> Any: ...
 
@@ -155,6 +158,34 @@ class LocalExecutor:
                 if proc.is_alive():
                     proc.terminate()
             pool.shutdown(wait=True)
+
+
+class InlineExecutor:
+    """Pages read in this process as they are submitted (``--jobs 1``, or a single page
+    to read): no worker to start, nothing to pickle. A task cannot be stopped, so no
+    task is ever reported as executing past its time."""
+
+    workers = 1
+
+    def submit(self, refs: Sequence[PageRef], engine: OcrEngine) -> cf.Future[Any]:
+        future: cf.Future[Any] = cf.Future()
+        try:
+            future.set_result(read_pages(refs, engine))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def wait_any(self, futures: Collection[Any], timeout: float | None) -> set[Any]:
+        return {f for f in futures if f.done()}
+
+    def executing(self, futures: Collection[Any]) -> list[Any]:
+        return []
+
+    def restart(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
 
 
 class DaskExecutor:

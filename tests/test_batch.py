@@ -20,6 +20,7 @@ from ocr_fix.cli import app
 from ocr_fix.distributed import LocalExecutor
 from ocr_fix.errors import OcrFailed
 from ocr_fix.model import Page, PageRef
+from ocr_fix.ocr import scheduler as scheduler_mod
 from ocr_fix.report import check_json
 from tests.fakes import FakeEngine, OcrCliRunner
 
@@ -308,7 +309,7 @@ def test_stuck_page_times_out_and_the_rest_go_on(tmp_path: Path, monkeypatch: py
     """A worker hung beyond --page-timeout is killed; its document fails, the others finish."""
     root, out = tmp_path / "root", tmp_path / "out"
     make_archive(root)
-    monkeypatch.setattr(batch_mod, "STALL_GRACE", 0.5)
+    monkeypatch.setattr(scheduler_mod, "STALL_GRACE", 0.5)
     docs = [d for d in discover(root) if d.id in ("a", "e")]
     engine = SleepyEngine(_texts(), hang=frozenset({"a-02.png"}))
     executor = LocalExecutor(2)

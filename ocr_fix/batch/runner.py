@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ocr_fix.batch.discovery import Document
 from ocr_fix.batch.summary import SUMMARY, BatchResult, Outcome, SummaryLog, document_key, read_summary
@@ -16,14 +18,13 @@ from ocr_fix.errors import BadInput, OcrFixError
 from ocr_fix.fileio import write_atomic
 from ocr_fix.lexicon import Lexicon, load_lexicons
 from ocr_fix.model import Page, PageRef, Severity
-from ocr_fix.ocr.formats import page_from_json
-from ocr_fix.ocr.scheduler import chunk_size, page_result
+from ocr_fix.ocr.scheduler import PageScheduler, pages_label
 from ocr_fix.pipeline import CheckOptions, CheckResult, check_pages, retry_layout
 from ocr_fix.scans import expand_scans
 from ocr_fix.transcript import Transcript, read_transcript
 
 if TYPE_CHECKING:
-    from ocr_fix.distributed import PageExecutor, PageFuture
+    from ocr_fix.distributed import PageExecutor
     from ocr_fix.ocr.cache import OcrCache
     from ocr_fix.ocr.engine import OcrEngine
 
@@ -33,10 +34,6 @@ Progress = Callable[[str, int, int], None]
 #: Renders a document's findings as the text of its ``findings.json``. The CLI passes the
 #: JSON report's renderer: the core knows no output format (``report/`` depends on it).
 DocumentRenderer = Callable[[CheckResult], str]
-
-#: A page is declared stuck when no page at all finished for this long past the timeout
-#: (Tesseract itself is killed at the timeout; this only catches a hung worker).
-STALL_GRACE = 10.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +60,13 @@ class _Job:
     outstanding: int = 0
     started: float = 0.0
     failure: str | None = None
+
+    def __post_init__(self) -> None:
+        self.outstanding = len(self.refs)
+
+    def start(self) -> None:
+        if not self.started:
+            self.started = time.perf_counter()
 
 
 def _prepare(doc: Document, key: str, base_lexicons: Sequence[Path]) -> _Job:
@@ -116,7 +120,7 @@ def run_batch(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ids = [d.id for d in documents]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
         raise BadInput(f"two documents with id {dupes[0]!r}")
     load_lexicons(options.lexicons)  # a bad global lexicon stops the batch before any work
@@ -145,12 +149,11 @@ def run_batch(
             todo.append((doc, key))
 
     log = SummaryLog(summary_path)
-    runner = _Runner(out_dir, engine, executor, cache, options, log, progress, on_document, len(todo), render)
+    sink = DocumentSink(out_dir, engine, cache, options, log, progress, on_document, len(todo), render)
     try:
-        for outcome in runner.run(todo):
+        for outcome in _run(todo, engine, executor, cache, options, sink, progress):
             outcomes[outcome.document] = outcome
     finally:
-        runner.cancel_all()
         log.close()
 
     ordered = [outcomes[d.id] for d in documents]
@@ -161,14 +164,58 @@ def run_batch(
     return BatchResult(tuple(ordered), frozenset(skipped), round(time.perf_counter() - t0, 3))
 
 
-class _Runner:
-    """The submit/collect loop: a bounded window of pages in flight across documents."""
+def _run(
+    todo: Sequence[tuple[Document, str]],
+    engine: OcrEngine,
+    executor: PageExecutor,
+    cache: OcrCache | None,
+    options: BatchOptions,
+    sink: DocumentSink,
+    progress: Progress,
+) -> Iterator[Outcome]:
+    """Pages of every document through one :class:`PageScheduler` (workers stay busy
+    across document boundaries); each document goes to the sink as its pages come back."""
+    jobs: list[_Job] = []
+    for doc, key in todo:
+        try:
+            jobs.append(_prepare(doc, key, options.lexicons))
+        except OcrFixError as exc:
+            yield sink.failed(doc, key, _reason(exc), 0, 0.0)
+    sink.progress("documents", sink.done_docs, sink.total_docs)
+    total = sum(len(job.refs) for job in jobs)
+    progress("pages", 0, total)
+    for job in jobs:
+        if not job.refs:
+            yield sink.finish(job)
+    scheduler = PageScheduler(
+        engine,
+        cache=cache,
+        executor=executor,
+        timeout=options.page_timeout,
+        progress=lambda done, total: progress("pages", done, total),
+        on_start=lambda group: jobs[group].start(),
+    )
+    with closing(scheduler.run([job.refs for job in jobs])) as events:
+        for done in events:
+            job = jobs[done.group]
+            if done.error is not None and job.failure is None:
+                job.failure = f"{pages_label(done.task)}: {_reason(done.error)}"
+                scheduler.cancel(done.group)  # the document has failed: read no more of it
+            elif done.page is not None:
+                job.pages[done.ref.number] = done.page
+            job.outstanding -= 1
+            if job.outstanding == 0:
+                yield sink.finish(job)
+
+
+class DocumentSink:
+    """Finishes documents whose pages are all back: checks them in this process, writes
+    ``findings.json`` and the summary line, reports the outcome."""
 
     def __init__(
         self,
         out_dir: Path,
         engine: OcrEngine,
-        executor: PageExecutor,
         cache: OcrCache | None,
         options: BatchOptions,
         log: SummaryLog,
@@ -177,156 +224,21 @@ class _Runner:
         total_docs: int,
         render: DocumentRenderer,
     ) -> None:
-        self.render = render
         self.out_dir = out_dir
         self.engine = engine
-        self.executor = executor
         self.cache = cache
         self.options = options
         self.log = log
         self.progress = progress
         self.on_document = on_document
         self.total_docs = total_docs
+        self.render = render
         self.done_docs = 0
-        self.total_pages = 0
-        self.done_pages = 0
-        self.pending: dict[Any, tuple[_Job, list[PageRef]]] = {}
-        # Enough queued work that no worker idles while the parent checks a document
-        # (alignment and second readings take seconds; two queued pages per worker did
-        # not cover that). Pending entries are only page references, so this is cheap.
-        self.window = max(8, 8 * executor.workers)
 
-    def run(self, todo: Sequence[tuple[Document, str]]) -> Iterable[Outcome]:
-        jobs: list[_Job] = []
-        for doc, key in todo:
-            try:
-                job = _prepare(doc, key, self.options.lexicons)
-            except OcrFixError as exc:
-                yield self._finish_failed(doc, key, _reason(exc), 0, 0.0)
-                continue
-            self.total_pages += len(job.refs)
-            jobs.append(job)
-        self.progress("documents", self.done_docs, self.total_docs)
-        self.progress("pages", 0, self.total_pages)
-        queue = [(job, ref) for job in jobs for ref in job.refs]
-        for job in jobs:
-            job.outstanding = len(job.refs)
-        position = 0
-        stall = None
-        if self.options.page_timeout is not None:
-            # A task of n pages may take n timeouts together, then n more read one by one.
-            most = chunk_size(len(queue), self.executor.workers, self.engine)
-            stall = 2 * most * self.options.page_timeout + STALL_GRACE
-        while position < len(queue) or self.pending:
-            while position < len(queue) and self._in_flight() < self.window:
-                job, ref = queue[position]
-                position += 1
-                if job.failure is not None:
-                    yield from self._page_done(job)
-                    continue
-                if not job.started:
-                    job.started = time.perf_counter()
-                if self._take_cached(job, ref):
-                    yield from self._page_done(job)
-                    continue
-                # Pages of one document share a task while much work is left (one
-                # Tesseract start-up for several pages); the last ones go out singly.
-                chunk = [ref]
-                size = chunk_size(len(queue) - position + 1, self.executor.workers, self.engine)
-                while len(chunk) < size and position < len(queue) and queue[position][0] is job:
-                    nxt = queue[position][1]
-                    position += 1
-                    if self._take_cached(job, nxt):
-                        yield from self._page_done(job)
-                    else:
-                        chunk.append(nxt)
-                self._submit(job, chunk)
-            if not self.pending:
-                continue
-            finished = self.executor.wait_any(list(self.pending), stall)
-            if not finished:
-                yield from self._stalled()
-                continue
-            for future in finished:
-                job, refs = self.pending.pop(future)
-                if job.failure is None:
-                    self._collect(job, refs, future)
-                for _ in refs:
-                    yield from self._page_done(job)
-
-    def _submit(self, job: _Job, refs: list[PageRef]) -> None:
-        self.pending[self.executor.submit(refs, self.engine)] = (job, refs)
-
-    def _in_flight(self) -> int:
-        """Pages submitted and not yet collected."""
-        return sum(len(refs) for _, refs in self.pending.values())
-
-    def _collect(self, job: _Job, refs: list[PageRef], future: PageFuture) -> None:
-        try:
-            payloads = future.result()
-        except Exception as exc:
-            self._fail(job, f"{_pages_label(refs)}: {_reason(exc)}")
-            return
-        for ref, payload in zip(refs, payloads):
-            try:
-                page = page_from_json(page_result(payload))
-            except Exception as exc:
-                self._fail(job, f"{_pages_label([ref])}: {_reason(exc)}")
-                return
-            page = Page(ref, page.width, page.height, page.words)
-            job.pages[ref.number] = page
-            if self.cache is not None:
-                self.cache.put(ref, self.engine, page)
-
-    def _take_cached(self, job: _Job, ref: PageRef) -> bool:
-        """Give ``job`` the cached OCR of ``ref``; False when there is none."""
-        page = self.cache.get(ref, self.engine) if self.cache is not None else None
-        if page is None:
-            return False
-        job.pages[ref.number] = Page(ref, page.width, page.height, page.words)
-        return True
-
-    def _fail(self, job: _Job, reason: str) -> None:
-        job.failure = reason
-        for future, (other, _) in list(self.pending.items()):
-            if other is job:
-                future.cancel()
-
-    def _stalled(self) -> Iterable[Outcome]:
-        """No task finished for the longest it may take plus STALL_GRACE: executing ones are stuck."""
-        stuck = self.executor.executing(list(self.pending))
-        if not stuck:
-            return
-        per_page = self.options.page_timeout or 0.0  # stalls are only watched with a timeout
-        for future in stuck:
-            job, refs = self.pending.pop(future)
-            future.cancel()
-            if job.failure is None:
-                self._fail(job, f"{_pages_label(refs)}: timed out after {per_page * len(refs):g} s")
-            for _ in refs:
-                yield from self._page_done(job)
-        self.executor.restart()
-        for future, (job, refs) in list(self.pending.items()):
-            if future.done():
-                continue
-            del self.pending[future]
-            if job.failure is None:
-                self._submit(job, refs)
-            else:
-                for _ in refs:
-                    yield from self._page_done(job)
-
-    def _page_done(self, job: _Job) -> Iterable[Outcome]:
-        job.outstanding -= 1
-        self.done_pages += 1
-        self.progress("pages", self.done_pages, self.total_pages)
-        if job.outstanding == 0:
-            yield self._finish(job)
-
-    def _finish(self, job: _Job) -> Outcome:
+    def finish(self, job: _Job) -> Outcome:
         seconds = round(time.perf_counter() - job.started, 3) if job.started else 0.0
         if job.failure is not None:
-            return self._finish_failed(job.doc, job.key, job.failure, len(job.refs), seconds)
+            return self.failed(job.doc, job.key, job.failure, len(job.refs), seconds)
         try:
             pages = [job.pages[r.number] for r in job.refs]
             scans = [str(p) for p in job.doc.scans]
@@ -348,8 +260,8 @@ class _Runner:
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, self.render(result))
         except Exception as exc:
-            return self._finish_failed(job.doc, job.key, _reason(exc), len(job.refs), seconds)
-        seconds = round(time.perf_counter() - job.started, 3)
+            return self.failed(job.doc, job.key, _reason(exc), len(job.refs), seconds)
+        seconds = round(time.perf_counter() - job.started, 3) if job.started else 0.0
         outcome = Outcome(
             job.doc.id,
             "ok",
@@ -363,7 +275,7 @@ class _Runner:
         )
         return self._record(outcome)
 
-    def _finish_failed(self, doc: Document, key: str, reason: str, pages: int, seconds: float) -> Outcome:
+    def failed(self, doc: Document, key: str, reason: str, pages: int, seconds: float) -> Outcome:
         # A stale findings.json from an earlier success would contradict the summary.
         (self.out_dir / doc.id / FINDINGS).unlink(missing_ok=True)
         return self._record(Outcome(doc.id, "failed", pages, 0, 0, 0, None, seconds, key, reason))
@@ -374,19 +286,6 @@ class _Runner:
         self.progress("documents", self.done_docs, self.total_docs)
         self.on_document(outcome, self.done_docs, self.total_docs)
         return outcome
-
-    def cancel_all(self) -> None:
-        for future in self.pending:
-            future.cancel()
-        self.pending.clear()
-
-
-def _pages_label(refs: Sequence[PageRef]) -> str:
-    """``page 3 (03.png)``, or ``pages 3-6 (03.png to 06.png)`` for a task of several."""
-    first, last = refs[0], refs[-1]
-    if len(refs) == 1:
-        return f"page {first.number} ({first.label})"
-    return f"pages {first.number}-{last.number} ({first.label} to {last.label})"
 
 
 def _mean_cer(result: CheckResult) -> float | None:

@@ -1,4 +1,5 @@
-"""Running the OCR of many pages: chunks, worker tasks, the process pool."""
+"""Running the OCR of many pages: the one :class:`PageScheduler` (``ocr``, ``check`` and
+``batch``), its chunks, the worker task and the process pool."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
-from typing import Any
+from contextlib import closing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import cv2
 
@@ -18,6 +20,9 @@ from ocr_fix.model import Page, PageRef
 from ocr_fix.ocr.cache import OcrCache
 from ocr_fix.ocr.engine import OcrEngine
 from ocr_fix.ocr.formats import page_from_json, page_to_json
+
+if TYPE_CHECKING:
+    from ocr_fix.distributed import PageExecutor, PageFuture
 
 
 def ocr_page_task(ref: PageRef, engine: OcrEngine) -> dict[str, Any]:
@@ -42,17 +47,23 @@ def chunk_size(remaining: int, workers: int, engine: OcrEngine) -> int:
 
 
 def pages_task(refs: Sequence[PageRef], engine: OcrEngine) -> list[tuple[str, Any]]:
-    """The task every pool runs, for one page or a few: per page, ``("ok", page JSON)``
-    or ``("error", (class, message))``.
+    """The task every worker process runs: :func:`read_pages` with OpenCV on one thread.
+
+    One task per worker at a time: the pool is the parallelism, and OpenCV's own threads
+    would only take cores from the other workers' Tesseract (measured: 12 % more CPU for
+    preprocessing with 2 threads on 2 cores). Only worker processes run this.
+    """
+    cv2.setNumThreads(1)
+    return read_pages(refs, engine)
+
+
+def read_pages(refs: Sequence[PageRef], engine: OcrEngine) -> list[tuple[str, Any]]:
+    """One page or a few: per page, ``("ok", page JSON)`` or ``("error", (class, message))``.
 
     Expected failures travel as class and finished message because OcrFixError
     subclasses take different constructor arguments and do not round-trip through
     pickle; :func:`page_result` turns the pair back into the exception.
     """
-    # One task per worker at a time: the pool is the parallelism, and OpenCV's own
-    # threads would only take cores from the other workers' Tesseract (measured: 12 %
-    # more CPU for preprocessing with 2 threads on 2 cores).
-    cv2.setNumThreads(1)
     results = engine.recognise_many(refs)
     return [("ok", page_to_json(r)) if isinstance(r, Page) else ("error", (type(r), str(r))) for r in results]
 
@@ -84,6 +95,220 @@ def process_pool(workers: int) -> cf.ProcessPoolExecutor:
     )
 
 
+#: A page is declared stuck when no page at all finished for this long past the longest
+#: a task may take (Tesseract itself is killed at the timeout; this only catches a hung
+#: worker).
+STALL_GRACE = 10.0
+#: Before the first page of a run (or after a restart) comes back, workers are still
+#: starting: a spawned worker imports OpenCV and this package, seconds on a busy machine.
+STARTUP_GRACE = 30.0
+
+
+class WorkerStalled(OcrFailed):
+    """A task outlived every timeout: its worker hung and was stopped."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageDone:
+    """One page of a :meth:`PageScheduler.run` is finished.
+
+    ``page`` is its OCR; otherwise ``error`` says why it failed and ``task`` names the
+    pages the failure is about (the whole task when the task as a whole failed: a dead
+    worker, a stall). Neither is set when the page was not read because its group was
+    cancelled (:meth:`PageScheduler.cancel`)."""
+
+    group: int
+    ref: PageRef
+    page: Page | None = None
+    error: BaseException | None = None
+    task: tuple[PageRef, ...] = ()
+
+
+class PageScheduler:
+    """The one scheduler of page OCR, for ``ocr``, ``check`` and ``batch``.
+
+    Cache hits are resolved first; the misses go to an executor (a local process pool,
+    Dask, or this process) in chunks that share a Tesseract process while much work is
+    left (:func:`chunk_size`), a bounded window of pages in flight. With a ``timeout``
+    per page the engine enforces it, and a worker that hangs anyway is detected (no page
+    back for longer than a task may take), its task failed, the executor restarted and
+    the other tasks in flight submitted again. Pages come back as :class:`PageDone`
+    events; ``progress(done, total)`` follows every page, ``on_start(group)`` tells when
+    a group's first page was resolved or submitted.
+
+    Without an ``executor`` the scheduler makes its own for the misses (``jobs``
+    workers, this process when one is enough) and closes it at the end.
+    """
+
+    def __init__(
+        self,
+        engine: OcrEngine,
+        *,
+        cache: OcrCache | None = None,
+        executor: PageExecutor | None = None,
+        jobs: int | None = None,
+        timeout: float | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> None:
+        self.engine = engine.with_timeout(timeout) if timeout is not None else engine
+        self.cache = cache
+        self.timeout = timeout
+        self.jobs = jobs
+        self.progress = progress
+        self.on_start = on_start
+        self._executor = executor
+        self._pending: dict[PageFuture, tuple[int, list[PageRef]]] = {}
+        self._cancelled: set[int] = set()
+        self._started: set[int] = set()
+        self._done = 0
+        self._total = 0
+
+    def cancel(self, group: int) -> None:
+        """Read no more pages of ``group``: queued tasks are cancelled, and its pages not
+        yet read come back as neither read nor failed."""
+        self._cancelled.add(group)
+        for future, (g, _) in self._pending.items():
+            if g == group:
+                future.cancel()
+
+    def run(self, groups: Sequence[Sequence[PageRef]]) -> Generator[PageDone, None, None]:
+        """Every page of ``groups`` as it finishes (cache hits first, in order). Closing
+        the iterator early (an exception in the caller, Ctrl-C) cancels the pages in
+        flight."""
+        self._total = sum(len(g) for g in groups)
+        misses: list[tuple[int, PageRef]] = []
+        for group, refs in enumerate(groups):
+            for ref in refs:
+                hit = self.cache.get(ref, self.engine) if self.cache is not None else None
+                if hit is None:
+                    misses.append((group, ref))
+                else:
+                    self._start(group)
+                    yield self._finished(PageDone(group, ref, page=hit))
+        if not misses:
+            return
+        owned = self._executor is None
+        executor = self._executor if self._executor is not None else self._own_executor(len(misses))
+        try:
+            yield from self._through(executor, misses)
+        finally:
+            for future in self._pending:
+                future.cancel()
+            self._pending.clear()
+            if owned:
+                executor.close()
+
+    def _own_executor(self, misses: int) -> PageExecutor:
+        from ocr_fix.distributed import InlineExecutor, LocalExecutor
+
+        workers = min(self.jobs or os.cpu_count() or 1, misses)
+        return LocalExecutor(workers) if workers > 1 else InlineExecutor()
+
+    def _through(self, executor: PageExecutor, misses: Sequence[tuple[int, PageRef]]) -> Iterator[PageDone]:
+        # Enough queued work that no worker idles while the caller works on a finished
+        # page (batch checks whole documents; two queued pages per worker did not cover
+        # that). Pending entries are only page references, so this is cheap.
+        window = max(8, 8 * executor.workers)
+        stall = None
+        if self.timeout is not None:
+            # A task of n pages may take n timeouts together, then n more read one by one.
+            most = chunk_size(len(misses), executor.workers, self.engine)
+            stall = 2 * most * self.timeout + STALL_GRACE
+        warm = False  # a page has come back since the workers (re)started
+        position = 0
+        while position < len(misses) or self._pending:
+            while position < len(misses) and self._in_flight() < window:
+                group, ref = misses[position]
+                position += 1
+                if group in self._cancelled:
+                    yield self._finished(PageDone(group, ref))
+                    continue
+                self._start(group)
+                # Pages of one group share a task while much work is left (one Tesseract
+                # start-up for several pages); the last ones go out singly.
+                chunk = [ref]
+                size = chunk_size(len(misses) - position + 1, executor.workers, self.engine)
+                while len(chunk) < size and position < len(misses) and misses[position][0] == group:
+                    chunk.append(misses[position][1])
+                    position += 1
+                self._pending[executor.submit(chunk, self.engine)] = (group, chunk)
+            if not self._pending:
+                continue
+            wait = None if stall is None else stall + (0.0 if warm else STARTUP_GRACE)
+            finished = executor.wait_any(list(self._pending), wait)
+            if not finished:
+                yield from self._stalled(executor)
+                warm = False
+                continue
+            warm = True
+            for future in finished:
+                group, refs = self._pending.pop(future)
+                yield from self._collect(group, refs, future)
+
+    def _collect(self, group: int, refs: list[PageRef], future: PageFuture) -> Iterator[PageDone]:
+        if future.cancelled():
+            for ref in refs:
+                yield self._finished(PageDone(group, ref))
+            return
+        try:
+            payloads = future.result()
+        except Exception as exc:  # the task as a whole: a dead worker, a lost cluster
+            for ref in refs:
+                yield self._finished(PageDone(group, ref, error=exc, task=tuple(refs)))
+            return
+        for ref, payload in zip(refs, payloads, strict=True):
+            try:
+                page = page_from_json(page_result(payload))
+            except Exception as exc:
+                yield self._finished(PageDone(group, ref, error=exc, task=(ref,)))
+                continue
+            page = Page(ref, page.width, page.height, page.words)
+            if self.cache is not None:
+                self.cache.put(ref, self.engine, page)
+            yield self._finished(PageDone(group, ref, page=page))
+
+    def _stalled(self, executor: PageExecutor) -> Iterator[PageDone]:
+        """No task finished for the longest one may take: the executing ones are stuck.
+        They fail; the executor restarts and the other tasks in flight go again."""
+        stuck = executor.executing(list(self._pending))
+        if not stuck:
+            return
+        per_page = self.timeout or 0.0  # stalls are only watched with a timeout
+        for future in stuck:
+            group, refs = self._pending.pop(future)
+            future.cancel()
+            error = WorkerStalled(f"timed out after {per_page * len(refs):g} s")
+            for ref in refs:
+                yield self._finished(PageDone(group, ref, error=error, task=tuple(refs)))
+        executor.restart()
+        for future, (group, refs) in list(self._pending.items()):
+            if future.done():
+                continue
+            del self._pending[future]
+            if group in self._cancelled:
+                for ref in refs:
+                    yield self._finished(PageDone(group, ref))
+            else:
+                self._pending[executor.submit(refs, self.engine)] = (group, refs)
+
+    def _in_flight(self) -> int:
+        """Pages submitted and not yet collected."""
+        return sum(len(refs) for _, refs in self._pending.values())
+
+    def _start(self, group: int) -> None:
+        if group not in self._started:
+            self._started.add(group)
+            if self.on_start is not None:
+                self.on_start(group)
+
+    def _finished(self, done: PageDone) -> PageDone:
+        self._done += 1
+        if self.progress is not None:
+            self.progress(self._done, self._total)
+        return done
+
+
 def ocr_pages(
     refs: Sequence[PageRef],
     engine: OcrEngine,
@@ -93,63 +318,38 @@ def ocr_pages(
     progress: Callable[[int, int], None] | None = None,
     timeout: float | None = None,
 ) -> list[Page]:
-    """OCR pages in input order: cache hits first, then the misses in a process pool.
+    """OCR pages in input order through a :class:`PageScheduler`: cache hits first,
+    then the misses in a process pool (``jobs`` workers, default the number of cores;
+    in this process when one is enough). The first failure is raised after the pages
+    not yet started are cancelled. ``timeout`` is seconds per page."""
+    scheduler = PageScheduler(engine, cache=cache, jobs=jobs, timeout=timeout, progress=progress)
+    pages: dict[PageRef, Page] = {}
+    with closing(scheduler.run([refs])) as events:
+        for done in events:
+            if done.page is not None:
+                pages[done.ref] = done.page
+            elif done.error is not None:
+                raise _as_ocr_error(done)
+    return [pages[r] for r in refs]
 
-    ``jobs`` defaults to the number of cores; ``jobs=1`` runs in this process. The first
-    failure is raised after the pages not yet started are cancelled. ``timeout`` (seconds
-    per page) is handed to the engine (:meth:`OcrEngine.with_timeout`).
-    """
-    total = len(refs)
-    done = 0
-    report = progress or (lambda d, t: None)
-    if timeout is not None:
-        engine = engine.with_timeout(timeout)
-    results: list[Page | None] = [None] * total
-    misses: list[int] = []
-    for i, ref in enumerate(refs):
-        hit = cache.get(ref, engine) if cache is not None else None
-        if hit is None:
-            misses.append(i)
-        else:
-            results[i] = hit
-            done += 1
-            report(done, total)
 
-    def finish(i: int, page: Page) -> None:
-        nonlocal done
-        results[i] = page
-        if cache is not None:
-            cache.put(refs[i], engine, page)
-        done += 1
-        report(done, total)
+def _as_ocr_error(done: PageDone) -> BaseException:
+    error = done.error
+    assert error is not None
+    if isinstance(error, BrokenProcessPool):
+        first = done.task[0]
+        return OcrFailed(
+            f"the OCR worker died on page {first.number} ({first.label})"
+            + (f" or one of the {len(done.task) - 1} after it" if len(done.task) > 1 else "")
+        )
+    if isinstance(error, WorkerStalled):
+        return OcrFailed(f"{pages_label(done.task)}: {error}")
+    return error
 
-    workers = min(jobs or os.cpu_count() or 1, len(misses))
-    if workers <= 1:
-        for i in misses:
-            finish(i, engine.recognise(refs[i]))
-    else:
-        groups: list[list[int]] = []
-        start = 0
-        while start < len(misses):
-            size = chunk_size(len(misses) - start, workers, engine)
-            groups.append(misses[start : start + size])
-            start += size
-        with process_pool(workers) as pool:
-            futures = {pool.submit(pages_task, [refs[i] for i in group], engine): group for group in groups}
-            try:
-                for fut in cf.as_completed(futures):
-                    group = futures[fut]
-                    try:
-                        payloads = fut.result()
-                    except BrokenProcessPool:
-                        first = refs[group[0]]
-                        raise OcrFailed(
-                            f"the OCR worker died on page {first.number} ({first.label})"
-                            + (f" or one of the {len(group) - 1} after it" if len(group) > 1 else "")
-                        ) from None
-                    for i, payload in zip(group, payloads):
-                        finish(i, replace(page_from_json(page_result(payload)), ref=refs[i]))
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-    return [p for p in results if p is not None]
+
+def pages_label(refs: Sequence[PageRef]) -> str:
+    """``page 3 (03.png)``, or ``pages 3-6 (03.png to 06.png)`` for a task of several."""
+    first, last = refs[0], refs[-1]
+    if len(refs) == 1:
+        return f"page {first.number} ({first.label})"
+    return f"pages {first.number}-{last.number} ({first.label} to {last.label})"
