@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python bench/run.py [ocr|score|check|verdicts|batch|fix|verifier ...]``
+"""Run the benchmarks: ``python bench/run.py [ocr|speed|score|check|verdicts|batch|fix|verifier ...]``
 (default: all).
 
 Each section lives in ``bench/bench_<name>.py`` with a ``run() -> dict``; speed is always
@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-SECTIONS = ["ocr", "score", "check", "verdicts", "fix", "batch", "verifier", "lexicon"]
+SECTIONS = ["ocr", "speed", "score", "check", "verdicts", "fix", "batch", "verifier", "lexicon"]
 
 
 def main(argv: list[str]) -> int:
