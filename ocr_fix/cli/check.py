@@ -74,7 +74,7 @@ def ocr_together(todo: Sequence[Job], run: OcrRun, progress: Progress) -> None:
     scans = list(dict.fromkeys(s for job in todo for s in job.scans))
     if run.no_cache or sum(1 for job in todo if job.scans) < 2:
         return
-    engine, cache = pipeline.engine_for(run.lang, run.psm), pipeline.cache_for(False, run.cache_dir)
+    engine, cache = run.engines(run.lang, run.psm), pipeline.cache_for(False, run.cache_dir)
     pipeline.scan_ocr(engine, cache, run.jobs, run.timeout)(scans, progress)
 
 
