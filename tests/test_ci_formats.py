@@ -310,7 +310,7 @@ def test_several_transcripts_are_ocred_in_one_pass(two_docs, tmp_path, monkeypat
     engine = FakeEngine(
         {n: (GOLDEN / n.replace(".png", ".gt.txt")).read_text() for n in ("02.png", "03.png")}
     )
-    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    runner.engine = engine  # counts its readings
     args = ["check", "a/transcript.md", "b/transcript.md", "--scans", "auto", "-l", str(LEXICON)]
     r = runner.invoke(app, [*args, "-f", "json", "-q", "--jobs", "1", "--cache-dir", str(tmp_path / "c")])
     assert r.exit_code == 1, r.output
