@@ -203,6 +203,8 @@ def _align(
 ) -> tuple[Counts, Counter[tuple[str, str]]]:
     """Counts (and confusions) of a minimal alignment. Two ``str`` arguments are taken
     as sequences of one-code-point units and compared as they are."""
+    a: str | list[int]
+    b: str | list[int]
     if isinstance(ref, str) and isinstance(hyp, str):
         a, b = ref, hyp
     else:
@@ -210,7 +212,8 @@ def _align(
     ops = Levenshtein.editops(a, b)
     subs = ins = dels = 0
     confusions: Counter[tuple[str, str]] = Counter()
-    for tag, i, j in ops:
+    for op in ops:
+        tag, i, j = op.tag, op.src_pos, op.dest_pos
         if tag == "replace":
             subs += 1
             if collect:
@@ -284,13 +287,24 @@ def summarise(scores: Sequence[PageScore], top: int = TOP_CONFUSIONS) -> Summary
 
 
 def read_page(path: Path) -> str:
-    """Read a UTF-8 text file (a leading BOM is dropped); BadInput if it is not text."""
-    return decode_text(read_input(path, "text file"), path, "UTF-8 text file")
+    """The text of one page: a UTF-8 text file (a leading BOM is dropped) as it is, or
+    the text of an ALTO / PAGE / hOCR / TEI file (detected by content, read as ``check``
+    reads a transcript); BadInput if it is neither."""
+    from ocr_fix.transcript import is_markup, transcript_from_bytes
+
+    raw = read_input(path, "text file")
+    if is_markup(raw):
+        return transcript_from_bytes(raw, path).text
+    return decode_text(raw, path, "UTF-8 text file")
+
+
+#: Page files in a directory, longest first: ``03.gt.txt`` and ``03.xml`` are page ``03``.
+PAGE_SUFFIXES = (".gt.txt", ".gt.xml", ".txt", ".xml", ".hocr", ".html")
 
 
 def _page_name(path: Path) -> str:
     name = path.name
-    for suffix in (".gt.txt", ".txt"):
+    for suffix in PAGE_SUFFIXES:
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return path.stem
@@ -300,16 +314,21 @@ def _natural(name: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name) if p)
 
 
-def _pages(directory: Path, prefer: str) -> dict[str, Path]:
-    """Page name -> file for the ``*.txt`` files in ``directory``. When a directory holds
-    both ``03.gt.txt`` and ``03.txt`` the ``prefer`` suffix wins."""
-    files = sorted(p for p in directory.iterdir() if p.name.endswith(".txt") and p.is_file())
+def _pages(directory: Path, gt: bool) -> dict[str, Path]:
+    """Page name -> file for the page files in ``directory`` (:data:`PAGE_SUFFIXES`).
+    When a directory holds both ``03.gt.txt`` and ``03.txt`` the ground-truth side takes
+    the ``.gt.`` file and the OCR side the other; text beats XML for the same name."""
+    files = sorted(p for p in directory.iterdir() if p.name.endswith(PAGE_SUFFIXES) and p.is_file())
     if not files:
-        raise BadInput("no *.txt pages in directory", directory)
+        raise BadInput("no page files (*.txt, *.xml, *.hocr) in directory", directory)
     pages: dict[str, Path] = {}
+
+    def rank(path: Path) -> tuple[bool, bool]:
+        return (".gt." in path.name) == gt, path.name.endswith(".txt")
+
     for path in files:
         name = _page_name(path)
-        if name not in pages or path.name.endswith(prefer):
+        if name not in pages or rank(path) > rank(pages[name]):
             pages[name] = path
     return pages
 
@@ -328,7 +347,7 @@ def match_pages(gt: Path, ocr: Path) -> Pairing:
         return Pairing(((_page_name(gt), gt, ocr),))
     if not (gt.is_dir() and ocr.is_dir()):
         raise BadInput(f"GT and OCR must both be files or both be directories: {gt}, {ocr}")
-    gt_pages, ocr_pages = _pages(gt, ".gt.txt"), _pages(ocr, ".txt")
+    gt_pages, ocr_pages = _pages(gt, gt=True), _pages(ocr, gt=False)
     common = sorted(gt_pages.keys() & ocr_pages.keys(), key=_natural)
     if not common:
         raise BadInput(f"no page names in common between {gt} and {ocr}")

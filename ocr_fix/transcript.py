@@ -54,6 +54,7 @@ __all__ = [
     "SUPPORTED",
     "TEXTEQUIV_LEVELS",
     "SourceMap",
+    "is_markup",
     "Transcript",
     "XmlEditError",
     "read_raw",
@@ -372,6 +373,12 @@ def _decode(raw: bytes, path: Path) -> str:
     if raw.startswith(_BINARY_MAGIC):
         raise BadInput("binary file, not a transcript", path)
     return decode_text(raw, path, "transcript")
+
+
+def is_markup(raw: bytes) -> bool:
+    """Whether ``raw`` is an XML or HTML document (then read as one of the XML kinds,
+    or refused) rather than text."""
+    return not raw.startswith(_BINARY_MAGIC) and _sniff_markup(raw)
 
 
 def _sniff_markup(raw: bytes) -> bool:

@@ -508,3 +508,59 @@ def test_pages_in_natural_order(tmp_path: Path) -> None:
     assert [p.name for p in scans_in(tmp_path)] == want
     docs = discover(tmp_path)
     assert [p.name for p in docs[0].scans] == want
+
+
+# --- score: XML on either side, --max-cer, csv -----------------------------------------------
+
+
+def test_score_reads_alto_page_hocr_like_text(tmp_path: Path) -> None:
+    lines = _lines()
+    (tmp_path / "gt.txt").write_text("\n".join(lines) + "\n")
+    ocr_lines = [ln.replace("Konoye", "Kenoye") for ln in lines]
+    files = {"o.alto.xml": _alto(ocr_lines), "o.page.xml": _page(ocr_lines), "o.hocr": _hocr(ocr_lines)}
+    (tmp_path / "o.txt").write_text("\n".join(ocr_lines) + "\n")
+    expected = json.loads(
+        runner.invoke(app, ["score", str(tmp_path / "gt.txt"), str(tmp_path / "o.txt"), "-f", "json"]).stdout
+    )
+    assert 0 < expected["summary"]["cer"] < 0.05
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        r = runner.invoke(app, ["score", str(tmp_path / "gt.txt"), str(tmp_path / name), "-f", "json"])
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["summary"]["cer"] == expected["summary"]["cer"], name
+        r = runner.invoke(app, ["score", str(tmp_path / name), str(tmp_path / "o.txt"), "-f", "json"])
+        assert json.loads(r.stdout)["summary"]["cer"] == 0.0, name
+
+
+def test_score_directories_pair_xml_pages_by_name(tmp_path: Path) -> None:
+    gt, ocr = tmp_path / "gt", tmp_path / "ocr"
+    gt.mkdir()
+    ocr.mkdir()
+    lines = _lines()
+    (gt / "p2.gt.txt").write_text("\n".join(lines))
+    (gt / "p10.xml").write_text(_page(lines))
+    (ocr / "p2.xml").write_text(_alto(lines))
+    (ocr / "p10.hocr").write_text(_hocr(lines))
+    r = runner.invoke(app, ["score", str(gt), str(ocr), "-f", "csv"])
+    assert r.exit_code == 0, r.output
+    rows = r.stdout.splitlines()
+    assert rows[0].startswith("page,gt,ocr,cer,wer,chars")
+    assert [row.split(",")[0] for row in rows[1:4]] == ["p2", "p10", "micro"]
+    assert all(row.split(",")[3] == "0.000000" for row in rows[1:4])
+
+
+def test_score_max_cer_exit_code(tmp_path: Path) -> None:
+    (tmp_path / "gt.txt").write_text("Prince Konoye went to Moscow\n")
+    (tmp_path / "ocr.txt").write_text("Prince Kenoye went to Moscow\n")
+    args = ["score", str(tmp_path / "gt.txt"), str(tmp_path / "ocr.txt"), "-f", "json"]
+    assert runner.invoke(app, [*args, "--max-cer", "0.1"]).exit_code == 0
+    r = runner.invoke(app, [*args, "--max-cer", "0.01"])
+    assert r.exit_code == 1 and "above --max-cer" in r.stderr
+    assert json.loads(r.stdout)["summary"]["cer"] > 0.01  # the report is still written
+
+
+def test_score_refuses_unknown_markup(tmp_path: Path) -> None:
+    (tmp_path / "gt.txt").write_text("Prince Konoye\n")
+    (tmp_path / "ocr.html").write_text("<html><body><p>Prince Konoye</p></body></html>")
+    r = runner.invoke(app, ["score", str(tmp_path / "gt.txt"), str(tmp_path / "ocr.html")])
+    assert r.exit_code == 4 and "unsupported transcript format" in r.stderr

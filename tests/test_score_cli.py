@@ -145,7 +145,7 @@ def test_empty_directory_exits_4(dirs: tuple[Path, Path], tmp_path: Path) -> Non
     empty = tmp_path / "empty"
     empty.mkdir()
     result = runner.invoke(app, ["score", str(dirs[0]), str(empty)])
-    _one_line_error(result, 4, "empty", "no *.txt pages")
+    _one_line_error(result, 4, "empty", "no page files")
 
 
 def test_file_against_directory_exits_4(dirs: tuple[Path, Path]) -> None:

@@ -125,3 +125,54 @@ def render_table(scores: Sequence[PageScore], summary: Summary, console: Console
         width = max(len(_show(gt)) for gt, _, _ in summary.confusions)
         for gt, ocr, n in summary.confusions:
             console.print(f"  {_show(gt):>{width}} -> {_show(ocr)}  {n}", markup=False, highlight=False)
+
+
+CSV_COLUMNS = (
+    "page",
+    "gt",
+    "ocr",
+    "cer",
+    "wer",
+    "chars",
+    "char_substitutions",
+    "char_insertions",
+    "char_deletions",
+    "words",
+    "word_substitutions",
+    "word_insertions",
+    "word_deletions",
+)
+
+
+def to_csv(pairing: Pairing, scores: Sequence[PageScore], summary: Summary) -> str:
+    """One row per page, then a ``micro`` row over all pages (RFC 4180, CRLF line ends,
+    rates as fractions with 6 digits; an infinite rate is left empty)."""
+    import csv
+    import io
+
+    paths = {name: (gt, ocr) for name, gt, ocr in pairing.pairs}
+
+    def rate(value: float) -> str:
+        return "" if math.isinf(value) else f"{value:.6f}"
+
+    def counts(c: Counts) -> list[int]:
+        return [c.reference_length, c.substitutions, c.insertions, c.deletions]
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in scores:
+        gt, ocr = paths[s.name]
+        writer.writerow([s.name, gt, ocr, rate(s.cer), rate(s.wer), *counts(s.chars), *counts(s.words)])
+    writer.writerow(
+        [
+            "micro",
+            "",
+            "",
+            rate(summary.cer),
+            rate(summary.wer),
+            *counts(summary.chars),
+            *counts(summary.words),
+        ]
+    )
+    return buffer.getvalue()
