@@ -35,8 +35,8 @@ def has_digit(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Evidence:
-    """The sources of evidence for one check: its lexicon and the English dictionary
-    and bigram counts (loaded once per process, on first use)."""
+    """The sources of evidence for one check: its lexicon, the dictionary of the
+    transcript's language, and (English only) bigram counts (loaded once per process)."""
 
     lexicon: Lexicon
     dictionary: Dictionary = field(default_factory=Dictionary.english)
@@ -72,7 +72,7 @@ class Evidence:
     def context_score(self, context: tuple[str, str], word: str) -> float:
         """log10 of how often ``word`` follows the previous word plus how often the next
         word follows it in English text (0 for a side with no usable neighbour)."""
-        if not self.speaks:
+        if not self.speaks or self.dictionary.lang != "eng":  # the bigram counts are English
             return 0.0
         bigrams = Bigrams.english()
         prev, nxt = context

@@ -50,6 +50,8 @@ EDGE_SHARE = 0.08
 
 #: What each feature means, for documentation and for rendering reasons.
 DESCRIPTIONS: dict[str, str] = {
+    "typewriter_on_scan": "the scan shows a typewriter substitute of the transcript's word (ae for \u00e4)",
+    "typewriter_in_transcript": "the transcript has a typewriter substitute of the scan's word",
     "editorial_gap": "the transcript's editor marked a gap here (TEI <gap/>)",
     "editorial_unclear": "the transcript's editor marked this text unclear (TEI <unclear>)",
     "ocr_conf": "Tesseract's word confidence of the scan reading (0..1; lowest word of the span)",
@@ -180,7 +182,7 @@ def substitution_features(
     o_ok = ev.plausible(suggestion) and not garbled(suggestion)
     t_lex, o_lex = ev.in_lexicon(t), ev.in_lexicon(suggestion)
     same_key = loose_key(t) == loose_key(o)
-    case_only = t != o and t.casefold() == o.casefold()
+    case_only = t != o and t.lower() == o.lower()  # ß/ss is a letter difference
     t_digit, o_digit = _lookalike_side(t, o)
     near = ev.lexicon.nearest(t, 2) if not t_ok else []
     context_llr = 0.0

@@ -240,12 +240,25 @@ class Lexicon:
         return sym
 
     def nearest(self, word: str, max_distance: int = 2) -> list[tuple[str, int]]:
-        """Lexicon words within ``max_distance`` edits of ``word``, closest first."""
+        """Lexicon words within ``max_distance`` edits of ``word``, closest first, and
+        never further than :func:`near_distance` allows for the shorter of the two: a
+        three-letter word is never "near" a different four-letter term."""
         b = bare(word)
         if not b or not self._canon:
             return []
         hits = self._symspell.lookup(b.casefold(), Verbosity.ALL, max_edit_distance=min(max_distance, 3))
-        return [(self._canon[h.term], h.distance) for h in sorted(hits, key=lambda h: h.distance)]
+        return [
+            (self._canon[h.term], h.distance)
+            for h in sorted(hits, key=lambda h: h.distance)
+            if h.distance <= near_distance(min(len(b), len(h.term)))
+        ]
+
+
+def near_distance(length: int) -> int:
+    """Most edits at which two words of which the shorter has ``length`` letters are
+    still one word misspelt: none up to three letters (``die``/``Dieu``, ``in``/``is``
+    are different words), one up to seven, two beyond (a fifth of the letters or less)."""
+    return 0 if length <= 3 else 1 if length <= 7 else 2
 
 
 def _symspell_counts(name: str, words: int) -> dict[str, int]:
@@ -258,20 +271,66 @@ def _symspell_counts(name: str, words: int) -> dict[str, int]:
     return counts
 
 
-class Dictionary:
-    """symspellpy's English frequency dictionary (82,765 words) as a word test.
+#: Tesseract language codes whose dictionary comes from wordfreq (its ISO 639-1 code);
+#: ``eng`` uses symspellpy's English list, as before.
+WORDFREQ_LANGUAGES = {
+    "fra": "fr",
+    "deu": "de",
+    "ita": "it",
+    "spa": "es",
+    "por": "pt",
+    "nld": "nl",
+    "dan": "da",
+    "swe": "sv",
+    "nor": "nb",
+    "fin": "fi",
+    "pol": "pl",
+    "ces": "cs",
+    "slk": "sk",
+    "hun": "hu",
+    "ron": "ro",
+    "cat": "ca",
+    "tur": "tr",
+    "lit": "lt",
+    "lav": "lv",
+    "slv": "sl",
+}
+#: wordfreq's floor: words rarer than this (Zipf 1.5, 3 per 100 million) are mostly
+#: misspellings and OCR noise of the web and subtitle corpora, not words.
+WORDFREQ_FLOOR = 10**-7.5
 
-    Loaded once per process on first use; a word is "in" when its casefolded form, or
-    every part of a hyphenated compound, is listed.
+
+class Dictionary:
+    """A language's word list with frequencies, as a word test (one per language code).
+
+    English: symspellpy's frequency dictionary (82,765 words). Other languages
+    (:data:`WORDFREQ_LANGUAGES`): wordfreq's list for that language (shipped in its
+    wheel), above :data:`WORDFREQ_FLOOR`. Loaded once per process and language on first
+    use. A word is "in" when its casefolded form (``ß`` folds to ``ss``, as wordfreq
+    stores German), or every part of a hyphenated compound, is listed; outside English an
+    elided word (``l'homme``, ``qu'il``) is in when its parts are.
     """
 
-    def __init__(self, counts: dict[str, int]) -> None:
+    def __init__(self, counts: dict[str, int], lang: str = "eng") -> None:
         self._counts = counts
+        self.lang = lang
+        self._split = re.compile(r"[-/]" if lang == "eng" else "[-/'\u2019]")
 
     @classmethod
     @functools.lru_cache(maxsize=1)
     def english(cls) -> Dictionary:
         return cls(_symspell_counts("frequency_dictionary_en_82_765.txt", 1))
+
+    @classmethod
+    def for_language(cls, lang: str) -> Dictionary | None:
+        """The dictionary for a Tesseract language code (``eng``, ``fra``, ``deu``, or
+        ``eng+fra``: the union; ``none``: an empty one); None when no listed language
+        has one."""
+        return _dictionary_for(lang)
+
+    @staticmethod
+    def supports(lang: str) -> bool:
+        return any(code == "eng" or code in WORDFREQ_LANGUAGES for code in lang.split("+"))
 
     def frequency(self, word: str) -> int:
         return self._counts.get(bare(word).casefold(), 0)
@@ -282,12 +341,51 @@ class Dictionary:
             return False
         if self._known(b):
             return True
-        parts = [p for p in re.split(r"[-/]", b) if p]
+        parts = [p for p in self._split.split(b) if p]
         return len(parts) > 1 and all(self._known(p) or p.isdigit() for p in parts)
 
     def _known(self, w: str) -> bool:
-        """Listed, or the plural of a listed word (the list has few plurals of names)."""
-        return w in self._counts or (len(w) > 4 and w.endswith("s") and w[:-1] in self._counts)
+        """Listed, or (English) the plural of a listed word (the list has few plurals of names)."""
+        return w in self._counts or (
+            self.lang == "eng" and len(w) > 4 and w.endswith("s") and w[:-1] in self._counts
+        )
+
+
+def _wordfreq_counts(code: str) -> dict[str, int]:
+    """wordfreq's ``best`` list for ``code``: word -> frequency per 10^9 words.
+
+    Read bucket by bucket (bucket ``i`` holds the words of frequency 10^(-i/100)), which
+    costs a third of wordfreq's own ``get_frequency_dict``, and stopped at the floor."""
+    import wordfreq
+
+    counts: dict[str, int] = {}
+    for i, bucket in enumerate(wordfreq.get_frequency_list(code, wordlist="best")):
+        freq = 10 ** (-i / 100)
+        if freq < WORDFREQ_FLOOR:
+            break
+        n = round(freq * 1e9)
+        for w in bucket:
+            if " " not in w:
+                counts.setdefault(w, n)
+    return counts
+
+
+@functools.lru_cache(maxsize=8)
+def _dictionary_for(lang: str) -> Dictionary | None:
+    if lang == "none":  # no dictionary: only the lexicon, patterns and numbers count
+        return Dictionary({}, "none")
+    codes = [c for c in dict.fromkeys(lang.split("+")) if c == "eng" or c in WORDFREQ_LANGUAGES]
+    if not codes:
+        return None
+    if codes == ["eng"]:
+        return Dictionary.english()
+    counts: dict[str, int] = {}
+    for code in codes:
+        more = Dictionary.english()._counts if code == "eng" else _wordfreq_counts(WORDFREQ_LANGUAGES[code])
+        for w, n in more.items():
+            if n > counts.get(w, 0):
+                counts[w] = n
+    return Dictionary(counts, "+".join(codes))
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,9 @@ class CheckOptions:
     OCR reading (:mod:`ocr_fix.verify`); without one, findings rest on the first reading."""
 
     lexicons: tuple[Path, ...] = ()
+    #: The transcript's language(s), Tesseract codes (``eng``, ``fra``, ``deu+fra``): picks
+    #: the dictionary for the evidence (:meth:`ocr_fix.lexicon.Dictionary.for_language`).
+    language: str = "eng"
     triage: TriageSettings = field(default_factory=TriageSettings)
     reader: LineReader | None = field(default=None, compare=False)
     #: The CTC verifier (:mod:`ocr_fix.verifier`) that scores competing readings on the crop.
@@ -106,7 +109,7 @@ def check_pages(
     """Check ``transcript`` against already-OCRed ``pages`` (the pure part of ``check``)."""
     folded = normalize_transcript(transcript)
     tokens = tokenize(folded)
-    dictionary = Dictionary.english()
+    dictionary = Dictionary.for_language(options.language) or Dictionary.english()
     if not pages:
         findings = apply_marks(
             _unwanted_removed(

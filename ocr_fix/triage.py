@@ -36,6 +36,7 @@ from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpa
 from ocr_fix.normalize.markdown import Folded
 from ocr_fix.normalize.tokens import Token, loose_key, token_span
 from ocr_fix.transcript import Transcript
+from ocr_fix.typewriter import substitute_of
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -171,7 +172,7 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Fin
     feats = substitution_features(
         ctx.evidence, t, o, o, o_tok.conf, None, balances=balances, edge=_edge(pa, scan.bbox)
     )
-    case = t_core.casefold() == o_core.casefold()
+    case = t_core.lower() == o_core.lower()  # not casefold: ß against ss is a letter, not case
     sev = W if balances and not case and o_tok.conf >= ctx.settings.low_conf else I
     what = "case differs" if case else "punctuation differs"
     return Finding(
@@ -204,6 +205,10 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         if confident.severity is E or confident.backed:
             severity, suggestion, backed = I, confident.suggestion, False
             pending = float(confident.severity.rank)
+    # A typewriter substitute (``Strasse`` for ``Straße``) is the same word: its own class.
+    typed = substitute_of(bare(t), bare(o)) if len(t_toks) == len(o_toks) == 1 else None
+    if typed is not None:
+        severity, suggestion, backed, pending = I, o, False, 0.0
     repeats = len(t_toks) == 1 and _repeats_neighbour(ctx, pair.t[0])
     if severity is W and repeats:
         severity = E
@@ -220,6 +225,14 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         edge=_edge(pa, scan.bbox),
     )
     feats["rule_backed"], feats["rule_pending"] = float(backed), pending
+    message = f"transcript has {t!r}, scan shows {o!r}"
+    if typed is not None:
+        feats["typewriter_on_scan" if typed == "scan" else "typewriter_in_transcript"] = 1.0
+        message += (
+            " (a typewriter substitute on the scan; a diplomatic transcript keeps it)"
+            if typed == "scan"
+            else " (a typewriter substitute in the transcript that the scan does not have)"
+        )
     lead, trail = _trim_common(t, suggestion)
     if len(t_toks) > 1:  # joined text has single spaces where the file may have more
         lead = min(lead, len(t_toks[0].text))
@@ -231,7 +244,7 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         span,
         scan,
         suggestion[lead : len(suggestion) - trail],
-        f"transcript has {t!r}, scan shows {o!r}",
+        message,
         tuple(feats.items()),
     )
 

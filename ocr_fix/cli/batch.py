@@ -18,7 +18,7 @@ from ocr_fix.batch.summary import SUMMARY, BatchResult, Outcome
 from ocr_fix.cli import app
 from ocr_fix.cli.check import FailOn, Format, emit, exit_code, without_baseline
 from ocr_fix.cli.common import err_console, handles_errors, services
-from ocr_fix.cli.ocr_options import CacheDir, Jobs, NoCache, PageTimeout, Psm
+from ocr_fix.cli.ocr_options import CacheDir, DictionaryLang, Jobs, NoCache, PageTimeout, Psm
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.config import load_settings
 from ocr_fix.editorial import compile_marks
@@ -114,6 +114,7 @@ def batch(
     no_cache: NoCache = False,
     cache_dir: CacheDir = None,
     lang: str | None = typer.Option(None, "--lang", help="Tesseract language(s), e.g. eng or eng+fra."),
+    dictionary: DictionaryLang = None,
     psm: Psm = None,
     page_timeout: PageTimeout = None,
 ) -> None:
@@ -161,7 +162,10 @@ def batch(
         force=force,
         page_timeout=page_timeout,
         check=CheckOptions(
-            reader=reader_for(engine, cache), editorial_marks=marks, accepted=tuple(spellings)
+            reader=reader_for(engine, cache),
+            editorial_marks=marks,
+            accepted=tuple(spellings),
+            language=dictionary or settings["lang"],
         ),
     )
 

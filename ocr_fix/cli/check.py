@@ -13,7 +13,16 @@ import typer
 from ocr_fix import pipeline
 from ocr_fix.cli import app
 from ocr_fix.cli.common import err_console, handles_errors, services
-from ocr_fix.cli.ocr_options import CacheDir, Jobs, NoCache, PageTimeout, Psm, TextEquiv, TextEquivLevel
+from ocr_fix.cli.ocr_options import (
+    CacheDir,
+    DictionaryLang,
+    Jobs,
+    NoCache,
+    PageTimeout,
+    Psm,
+    TextEquiv,
+    TextEquivLevel,
+)
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.config import load_settings
 from ocr_fix.editorial import compile_marks
@@ -149,6 +158,7 @@ def check(
     no_cache: NoCache = False,
     cache_dir: CacheDir = None,
     lang: str | None = typer.Option(None, "--lang", help="Tesseract language(s), e.g. eng or eng+fra."),
+    dictionary: DictionaryLang = None,
     psm: Psm = None,
     page_timeout: PageTimeout = None,
     textequiv_level: TextEquiv = TextEquivLevel.line,
@@ -191,7 +201,10 @@ def check(
         spellings = (*spellings, *read_ignore_file(Path(settings["ignore-file"])))
     accepted = load_baseline(baseline_path) if baseline_path is not None else None
     options = CheckOptions(
-        lexicons=lexicons, editorial_marks=settings["editorial-marks"], accepted=tuple(spellings)
+        lexicons=lexicons,
+        editorial_marks=settings["editorial-marks"],
+        accepted=tuple(spellings),
+        language=dictionary or settings["lang"],
     )
     compile_marks(options.editorial_marks)  # a bad pattern fails before any OCR
     run = OcrRun(

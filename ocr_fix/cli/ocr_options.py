@@ -38,3 +38,12 @@ TextEquiv = Annotated[
         help="PAGE XML transcripts: each TextLine's own text (line) or its Words' (word).",
     ),
 ]
+
+DictionaryLang = Annotated[
+    str | None,
+    typer.Option(
+        "--dictionary",
+        help="Language of the word list the evidence uses (eng, fra, deu, ..., eng+fra); "
+        "default: --lang. 'none': no dictionary, only the lexicon.",
+    ),
+]

@@ -55,7 +55,8 @@ def word_key(token_text: str) -> str:
 
 def loose_key(s: str) -> str:
     """Casefolded alphanumerics only: equal loose keys = a case/punctuation-only difference."""
-    return "".join(ch for ch in s.casefold() if ch.isalnum())
+    # lower(), not casefold(): casefold makes ß "ss", a letter difference, not one of case.
+    return "".join(ch for ch in s.lower() if ch.isalnum())
 
 
 def token_span(
