@@ -299,7 +299,7 @@ def read_page(path: Path) -> str:
 
 
 #: Page files in a directory, longest first: ``03.gt.txt`` and ``03.xml`` are page ``03``.
-PAGE_SUFFIXES = (".gt.txt", ".gt.xml", ".txt", ".xml", ".hocr", ".html")
+PAGE_SUFFIXES = (".gt.txt", ".gt.xml", ".alto.xml", ".page.xml", ".txt", ".xml", ".hocr", ".html")
 
 
 def _page_name(path: Path) -> str:

@@ -564,3 +564,89 @@ def test_score_refuses_unknown_markup(tmp_path: Path) -> None:
     (tmp_path / "ocr.html").write_text("<html><body><p>Prince Konoye</p></body></html>")
     r = runner.invoke(app, ["score", str(tmp_path / "gt.txt"), str(tmp_path / "ocr.html")])
     assert r.exit_code == 4 and "unsupported transcript format" in r.stderr
+
+
+# --- OCR out as ALTO and PAGE, schema-valid --------------------------------------------------
+
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
+def _schema(name: str) -> etree.XMLSchema:
+    text = (SCHEMAS / name).read_text(encoding="utf-8")
+    local = (SCHEMAS / "xlink.xsd").as_uri()
+    text = text.replace("http://www.loc.gov/standards/xlink/xlink.xsd", local)  # offline import
+    parser = etree.XMLParser(no_network=True)
+    return etree.XMLSchema(etree.fromstring(text.encode("utf-8"), parser, base_url=str(SCHEMAS) + "/"))
+
+
+def _ocr_page():
+    from ocr_fix.model import BBox, Page, PageRef, Word
+
+    words = (
+        Word("Prince", BBox(100, 100, 220, 140), 96.0, 1, 1, 1),
+        Word("Konoye", BBox(240, 100, 400, 140), 91.4, 1, 1, 1),
+        Word("A&B<", BBox(420, 100, 520, 140), -1.0, 1, 1, 1),
+        Word("went", BBox(100, 160, 200, 200), 88.0, 2, 1, 1),
+        Word("Seite", BBox(100, 400, 220, 440), 70.0, 3, 2, 1),
+    )
+    return Page(PageRef(Path("scans/02.png"), 0, 2), 1000, 1400, words)
+
+
+def test_ocr_alto_is_schema_valid_and_reads_back() -> None:
+    from ocr_fix.ocr.formats import page_alto
+
+    xml = page_alto(_ocr_page())
+    doc = etree.fromstring(xml.encode("utf-8"))
+    schema = _schema("alto-4-2.xsd")
+    assert schema.validate(doc), schema.error_log
+    strings = doc.findall(".//{*}String")
+    assert [s.get("CONTENT") for s in strings] == ["Prince", "Konoye", "A&B<", "went", "Seite"]
+    assert [s.get("WC") for s in strings][:3] == ["0.96", "0.91", "0.00"]
+    assert (strings[1].get("HPOS"), strings[1].get("WIDTH")) == ("240", "160")
+    assert len(doc.findall(".//{*}TextBlock")) == 2
+
+
+def test_ocr_page_is_schema_valid_and_reads_back(tmp_path: Path) -> None:
+    from ocr_fix.ocr.formats import page_pagexml
+
+    xml = page_pagexml(_ocr_page(), created="2026-12-01T07:00:00")
+    doc = etree.fromstring(xml.encode("utf-8"))
+    schema = _schema("pagecontent-2019-07-15.xsd")
+    assert schema.validate(doc), schema.error_log
+    path = tmp_path / "02.page.xml"
+    path.write_text(xml)
+    assert read_transcript(path).text == "Prince Konoye A&B<\nwent\n\nSeite"
+    assert read_transcript(path, "word").text == "Prince Konoye A&B<\nwent\n\nSeite"
+    word = doc.find(".//{*}Word")
+    assert word.find("{*}TextEquiv").get("conf") == "0.96"
+
+
+def test_an_empty_page_is_valid_too() -> None:
+    from ocr_fix.model import Page, PageRef
+    from ocr_fix.ocr.formats import page_alto, page_pagexml
+
+    empty = Page(PageRef(Path("blank.png"), 0, 1), 100, 100, ())
+    assert _schema("alto-4-2.xsd").validate(etree.fromstring(page_alto(empty).encode()))
+    page = etree.fromstring(page_pagexml(empty, created="2026-12-01T07:00:00").encode())
+    assert _schema("pagecontent-2019-07-15.xsd").validate(page)
+
+
+def test_ocr_command_writes_alto_and_page(tmp_path: Path, monkeypatch) -> None:
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for n in ("p2", "p10"):
+        shutil.copy(SCANS / "02.png", scans / f"{n}.png")
+    engine = FakeEngine({"p2.png": "Prince Konoye\nwent", "p10.png": "to Moscow"})
+    monkeypatch.setattr("ocr_fix.cli.ocr.TesseractEngine", lambda settings: engine)
+    out = tmp_path / "out"
+    for fmt in ("alto", "page"):
+        r = runner.invoke(app, ["ocr", str(scans), "-o", str(out), "-f", fmt, "--no-cache", "-q", "-j", "1"])
+        assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "p10.alto.xml",
+        "p10.page.xml",
+        "p2.alto.xml",
+        "p2.page.xml",
+    ]
+    assert read_transcript(out / "p2.alto.xml").text == "Prince Konoye\nwent"
+    assert read_transcript(out / "p10.page.xml").text == "to Moscow"

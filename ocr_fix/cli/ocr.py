@@ -17,7 +17,7 @@ from ocr_fix.errors import BadInput, CannotWrite, UsageError
 from ocr_fix.fileio import make_dir, refuse_input_as_output, write_atomic
 from ocr_fix.model import Page
 from ocr_fix.ocr.cache import OcrCache
-from ocr_fix.ocr.formats import page_hocr, page_tsv
+from ocr_fix.ocr.formats import page_alto, page_hocr, page_pagexml, page_tsv
 from ocr_fix.ocr.scheduler import ocr_pages
 from ocr_fix.ocr.tesseract import OcrSettings, TesseractEngine
 from ocr_fix.scans import SCAN_SUFFIXES, Preprocess, expand_scans
@@ -27,6 +27,12 @@ class Format(str, Enum):
     txt = "txt"
     tsv = "tsv"
     hocr = "hocr"
+    alto = "alto"
+    page = "page"
+
+
+#: File suffix of each format's per-page output.
+SUFFIX = {"txt": ".txt", "tsv": ".tsv", "hocr": ".hocr", "alto": ".alto.xml", "page": ".page.xml"}
 
 
 def render_page(page: Page, fmt: Format) -> str:
@@ -34,6 +40,10 @@ def render_page(page: Page, fmt: Format) -> str:
         return page_tsv(page)
     if fmt is Format.hocr:
         return page_hocr(page)
+    if fmt is Format.alto:
+        return page_alto(page)
+    if fmt is Format.page:
+        return page_pagexml(page)
     return page.text() + "\n"
 
 
@@ -49,7 +59,12 @@ def ocr(
         "-o",
         help="Write one file per page here (03.png -> DIR/03.txt) instead of stdout.",
     ),
-    fmt: Format = typer.Option(Format.txt, "--format", "-f", help="txt, tsv (word boxes) or hocr."),
+    fmt: Format = typer.Option(
+        Format.txt,
+        "--format",
+        "-f",
+        help="txt, tsv (word boxes), hocr, alto (ALTO 4.2) or page (PAGE XML 2019).",
+    ),
     jobs: Jobs = None,
     no_cache: NoCache = False,
     cache_dir: CacheDir = None,
@@ -74,16 +89,16 @@ def ocr(
     fails on a page.
     """
     refs = expand_scans(scans)
-    if out_dir is None and fmt is Format.hocr and len(refs) > 1:
-        raise UsageError("--format hocr with several pages needs --output-dir")
+    if out_dir is None and fmt in (Format.hocr, Format.alto, Format.page) and len(refs) > 1:
+        raise UsageError(f"--format {fmt.value} with several pages needs --output-dir")
     if out_dir is not None:
         stems = [r.stem for r in refs]
         dupes = sorted({s for s in stems if stems.count(s) > 1})
         if dupes:
-            raise BadInput(f"two pages would both be written to {dupes[0]}.{fmt.value}", out_dir)
+            raise BadInput(f"two pages would both be written to {dupes[0]}{SUFFIX[fmt.value]}", out_dir)
         if out_dir.exists() and not out_dir.is_dir():
             raise CannotWrite("exists and is not a directory", out_dir)
-        refuse_input_as_output([out_dir / f"{s}.{fmt.value}" for s in stems], scans, SCAN_SUFFIXES)
+        refuse_input_as_output([out_dir / f"{s}{SUFFIX[fmt.value]}" for s in stems], scans, SCAN_SUFFIXES)
     settings = OcrSettings(
         lang=lang,
         dpi=dpi,
@@ -105,7 +120,7 @@ def ocr(
     if out_dir is not None:
         make_dir(out_dir)
         for page in pages:
-            write_atomic(out_dir / f"{page.ref.stem}.{fmt.value}", render_page(page, fmt))
+            write_atomic(out_dir / f"{page.ref.stem}{SUFFIX[fmt.value]}", render_page(page, fmt))
         return
     out = sys.stdout
     for i, page in enumerate(pages):
