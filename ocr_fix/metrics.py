@@ -290,9 +290,9 @@ def read_page(path: Path) -> str:
     """The text of one page: a UTF-8 text file (a leading BOM is dropped) as it is, or
     the text of an ALTO / PAGE / hOCR / TEI file (detected by content, read as ``check``
     reads a transcript); BadInput if it is neither."""
-    from ocr_fix.transcript import is_markup, transcript_from_bytes
+    from ocr_fix.transcript import is_markup, read_raw, transcript_from_bytes
 
-    raw = read_input(path, "text file")
+    raw = read_raw(path) if str(path) == "-" else read_input(path, "text file")
     if is_markup(raw):
         return transcript_from_bytes(raw, path).text
     return decode_text(raw, path, "UTF-8 text file")
@@ -336,14 +336,17 @@ def _pages(directory: Path, gt: bool) -> dict[str, Path]:
 def match_pages(gt: Path, ocr: Path) -> Pairing:
     """Pair two files, or the pages of two directories by page name.
 
+    ``-`` (one side only) is stdin, paired as a file.
     ``03.gt.txt`` and ``03.txt`` are both page ``03``; either suffix is accepted on
     either side. Pages present on one side only are returned, not dropped, so the caller
     can tell the user that they were not scored.
     """
+    if str(gt) == str(ocr) == "-":
+        raise BadInput("only one side can be read from stdin (-)")
     for path in (gt, ocr):
-        if not path.exists():
+        if str(path) != "-" and not path.exists():
             raise InputNotFound(path)
-    if gt.is_file() and ocr.is_file():
+    if all(str(p) == "-" or p.is_file() for p in (gt, ocr)):
         return Pairing(((_page_name(gt), gt, ocr),))
     if not (gt.is_dir() and ocr.is_dir()):
         raise BadInput(f"GT and OCR must both be files or both be directories: {gt}, {ocr}")

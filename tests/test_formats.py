@@ -650,3 +650,22 @@ def test_ocr_command_writes_alto_and_page(tmp_path: Path, monkeypatch) -> None:
     ]
     assert read_transcript(out / "p2.alto.xml").text == "Prince Konoye\nwent"
     assert read_transcript(out / "p10.page.xml").text == "to Moscow"
+
+
+def test_dash_is_stdin_and_stdout_in_score_ocr_and_lexicon(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "ocr.txt").write_text("Prince Kenoye went to Moscow\n")
+    alto = _alto(["Prince Konoye went to Moscow"])
+    r = runner.invoke(app, ["score", "-", str(tmp_path / "ocr.txt"), "-f", "csv", "-o", "-"], input=alto)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[1].startswith("-,-,")
+    assert runner.invoke(app, ["score", "-", "-"], input="x").exit_code == 4
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(SCANS / "02.png", scans / "02.png")
+    engine = FakeEngine({"02.png": "Prince Konoye"})
+    monkeypatch.setattr("ocr_fix.cli.ocr.TesseractEngine", lambda settings: engine)
+    r = runner.invoke(app, ["ocr", str(scans / "02.png"), "-o", "-", "-f", "alto", "--no-cache", "-q"])
+    assert r.exit_code == 0, r.output
+    assert 'CONTENT="Konoye"' in r.stdout and not (Path.cwd() / "-").exists()
+    r = runner.invoke(app, ["lexicon", "suggest", "-", "-o", "-"], input="Prince Konoye met Prince Konoye.\n")
+    assert r.exit_code == 0, r.output

@@ -117,3 +117,23 @@ def test_german_slips_found_with_the_german_dictionary(tmp_path: Path, german_pa
     flagged = {f["transcript"]["text"] for f in doc["findings"] if f["severity"] in ("error", "warning")}
     assert {"Gesandtschatf", "dunken"} <= flagged
     assert all(f["features"].get("speaks", 1.0) == 1.0 for f in doc["findings"] if "features" in f)
+
+
+def test_line_end_hyphenation_is_rejoined_in_german(tmp_path: Path, monkeypatch) -> None:
+    """The scan breaks ``Gesandt-schaft`` and ``Grü-ßen`` at line ends, the transcript
+    does not (and the other way round): no error or warning either way."""
+    from PIL import Image
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    Image.new("L", (64, 64), 255).save(scans / "01.png")
+    broken = GERMAN.replace("die Gesandtschaft hat", "die Gesandt-\nschaft hat").replace(
+        "besten Grüßen an", "besten Grü-\nßen an"
+    )
+    for scan_text, transcript_text in ((broken, GERMAN), (GERMAN, broken)):
+        engine = FakeEngine({"01.png": scan_text})
+        monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None, e=engine: e)
+        path = tmp_path / "brief.txt"
+        path.write_text(transcript_text)
+        doc = _check(path, scans)
+        assert [f for f in doc["findings"] if f["severity"] in ("error", "warning")] == []

@@ -17,7 +17,7 @@ from ocr_fix.lexicon import validate_lexicon
 from ocr_fix.model import Word
 from ocr_fix.report.visible import visible
 from ocr_fix.scans import SCAN_SUFFIXES
-from ocr_fix.transcript import read_transcript
+from ocr_fix.transcript import STDIN, read_transcript
 
 lexicon_app = typer.Typer(
     help="Propose a lexicon for a collection, or check a lexicon file.", no_args_is_help=True
@@ -76,6 +76,8 @@ def suggest(
             if doc.transcript is not None:
                 files.append(doc.transcript)
                 scans.extend(doc.scans)
+    if output == STDIN:
+        output = None
     refuse_input_as_output([output], [*files, *scans], SCAN_SUFFIXES)
     docs = [read_transcript(t) for t in files]
     words: list[Word] | None = None

@@ -21,6 +21,7 @@ from ocr_fix.ocr.formats import page_alto, page_hocr, page_pagexml, page_tsv
 from ocr_fix.ocr.scheduler import ocr_pages
 from ocr_fix.ocr.tesseract import OcrSettings, TesseractEngine
 from ocr_fix.scans import SCAN_SUFFIXES, Preprocess, expand_scans
+from ocr_fix.transcript import STDIN
 
 
 class Format(str, Enum):
@@ -89,6 +90,8 @@ def ocr(
     fails on a page.
     """
     refs = expand_scans(scans)
+    if out_dir == STDIN:
+        out_dir = None
     if out_dir is None and fmt in (Format.hocr, Format.alto, Format.page) and len(refs) > 1:
         raise UsageError(f"--format {fmt.value} with several pages needs --output-dir")
     if out_dir is not None:
