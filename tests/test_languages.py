@@ -7,16 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from ocr_fix.cli import app
 from ocr_fix.lexicon import Dictionary, Lexicon, Term, near_distance
 from ocr_fix.normalize.tokens import loose_key
 from ocr_fix.typewriter import substitute_of
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, OcrCliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
-runner = CliRunner()
+runner = OcrCliRunner()
 
 GERMAN = """Sehr geehrter Herr Konsul,
 die Gesandtschaft hat uns mitgeteilt, dass die Ausreise der Familie aus der Stadt
@@ -78,16 +77,16 @@ def test_lexicon_proximity_is_relative_to_length() -> None:
 
 
 @pytest.fixture
-def german_page(tmp_path: Path, monkeypatch):
+def german_page(tmp_path: Path):
     from PIL import Image
 
     scans = tmp_path / "scans"
     scans.mkdir()
     Image.new("L", (64, 64), 255).save(scans / "01.png")
     scan_text = GERMAN.replace("Hauptstraße", "Hauptstrasse").replace("Für", "Fuer")
-    engine = FakeEngine({"01.png": scan_text})
-    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
-    return scans
+    runner.engine = FakeEngine({"01.png": scan_text})
+    yield scans
+    runner.engine = None
 
 
 def _check(transcript: Path, scans: Path, *extra: str) -> dict:
@@ -119,7 +118,7 @@ def test_german_slips_found_with_the_german_dictionary(tmp_path: Path, german_pa
     assert all(f["features"].get("speaks", 1.0) == 1.0 for f in doc["findings"] if "features" in f)
 
 
-def test_line_end_hyphenation_is_rejoined_in_german(tmp_path: Path, monkeypatch) -> None:
+def test_line_end_hyphenation_is_rejoined_in_german(tmp_path: Path) -> None:
     """The scan breaks ``Gesandt-schaft`` and ``Grü-ßen`` at line ends, the transcript
     does not (and the other way round): no error or warning either way."""
     from PIL import Image
@@ -131,9 +130,9 @@ def test_line_end_hyphenation_is_rejoined_in_german(tmp_path: Path, monkeypatch)
         "besten Grüßen an", "besten Grü-\nßen an"
     )
     for scan_text, transcript_text in ((broken, GERMAN), (GERMAN, broken)):
-        engine = FakeEngine({"01.png": scan_text})
-        monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None, e=engine: e)
+        runner.engine = FakeEngine({"01.png": scan_text})
         path = tmp_path / "brief.txt"
         path.write_text(transcript_text)
         doc = _check(path, scans)
         assert [f for f in doc["findings"] if f["severity"] in ("error", "warning")] == []
+    runner.engine = None
