@@ -99,19 +99,30 @@ class TesseractLineReader:
 
         out: list[list[list[ReadWord]] | None] = [None] * len(requests)
         keys = [self._key(page, boxes) for page, boxes in requests]
-        crops: list[np.ndarray] = []
-        owners: list[int] = []  # request index of each crop
-        for i, (page, boxes) in enumerate(requests):
+        todo: list[int] = []  # requests to read: not cached, with boxes
+        for i, (_, boxes) in enumerate(requests):
             hit = self.cache.get_json(keys[i]) if self.cache is not None else None
             if isinstance(hit, list) and len(hit) == len(boxes):
                 out[i] = [[(w[0], [(g[0], dict(g[1])) for g in w[1]]) for w in line] for line in hit]
                 continue
             out[i] = []
             if boxes:
-                image = load_image(page.ref, self.engine.settings.dpi)
-                crops.extend(crop_line(image, b) for b in boxes)
-                owners.extend([i] * len(boxes))
-        for owner, words in zip(owners, self._read(crops)):
+                todo.append(i)
+
+        def line_crops(i: int) -> list[np.ndarray]:
+            page, boxes = requests[i]
+            image = load_image(page.ref, self.engine.settings.dpi)
+            return [crop_line(image, b) for b in boxes]
+
+        crops: list[np.ndarray] = []
+        owners: list[int] = []  # request index of each crop
+        # Decoding whole pages to crop a few lines is most of this step's own time; the
+        # decoders let go of the GIL, so pages decode side by side.
+        with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, len(todo)))) as pool:
+            for i, page_crops in zip(todo, pool.map(line_crops, todo), strict=True):
+                crops.extend(page_crops)
+                owners.extend([i] * len(page_crops))
+        for owner, words in zip(owners, self._read(crops), strict=True):
             out[owner].append(words)  # type: ignore[union-attr]
         if self.cache is not None:
             for i in sorted(set(owners)):

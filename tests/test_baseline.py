@@ -14,9 +14,9 @@ from ocr_fix.cli import app
 from ocr_fix.model import Finding, Kind, Severity
 from ocr_fix.suppress import context, fingerprint
 from ocr_fix.transcript import Transcript
+from tests.conftest import ROOT
 from tests.fakes import FakeEngine, OcrCliRunner
 
-ROOT = Path(__file__).resolve().parent.parent
 SCANS = ROOT / "scans" / "psis-400-23"
 GOLDEN = ROOT / "golden" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"

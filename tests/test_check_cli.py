@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 from ocr_fix.cli import app
+from tests.conftest import REALDATA, ROOT
 from tests.fakes import FakeEngine, OcrCliRunner
 
-ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "golden" / "psis-400-23"
 SCANS = ROOT / "scans" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
@@ -168,9 +167,6 @@ def test_end_to_end_with_real_tesseract_on_two_bundled_pages(tmp_path):
     assert ("Loshvsky", "Lozovsky", 1) in errors
     assert any(s == "Konoye" for _, s, _ in errors)
     assert doc["pages"][0]["cer"] < 0.08  # page 3 is only partly in this transcript excerpt
-
-
-REALDATA = ROOT.parent / "shared" / "realdata"
 
 
 @pytest.mark.tesseract

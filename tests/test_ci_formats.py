@@ -16,9 +16,9 @@ from ocr_fix.pipeline import CheckResult
 from ocr_fix.report.formats import FORMATS, RenderOptions, get_format
 from ocr_fix.report.github import PER_LEVEL
 from ocr_fix.transcript import Transcript
+from tests.conftest import ROOT
 from tests.fakes import FakeEngine, OcrCliRunner
 
-ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "golden" / "psis-400-23"
 SCANS = ROOT / "scans" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"

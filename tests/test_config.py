@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from ocr_fix.cli import app
 from ocr_fix.config import FORMATS, KEYS, find_config, load_settings
 from ocr_fix.report.formats import FORMATS as REPORT_FORMATS
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
 runner = CliRunner()
 WRONG = "Prince Konoye met Prince Kenoye.\n"

@@ -17,9 +17,7 @@ from ocr_fix.model import Kind, Severity
 runner = CliRunner()
 
 BOM = b"\xef\xbb\xbf"
-RAW = (
-    BOM + b"# Report  \r\n\r\nPrince **Kenoye** went to Moskow.  \r\nHe he said: *nothing* ok\r\nEnd"
-)
+RAW = BOM + b"# Report  \r\n\r\nPrince **Kenoye** went to Moskow.  \r\nHe he said: *nothing* ok\r\nEnd"
 
 
 def _text() -> str:

@@ -20,9 +20,9 @@ from lxml import etree
 from ocr_fix.cli import app
 from ocr_fix.errors import BadInput
 from ocr_fix.transcript import read_transcript
+from tests.conftest import ROOT
 from tests.fakes import FakeEngine, OcrCliRunner
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "formats"
 GOLDEN = ROOT / "golden" / "psis-400-23"
 SCANS = ROOT / "scans" / "psis-400-23"

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from ocr_fix import fileio
 from ocr_fix.cli import app
 from ocr_fix.errors import ExitCode
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCANS = ROOT / "scans" / "psis-400-23"
 runner = CliRunner()
 

@@ -12,9 +12,9 @@ from ocr_fix.errors import ExitCode
 from ocr_fix.lexicon import read_lexicon, validate_lexicon
 from ocr_fix.suggest import clusters_of, propose, render
 from ocr_fix.transcript import Transcript, read_transcript
+from tests.conftest import ROOT
 from tests.fakes import page_from_text
 
-ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
 

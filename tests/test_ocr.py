@@ -21,10 +21,10 @@ from ocr_fix.ocr.formats import page_from_json, page_hocr, page_to_json, page_ts
 from ocr_fix.ocr.scheduler import ocr_page_task, ocr_pages
 from ocr_fix.ocr.tesseract import TesseractEngine, check_tesseract, debian_package, parse_tsv
 from ocr_fix.scans import Prepared, expand_scans
+from tests.conftest import ROOT
 from tests.fakes import FakeEngine
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parent.parent
 HAVE_TESSERACT = shutil.which("tesseract") is not None
 
 

@@ -30,12 +30,11 @@ from typer.testing import CliRunner
 
 from ocr_fix.cli import app
 from ocr_fix.inject import CLASSES, inject, vocabulary
+from tests.conftest import REALDATA, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "golden" / "psis-400-23"
 SCANS = ROOT / "scans" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
-REALDATA = ROOT.parent / "shared" / "realdata"
 SCORER = ROOT.parent / "shared" / "tools" / "score_findings.py"
 PAGES = (3, 4, 5, 6, 7, 8)  # six pages, ~1,800 words
 SEED = 20261201

@@ -3,13 +3,53 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from ocr_fix import __version__
 
+#: The order ``ocr-fix --help`` lists the commands in: the main job first, then what
+#: works on its results, the building blocks, and the helpers for test material last.
+COMMAND_ORDER = ("check", "batch", "fix", "lexicon", "config", "ocr", "score", "synth")
+
+
+def _flags_without_type(command: Any) -> None:
+    """Typer's help prints a type column for every option and shows ``<bool>`` for an
+    on/off flag, which takes no value at all: flags get an empty one, here and in every
+    subcommand (the help option is made on demand, so it is cleared as it is made)."""
+    for param in command.params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    make_help = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = make_help(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        _flags_without_type(sub)
+
+
+class _Commands(TyperGroup):
+    """The root group: commands in :data:`COMMAND_ORDER`, flags without a type."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _flags_without_type(self)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="ocr-fix",
     help="OCR correction and scan fidelity: re-OCR page scans, align them with a "
     "transcript, and flag where the transcript is wrong.",

@@ -120,6 +120,8 @@ def batch(
 ) -> None:
     """Check every document under ROOT (or in --manifest) into OUT, in parallel and resumably.
 
+    Example: ocr-fix batch archive/ -o out/
+
     A rerun skips documents whose inputs, settings and tool version are unchanged since
     they last succeeded, and retries failed ones (--force redoes all). A document that
     cannot be checked (no transcript, unreadable image, bad lexicon, Tesseract crash or

@@ -165,6 +165,8 @@ def check(
 ) -> None:
     """Compare each TRANSCRIPT with its page scans and report where the transcript is wrong.
 
+    Example: ocr-fix check transcript.md scans/ --lexicon names.txt
+
     Every finding names the transcript line:column, the scan page and line, what the scan
     shows, and a suggestion. Settings come from the command line, then the config file,
     then the defaults (see `ocr-fix config`). One exit code for the whole call. Exit 0:

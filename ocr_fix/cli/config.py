@@ -28,6 +28,8 @@ def config_command(
 ) -> None:
     """Print the settings `check` would use, each with where it came from.
 
+    Example: ocr-fix config .
+
     The file is .ocr-fix.toml or pyproject.toml (its tool.ocr-fix table), the nearest at or above
     PATH; options given here (as to `check`) override it. Exit 2 for an unknown key or a
     bad value.

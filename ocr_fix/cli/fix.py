@@ -124,6 +124,8 @@ def fix(
 ) -> None:
     """Apply the suggestions of accepted findings and nothing else.
 
+    Example: ocr-fix fix transcript.md --findings findings.json --accept error -o fixed.md
+
     Every other byte of TRANSCRIPT (markdown, line endings, trailing spaces, BOM) stays.
     Without -o or --in-place this is a dry run that prints the diff. Exit 9 when the
     transcript changed since the findings were made, 4 for an unusable findings file.

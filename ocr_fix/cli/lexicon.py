@@ -20,7 +20,9 @@ from ocr_fix.scans import SCAN_SUFFIXES
 from ocr_fix.transcript import STDIN, read_transcript
 
 lexicon_app = typer.Typer(
-    help="Propose a lexicon for a collection, or check a lexicon file.", no_args_is_help=True
+    help="Propose a lexicon for a collection, or check a lexicon file.\n\n"
+    "Example: ocr-fix lexicon suggest archive/ -o names.txt",
+    no_args_is_help=True,
 )
 app.add_typer(lexicon_app, name="lexicon")
 
@@ -97,7 +99,11 @@ def suggest(
 @handles_errors
 def check(file: Path = typer.Argument(..., help="Lexicon file to validate.")) -> None:
     """Validate a lexicon: bad regexes, duplicate terms, terms listed as another term's
-    variant, empty terms, non-UTF-8. Exit 0 when clean, 5 when problems were found."""
+    variant, empty terms, non-UTF-8.
+
+    Example: ocr-fix lexicon check names.txt
+
+    Exit 0 when clean, 5 when problems were found."""
     problems = validate_lexicon(file)
     for p in problems:
         sys.stdout.write(visible(f"{file}:{p.line}: {p.message}") + "\n")

@@ -85,6 +85,8 @@ def ocr(
 ) -> None:
     """OCR page scans with Tesseract after deskew/denoise/upscale; print or save the text.
 
+    Example: ocr-fix ocr scans/psis-400-23/ -f tsv -o ocr/
+
     Results are cached by image content and settings. Exit 3 if a scan is missing, 4 if
     it is unreadable, 6 if Tesseract or the language is not installed, 7 if Tesseract
     fails on a page.

@@ -47,6 +47,8 @@ def score(
 ) -> None:
     """Character and word error rates (CER/WER) of OCR text against ground truth.
 
+    Example: ocr-fix score golden/psis-400-23/ ocr/
+
     Either side may be plain text or ALTO / PAGE / hOCR XML (told by content; the text
     is read as check reads a transcript). Text is NFC-normalised and whitespace runs count
     as one space; characters are grapheme clusters. Exit 1 above --max-cer, 3 if a path

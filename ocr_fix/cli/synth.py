@@ -35,6 +35,8 @@ def synth(
 ) -> None:
     """Render each PAGE.gt.txt as a typewritten US-letter page scan DIR/PAGE.png.
 
+    Example: ocr-fix synth golden/psis-400-23/*.gt.txt -o scans/
+
     Exit 3 if an input or the --font file is missing, 4 if it is not UTF-8 text or the
     font (by default Courier Prime, Debian package fonts-courier-prime) is not installed.
     """
