@@ -305,6 +305,7 @@ def test_manifest_csv_and_jsonl(tmp_path: Path) -> None:
     assert result.exit_code == 4
 
 
+@pytest.mark.slow
 def test_stuck_page_times_out_and_the_rest_go_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker hung beyond --page-timeout is killed; its document fails, the others finish."""
     root, out = tmp_path / "root", tmp_path / "out"
@@ -366,6 +367,7 @@ def test_dask_local_cluster_equals_local_pool(tmp_path: Path) -> None:
 
 
 @pytest.mark.tesseract
+@pytest.mark.slow
 def test_two_real_pages(tmp_path: Path) -> None:
     scans = REPO / "scans" / "psis-400-23"
     if not (scans / "01.png").exists() or shutil.which("tesseract") is None:

@@ -132,6 +132,7 @@ def test_empty_scan_directory(tmp_path):
 
 
 @pytest.mark.tesseract
+@pytest.mark.slow
 def test_end_to_end_with_real_tesseract_on_two_bundled_pages(tmp_path):
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract not installed")
@@ -170,6 +171,7 @@ def test_end_to_end_with_real_tesseract_on_two_bundled_pages(tmp_path):
 
 
 @pytest.mark.tesseract
+@pytest.mark.slow
 def test_a_two_column_page_is_read_again_with_layout_analysis(tmp_path):
     page = REALDATA / "tesseract_test" / "8087_054.3B.tif"
     if not page.exists() or shutil.which("tesseract") is None:

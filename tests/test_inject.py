@@ -119,6 +119,7 @@ def _check_catalogue(original: str, altered: str, catalogue: list[dict]) -> None
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=TEXTS, seed=st.integers(0, 2**32 - 1), per_class=st.integers(0, 3))
+@pytest.mark.slow
 def test_catalogue_restores_the_original_and_spans_are_exact(text, seed, per_class):
     result = inject(text, seed, per_class=per_class, vocab=VOCAB)
     _check_catalogue(text, result.text, result.catalogue())

@@ -241,6 +241,7 @@ def test_missing_language_names_package(tmp_path):
 
 @pytest.mark.tesseract
 @pytest.mark.skipif(not HAVE_TESSERACT, reason="tesseract not installed")
+@pytest.mark.slow
 def test_bundled_page_ocr_cer_and_cli_outputs(tmp_path):
     from ocr_fix.metrics import cer
 

@@ -265,6 +265,7 @@ def test_right_word_beats_one_letter_off(tmp_path: Path) -> None:
 
 @needs_model
 @needs_font
+@pytest.mark.slow
 def test_batched_scores_equal_one_by_one(tmp_path: Path) -> None:
     assert VERIFIER is not None
     p1, b1 = _page(tmp_path, "a", LINES, seed=1)
