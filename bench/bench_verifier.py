@@ -461,9 +461,10 @@ def bench_cost(verifier: CtcVerifier) -> dict[str, Any]:
     t0 = time.perf_counter()
     fresh.score(lines)
     per_line = (time.perf_counter() - t0) / max(1, len(lines))
-    # Batching: the same word crops with no batching, the default budget, and all of a
+    # Batching: the same word crops one by one, narrow ones sharing runs, and all of a
     # width in one run, alternated so load drifts hit all three alike.
-    budgets = {"one by one": 1, "default": verifier.recogniser.batch_pixels, "unbounded": 1 << 40}
+    budgets = {"one by one": 1, "up to 256 px a run": 48 * 256, "all of a width in one run": 1 << 40}
+    default = verifier.recogniser.batch_pixels
     crops = CtcVerifier(verifier.recogniser, None)._crops(page, [w.box for w in words])
     ready = [c for c in crops if c is not None]
     spent = dict.fromkeys(budgets, 0.0)
@@ -473,7 +474,7 @@ def bench_cost(verifier: CtcVerifier) -> dict[str, Any]:
             t0 = time.perf_counter()
             verifier.recogniser.probabilities(ready)
             spent[name] += time.perf_counter() - t0
-    verifier.recogniser.batch_pixels = budgets["default"]
+    verifier.recogniser.batch_pixels = default
     return {
         "batching_ms_per_crop": {k: 1000 * v / (2 * len(ready)) for k, v in spent.items()},
         "page": image.name,

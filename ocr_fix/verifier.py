@@ -83,11 +83,12 @@ STRIDE = 8  # pixels of input width per output frame
 #: Crop widths are padded (with the paper's colour) up to a multiple of this, so crops of
 #: similar width share one onnxruntime run and a crop scores the same alone or batched.
 BUCKET = 32
-#: Input pixels per onnxruntime run. On one CPU thread a batch costs no less per crop
-#: than its crops one by one (measured: 64 px wide 8.8 ms alone, 10.7 ms each in fours;
-#: 512 px 50 ms alone, 58 ms each in fours, 99 ms each in sixteens), so only narrow
-#: crops share a run.
-MAX_BATCH_PIXELS = HEIGHT * 256
+#: Input pixels per onnxruntime run (at least one crop a run). On one CPU thread a batch
+#: costs more per crop than its crops one by one (measured: 64 px wide 8.8 ms alone,
+#: 10.7 ms each in fours; 512 px 50 ms alone, 58 ms each in fours, 99 ms each in
+#: sixteens; bench_verifier's word crops of one page: batched up to 256 px 1.03-1.21 x,
+#: all of a width in one run 1.16-1.28 x the time one by one), so crops go one by one.
+MAX_BATCH_PIXELS = 0
 #: Margin around a box, as a fraction of the text's height, left/right and above/below.
 #: None is best (bench/bench_verifier.py, held out by set): on real EHRI line boxes a
 #: margin of 0.1 / 0.25 height loses 1-3 / 2-5 points of accuracy against one slip (it

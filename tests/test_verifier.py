@@ -20,10 +20,12 @@ from ocr_fix.verifier import (
     Alphabet,
     CtcVerifier,
     ReadingQuery,
+    Recogniser,
     crop_box,
     ctc_log_likelihood,
     fold_candidate,
     load_verifier,
+    model_files,
     unfit_score,
 )
 
@@ -278,10 +280,15 @@ def test_batched_scores_equal_one_by_one(tmp_path: Path) -> None:
         ReadingQuery(p1, BBox(5000, 5000, 5010, 5010), ("x",)),  # outside the page
         ReadingQuery(p1, b1[2], ()),
         ReadingQuery(p2, b2[0], ("Konoye " * 30,)),  # far too long for a word's crop
+        ReadingQuery(p1, b1[0], ("Washingt0n",)),  # the same width as the first: one run
     ]
-    together = VERIFIER.score(queries)
+    assert isinstance(VERIFIER, CtcVerifier) and VERIFIER.recogniser.batch_pixels < 4 * 48 * 32
+    files = model_files()
+    assert files is not None
+    batched = CtcVerifier(Recogniser(*files, batch_pixels=1 << 30))  # every width in one run
+    together = batched.score(queries)
     alone = [VERIFIER.score([q])[0] for q in queries]
-    assert [len(r) for r in together] == [2, 3, 1, 2, 1, 0, 1]
+    assert [len(r) for r in together] == [2, 3, 1, 2, 1, 0, 1, 1]
     assert together[4] == (None,)
     too_long = together[6][0]
     assert too_long is not None and math.isfinite(too_long)
