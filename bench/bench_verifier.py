@@ -227,6 +227,25 @@ def word_cases(images: Sequence[Path], gt_for: Callable[[Path], Path]) -> list[t
     return _spread(cases, MAX_WORDS)
 
 
+def synthetic_pages() -> list[Path]:
+    """Two golden pages typed in two other typefaces and heavily degraded (``synth``),
+    written under .bench/ once: a document and fonts the verifier was never looked at on."""
+    from PIL import Image
+
+    from ocr_fix.synth import Degrade, SynthSettings, read_gt, render_page
+
+    out = ROOT / ".bench" / "verifier-synth"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for stem, font in (("05", "FreeMono"), ("12", "DejaVu Sans Mono")):
+        path = out / f"{stem}-{font.replace(' ', '')}.png"
+        if not path.exists():
+            settings = SynthSettings(seed=11, degrade=Degrade.HEAVY, font=font)
+            Image.fromarray(render_page(read_gt(GOLDEN / f"{stem}.gt.txt"), stem, settings)).save(path)
+        paths.append(path)
+    return paths
+
+
 # --- scoring -------------------------------------------------------------------------------
 
 
@@ -533,9 +552,12 @@ def run() -> dict[str, Any]:
             print("    loss:", loss)
 
     word_sets = {
+        "synth-heavy": slip_queries(
+            word_cases(synthetic_pages(), lambda p: GOLDEN / f"{p.stem.split('-')[0]}.gt.txt"), WORD_SLIPS
+        ),
         DOC: slip_queries(
             word_cases(sorted(SCANS.glob("*.png")), lambda p: GOLDEN / f"{p.stem}.gt.txt"), WORD_SLIPS
-        )
+        ),
     }
     line_sets = {}
     if REALDATA.is_dir():
