@@ -20,6 +20,7 @@ One canonical term per line (multi-word allowed), optional tab-separated ``kind`
 from __future__ import annotations
 
 import functools
+import heapq
 import importlib.resources
 import re
 import unicodedata
@@ -300,6 +301,10 @@ WORDFREQ_LANGUAGES = {
 WORDFREQ_FLOOR = 10**-7.5
 
 
+#: How many of a language's most frequent words :meth:`Dictionary.rank` tells apart.
+RANKED = 1000
+
+
 class Dictionary:
     """A language's word list with frequencies, as a word test (one per language code).
 
@@ -334,6 +339,16 @@ class Dictionary:
 
     def frequency(self, word: str) -> int:
         return self._counts.get(bare(word).casefold(), 0)
+
+    def rank(self, word: str) -> int:
+        """The word's place among the language's :data:`RANKED` most frequent words (0:
+        the most frequent); :data:`RANKED` for any other word."""
+        return self._ranks.get(bare(word).casefold(), RANKED)
+
+    @functools.cached_property
+    def _ranks(self) -> dict[str, int]:
+        top = heapq.nlargest(RANKED, self._counts.items(), key=lambda kv: kv[1])
+        return {w: i for i, (w, _) in enumerate(top)}
 
     def __contains__(self, word: str) -> bool:
         b = bare(word).casefold()

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from ocr_fix.lexicon import Dictionary, bare
+from ocr_fix.lexicon import Dictionary, bare, near_distance
 from ocr_fix.model import Word
 from ocr_fix.normalize.typography import normalize_transcript
 from ocr_fix.transcript import Transcript
@@ -54,9 +54,12 @@ __all__ = [
     "scan_counts",
 ]
 
-#: Words this frequent in general English (symspellpy's counts: "there", "the", "he")
-#: are function words: never a name, nor part of one.
-FUNCTION_FREQUENCY = 500_000_000
+#: The language's most frequent words ("there", "the", "he"; "der", "und") are function
+#: words: never a name, nor part of one.
+FUNCTION_WORDS = 150
+#: Languages that capitalise every noun: there a capital says nothing about names, so a
+#: word the dictionary lists is never a candidate for its capitals alone.
+NOUN_CAPITALISING = frozenset({"deu", "ltz"})
 #: A line with at least this share of its words capitalised is a title-case heading.
 TITLE_CASE_SHARE = 0.6
 #: An identifier shape must occur this often to become a ``re:`` pattern.
@@ -85,20 +88,29 @@ _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
 CONNECTORS = frozenset("of for de du des d' von der für zu zur zum di del da".split())
 #: Words before a name that make it a person.
 PERSON_TITLES = frozenset(
-    """mr mrs miss ms dr prof sir lord lady herr frau fräulein m mme mlle monsieur madame
+    """mr mrs miss ms dr prof sir lord lady herr herrn frau fräulein m mme mlle monsieur madame
     minister ambassador consul general colonel major captain admiral prince princess count
     countess baron king queen president secretary senator judge rabbi father mister lt
     lieutenant commander attaché attache envoy chargé charge vice deputy chief rear""".split()
 )
 #: Month and weekday names are capitalised everywhere: that says nothing about names.
 CALENDAR_WORDS = frozenset(
-    w.casefold() for w in (*calendar.month_name, *calendar.day_name, *calendar.month_abbr) if w
+    [w.casefold() for w in (*calendar.month_name, *calendar.day_name, *calendar.month_abbr) if w]
+    + """janvier février mars avril mai juin juillet août septembre octobre novembre décembre
+    lundi mardi mercredi jeudi vendredi samedi dimanche januar jänner februar märz juni juli
+    oktober dezember montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag""".split()
 )
+#: Joints between the parts of a compound (``Ausweisung-s-verfahren``).
+_JOINTS = ("", "s", "es", "n", "en", "e")
 #: Prepositions of place: a name after one of them is most likely a place.
 PLACE_PREPOSITIONS = frozenset("in at from near via into towards toward à en nach aus bei".split())
 #: Determiners: a capitalised dictionary word mostly after one is an institution's common
 #: noun (``the Government``, ``the Legation``), not a name.
-DETERMINERS = frozenset("the a an this these those his her its our their your my".split())
+DETERMINERS = frozenset(
+    """the a an this these those his her its our their your my le la les l un une des du ce
+    cette ces son sa ses leur leurs notre votre mon ma mes der die das den dem des ein eine
+    einen einem einer eines dieser diese dieses sein seine ihr ihre unser unsere""".split()
+)
 #: Head words of organisations' names.
 ORGANISATION_HEADS = frozenset(
     """ministry ministère ministerium bank banque council conseil rat department département
@@ -253,14 +265,41 @@ def _collect(
     return occ
 
 
+def _compound(word: str, dictionary: Dictionary) -> bool:
+    """Two listed words joined (``Ausweisungsverfahren``, ``Handelsvertrages``): a
+    compound noun, not a name. Parts of four letters at least, a joint between them."""
+    w = word.casefold()
+    for i in range(4, len(w) - 3):
+        head, tail = w[:i], w[i:]
+        if tail not in dictionary:
+            continue
+        if any(
+            head.endswith(j) and len(head) - len(j) >= 4 and head[: len(head) - len(j)] in dictionary
+            for j in _JOINTS
+        ):
+            return True
+    return False
+
+
+def _capitalises_nouns(dictionary: Dictionary) -> bool:
+    """German and its like: every noun capitalised, compounds written as one word."""
+    return any(code in NOUN_CAPITALISING for code in dictionary.lang.split("+"))
+
+
+def _function_word(word: str, dictionary: Dictionary) -> bool:
+    return dictionary.rank(word) < FUNCTION_WORDS
+
+
 def _qualifies(key: str, o: _Occurrences, dictionary: Dictionary) -> bool:
     """A name, by the evidence of how the collection writes it (see the module doc)."""
     if key in CALENDAR_WORDS or key in PERSON_TITLES or key in ORGANISATION_HEADS:
         return False  # capitalised as a matter of course, or a title: not names
     if key not in dictionary:
-        return True
-    if o.lowercase or not o.inner or dictionary.frequency(key) >= FUNCTION_FREQUENCY:
+        return not (_capitalises_nouns(dictionary) and _compound(key, dictionary))
+    if o.lowercase or not o.inner or _function_word(key, dictionary):
         return False
+    if _capitalises_nouns(dictionary):
+        return o.kinds["person"] > 0  # ``Herr Schmidt``: only a title makes it a name
     # A title before it makes it a name whatever the determiners say (``Mr. Young``).
     return o.kinds["person"] > 0 or 2 * o.after_determiner < o.inner
 
@@ -328,8 +367,7 @@ def _phrases(
         for i, tok in enumerate(toks):
             initial = bool(_INITIAL.match(tok.text)) and len(tok.word) == 1
             capital = tok.word[:1].isupper() and (
-                initial
-                or (bool(_NAME.fullmatch(tok.word)) and dictionary.frequency(tok.word) < FUNCTION_FREQUENCY)
+                initial or (bool(_NAME.fullmatch(tok.word)) and not _function_word(tok.word, dictionary))
             )
             after_initial = i > 0 and bool(_INITIAL.fullmatch(toks[i - 1].text))
             if (capital and (not run or not tok.initial or after_initial)) or (
@@ -412,6 +450,16 @@ def _scan_forms(words: Sequence[Word | str], dictionary: Dictionary) -> dict[str
                 acc[part.casefold()].append(conf)
                 form.setdefault(part.casefold(), part)
     return {k: (form[k], len(v), sum(v) / len(v)) for k, v in acc.items()}
+
+
+def _misread(read: str, word: str) -> bool:
+    """Could the OCR have read ``word`` as ``read``? Look-alike letters only, or a few
+    edits for words long enough that a few edits leave them recognisable
+    (:func:`~ocr_fix.lexicon.near_distance`: none up to three letters)."""
+    if ocr_skeleton(read) == ocr_skeleton(word):
+        return True
+    limit = near_distance(min(len(read), len(word)))
+    return limit > 0 and Levenshtein.distance(read, word, score_cutoff=limit) <= limit
 
 
 def _linked(a: str, b: str) -> bool:
@@ -574,7 +622,7 @@ def propose(
             unverified.append(Cluster(canon, tuple(others), kind))
     if scan_words is not None:
         taken = {c.canonical.text.casefold() for c in terms}
-        terms.extend(_scan_only_terms(docs, scan_forms, forms, taken, min_count))
+        terms.extend(_scan_only_terms(docs, scan_counts(scan_words), scan_forms, forms, taken, min_count))
     terms.extend(_phrase_terms(phrases, scan_words, min_count))
     if with_scans:
         terms.sort(key=lambda c: c.canonical.text.casefold())
@@ -603,6 +651,7 @@ def _scan_only_spelling(
 
 def _scan_only_terms(
     docs: Sequence[Sequence[_Tok]],
+    shown: Counter[str],
     scan_forms: dict[str, tuple[str, int, float]],
     forms: dict[str, Counter[str]],
     taken: set[str],
@@ -622,11 +671,17 @@ def _scan_only_terms(
         clear = conf >= (SCAN_ONLY_CONF if count >= SCAN_ONLY_MIN else SCAN_ONCE_CONF)
         if not clear or count < min_count or key in forms or key in taken or ocr_skeleton(key) in written:
             continue
-        if len(key) < 4 or not form[1:].islower():  # short or all-caps OCR reads are mostly noise
+        # Short reads are mostly noise (``Tne``); an all-caps one (``NND``) must recur.
+        if form[1:].islower():
+            if len(key) < 4:
+                continue
+        elif len(key) < 3 or count < SCAN_ONLY_MIN or conf < SCAN_ONCE_CONF:
             continue
-        # ``Konove``, ``Governnent``: the OCR's misreading of a word the transcripts have.
+        # ``Konove``, ``Governnent``: the OCR's misreading of a word the transcripts have
+        # and the scans show elsewhere. (``NND`` near the transcript's ``ND``, which the
+        # scans never show, is the scans' word: the transcript is what is wrong.)
         near = (w for n in range(len(key) - 2, len(key) + 3) for w in by_length.get(n, ()))
-        if any(_linked(key, w) for w in near):
+        if any(shown[w] > 0 and _misread(key, w) for w in near):
             continue
         out.append(Cluster(Variant(form, 0, count), (), "name", verified=True))
     return out

@@ -215,3 +215,18 @@ def test_suggest_over_a_batch_root_uses_each_documents_scans(tmp_path: Path, mon
     assert "Abakan\tname\tx1 in transcripts, x1 in scans" in res.stdout
     res = CliRunner().invoke(app, ["lexicon", "suggest", str(tmp_path / "root"), "--scans", str(tmp_path)])
     assert res.exit_code == 2
+
+
+def test_languages_that_capitalise_nouns_and_compounds() -> None:
+    from ocr_fix.lexicon import Dictionary
+
+    german = Dictionary.for_language("deu")
+    assert german is not None
+    text = (
+        "Die Regierung hat das Ausweisungsverfahren gegen Herrn Schmidt eingeleitet.\n"
+        "Der Handelsvertrag mit der Stadt Wlaschim gilt seit dem Januar.\n"
+    )
+    got = {c.canonical.text for c in propose([doc(text)], None, 1, german).clusters}
+    assert "Wlaschim" in got and "Schmidt" in got  # a place no dictionary lists; a title's name
+    for word in ("Regierung", "Stadt", "Ausweisungsverfahren", "Handelsvertrag", "Januar"):
+        assert word not in got, word

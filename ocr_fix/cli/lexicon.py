@@ -13,7 +13,7 @@ from ocr_fix.cli.ocr_options import CacheDir, Jobs, Lang, NoCache, PageTimeout, 
 from ocr_fix.cli.progress import progress_reporter
 from ocr_fix.errors import ExitCode, LexiconError, UsageError
 from ocr_fix.fileio import decode_text, read_input, refuse_input_as_output, write_atomic
-from ocr_fix.lexicon import validate_lexicon
+from ocr_fix.lexicon import Dictionary, validate_lexicon
 from ocr_fix.model import Word
 from ocr_fix.report.visible import visible
 from ocr_fix.scans import SCAN_SUFFIXES
@@ -88,7 +88,8 @@ def suggest(
         with progress_reporter(enabled=not quiet) as report:
             pages = ocr(scans, report)
         words = [w for page in pages for w in page.words]
-    text = render(propose(docs, words, min_count), [str(t) for t in transcripts])
+    dictionary = Dictionary.for_language(lang) or Dictionary.english()
+    text = render(propose(docs, words, min_count, dictionary), [str(t) for t in transcripts])
     if output is not None:
         write_atomic(output, text)
     else:
