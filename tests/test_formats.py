@@ -669,3 +669,16 @@ def test_dash_is_stdin_and_stdout_in_score_ocr_and_lexicon(tmp_path: Path, monke
     assert 'CONTENT="Konoye"' in r.stdout and not (Path.cwd() / "-").exists()
     r = runner.invoke(app, ["lexicon", "suggest", "-", "-o", "-"], input="Prince Konoye met Prince Konoye.\n")
     assert r.exit_code == 0, r.output
+
+
+def test_batch_finds_an_xml_transcript(tmp_path: Path) -> None:
+    from ocr_fix.batch.discovery import discover
+
+    doc = tmp_path / "letter"
+    doc.mkdir()
+    shutil.copy(SCANS / "02.png", doc / "02.png")
+    shutil.copy(DATA / "letter.alto.xml", doc / "transcript.xml")
+    found = discover(tmp_path)
+    assert [(d.id, d.transcript.name if d.transcript else None, d.problem) for d in found] == [
+        ("letter", "transcript.xml", None)
+    ]

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     pass
 
 DOC_LEXICON = "lexicon.txt"
-TRANSCRIPT_NAMES = ("transcript.md", "transcript.txt")
+#: A document folder's transcript: markdown, text, or ALTO / PAGE / hOCR / TEI (by content).
+TRANSCRIPT_NAMES = ("transcript.md", "transcript.txt", "transcript.xml", "transcript.hocr")
 
 
 @dataclass(frozen=True, slots=True)
