@@ -56,7 +56,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocr_fix.errors import ExitCode, OcrFixError
-from ocr_fix.ocr.scheduler import pages_task, process_pool, read_pages
+from ocr_fix.ocr.scheduler import pages_task, process_pool, read_pages, stop_pool
 
 if TYPE_CHECKING:
     from ocr_fix.model import PageRef
@@ -143,21 +143,11 @@ class LocalExecutor:
         return running[: self.workers]
 
     def restart(self) -> None:
-        old = self._pool
-        if isinstance(old, cf.ProcessPoolExecutor):
-            for proc in list((getattr(old, "_processes", None) or {}).values()):
-                proc.kill()
-        old.shutdown(wait=False, cancel_futures=True)
+        stop_pool(self._pool)  # SIGTERM first: each worker kills its Tesseract and temp files
         self._pool = self._new_pool()
 
     def close(self) -> None:
-        pool = self._pool
-        pool.shutdown(wait=False, cancel_futures=True)
-        if isinstance(pool, cf.ProcessPoolExecutor):
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                if proc.is_alive():
-                    proc.terminate()
-            pool.shutdown(wait=True)
+        stop_pool(self._pool)
 
 
 class InlineExecutor:

@@ -102,8 +102,9 @@ class TesseractLineReader:
         todo: list[int] = []  # requests to read: not cached, with boxes
         for i, (_, boxes) in enumerate(requests):
             hit = self.cache.get_json(keys[i]) if self.cache is not None else None
-            if isinstance(hit, list) and len(hit) == len(boxes):
-                out[i] = [[(w[0], [(g[0], dict(g[1])) for g in w[1]]) for w in line] for line in hit]
+            cached = _cached_lines(hit, len(boxes))
+            if cached is not None:
+                out[i] = cached
                 continue
             out[i] = []
             if boxes:
@@ -396,3 +397,23 @@ def _ambiguous(words: Sequence[ReadWord], wanted: str) -> bool:
         op.tag == "replace" and glyphs[op.src_pos][1].get(wanted[op.dest_pos], 0.0) >= MIN_ALTERNATIVE
         for op in ops
     )
+
+
+def _cached_lines(hit: object, lines: int) -> list[list[ReadWord]] | None:
+    """The second readings of a cache entry, or None (a miss) when it is not the shape
+    :meth:`TesseractLineReader.read_lines` writes: a corrupt or foreign entry is read again."""
+    if not isinstance(hit, list) or len(hit) != lines:
+        return None
+    try:
+        out = [[(str(w[0]), [(str(g[0]), dict(g[1])) for g in w[1]]) for w in line] for line in hit]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    if not all(
+        isinstance(v, (int, float))
+        for line in out
+        for _, glyphs in line
+        for _, alts in glyphs
+        for v in alts.values()
+    ):
+        return None
+    return out

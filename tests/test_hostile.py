@@ -463,3 +463,219 @@ def test_batch_output_that_is_a_file_is_exit_10(tmp_path: Path) -> None:
     f.write_text("not a folder", encoding="utf-8")
     fails(runner.invoke(app, ["batch", "--manifest", str(m), "-o", str(f), "-q"]), ExitCode.CANNOT_WRITE)
     assert f.read_text(encoding="utf-8") == "not a folder"
+
+
+# --- 11. SIGTERM: stop, clean up, exit 143 --------------------------------------------------
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _tesseract_running_under(pid: int) -> bool:
+    for child in _descendants(pid):
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == "tesseract":
+                return True
+        except OSError:
+            pass
+    return False
+
+
+@pytest.mark.tesseract
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not Path("/proc").is_dir() or shutil.which("tesseract") is None, reason="Linux + Tesseract"
+)
+@pytest.mark.parametrize("command", ["check", "batch"])
+def test_sigterm_stops_workers_and_tesseract_and_leaves_no_files(tmp_path: Path, command: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    doc = tmp_path / "archive" / "doc"
+    doc.mkdir(parents=True)
+    for n in ("02", "03", "04", "05"):
+        shutil.copy(SCANS / f"{n}.png", doc / f"{n}.png")
+    (doc / "transcript.md").write_text("Some text of the pages.\n", encoding="utf-8")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
+    common = ["--jobs", "2", "--no-cache", "-q"]
+    if command == "check":
+        args = ["check", str(doc / "transcript.md"), str(doc), *common]
+    else:
+        args = ["batch", str(tmp_path / "archive"), "-o", str(tmp_path / "out"), *common]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocr_fix", *args], env=env, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 90
+    while not _tesseract_running_under(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, "finished before Tesseract was seen"
+    seen = _descendants(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=30)[1]
+    assert proc.returncode == ExitCode.TERMINATED, err
+    lines = err.strip().splitlines()
+    assert lines == ["ocr-fix: terminated (SIGTERM)"], err
+    end = time.monotonic() + 10
+    while any(_alive(p) for p in seen) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert not [p for p in seen if _alive(p)], "orphan processes after 10 s"
+    assert list(tmp.iterdir()) == [], list(tmp.iterdir())
+    assert (
+        list(doc.iterdir())
+        and (doc / "transcript.md").read_text(encoding="utf-8") == "Some text of the pages.\n"
+    )
+
+
+# --- 10, 12. bad cache entries, malformed engine output, hung Tesseract --------------------
+
+
+def fake_tesseract(tmp_path: Path, body: str) -> Path:
+    """A stand-in ``tesseract`` on PATH: version and languages like the real one, then
+    ``body`` (sh) with $1 = input image or list, $2 = output base."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    binary = bin_dir / "tesseract"
+    binary.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in --version) echo "tesseract 9.9.9-fake"; exit 0;;\n'
+        '  --list-langs) echo "List of available languages (1):"; echo eng; exit 0;; esac\n' + body
+    )
+    binary.chmod(0o755)
+    return binary
+
+
+TSV_HEAD = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+
+
+def test_a_corrupt_second_reading_cache_entry_is_a_miss(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from ocr_fix.model import BBox, Page, PageRef
+    from ocr_fix.ocr.cache import OcrCache
+    from ocr_fix.ocr.tesseract import TesseractEngine
+    from ocr_fix.verify import TesseractLineReader, _cached_lines
+
+    binary = fake_tesseract(
+        tmp_path,
+        "echo \"<html><body><div class='ocr_page' title='ppageno 0'>"
+        '<span class=\'ocrx_word\'>word</span></div></body></html>" > "$2.hocr"\n',
+    )
+    Image.new("L", (200, 100), 255).save(tmp_path / "1.png")
+    page = Page(PageRef(tmp_path / "1.png", 0, 1), 200, 100, ())
+    boxes = [BBox(0, 0, 50, 20)]
+    cache = OcrCache(tmp_path / "cache")
+    reader = TesseractLineReader(TesseractEngine(binary=str(binary)), cache)
+    for corrupt in ([[1]], [["w", [[1]]]], [[["w", [["a", {"b": "x"}]]]]], {"a": 1}, "text"):
+        cache.put_json(reader._key(page, boxes), corrupt)
+        got = reader.read_lines([(page, boxes)])
+        assert [[w for w, _ in line] for line in got[0]] == [["word"]]
+    assert _cached_lines([[1]], 1) is None and _cached_lines([[["w", [["a", {"b": 1.0}]]]]], 1) is not None
+
+
+def test_a_corrupt_page_cache_entry_is_a_miss(tmp_path: Path) -> None:
+    from ocr_fix.model import PageRef
+    from ocr_fix.ocr.cache import OcrCache
+    from tests.fakes import FakeEngine
+
+    cache = OcrCache(tmp_path / "cache")
+    ref = PageRef(SCANS / "02.png", 0, 1)
+    engine = FakeEngine({"02.png": "text"})
+    for corrupt in ([[1]], {"version": 1, "ref": [], "words": 3}, {"version": 1}, None, 7):
+        cache.put_json(cache.key(ref, engine), corrupt)
+        assert cache.get(ref, engine) is None
+
+
+@pytest.mark.parametrize("bad", ["x", "nan", "12abc"])
+def test_malformed_tesseract_tsv_is_exit_7_naming_the_page(tmp_path: Path, monkeypatch, bad: str) -> None:
+    fake_tesseract(
+        tmp_path,
+        f'printf "{TSV_HEAD}\\n5\\t1\\t1\\t1\\t1\\t1\\t10\\t10\\t{bad}\\t20\\t96\\tword\\n" > "$2.tsv"\n',
+    )
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    r = runner.invoke(app, ["ocr", str(SCANS / "02.png"), "--jobs", "1", "--no-cache", "-q"])
+    fails(r, ExitCode.OCR_FAILED, "page 1 (02.png)", "malformed TSV")
+
+
+def test_malformed_tsv_in_batch_fails_that_document_alone(tmp_path: Path, monkeypatch) -> None:
+    """The stand-in writes a bad TSV for large images only: one document fails, one is ok."""
+    from PIL import Image
+
+    fake_tesseract(
+        tmp_path,
+        'in="$1"; case "$in" in *.txt) in=$(head -n 1 "$in");; esac\n'
+        'size=$(wc -c < "$in")\n'
+        f'if [ "$size" -gt 200000 ]; then w=x; else w=30; fi\n'
+        f'printf "{TSV_HEAD}\\n5\\t1\\t1\\t1\\t1\\t1\\t10\\t10\\t$w\\t20\\t96\\ttext\\n" > "$2.tsv"\n',
+    )
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    root = tmp_path / "root"
+    for name, side in (("small", 300), ("large", 900)):
+        (root / name).mkdir(parents=True)
+        Image.new("L", (side, side), 255).save(root / name / "01.png")
+        (root / name / "transcript.md").write_text("text\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["batch", str(root), "-o", str(out), "--jobs", "1", "--no-cache", "-q"])
+    assert r.exit_code == ExitCode.PARTIAL, (r.stderr, r.exception)
+    rows = {
+        json.loads(x)["document"]: json.loads(x) for x in (out / "summary.jsonl").read_text().splitlines()
+    }
+    assert rows["small"]["status"] == "ok"
+    assert rows["large"]["status"] == "failed" and "malformed TSV" in rows["large"]["reason"]
+    assert "page 1 (01.png)" in rows["large"]["reason"]
+
+
+def test_a_hung_tesseract_is_killed_at_the_page_timeout(tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    pidfile = tmp_path / "pid"
+    fake_tesseract(tmp_path, f'echo $$ > "{pidfile}"\nexec sleep 60\n')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    t0 = time.monotonic()
+    r = runner.invoke(
+        app, ["ocr", str(SCANS / "02.png"), "--jobs", "1", "--no-cache", "-q", "--page-timeout", "1"]
+    )
+    fails(r, ExitCode.OCR_FAILED, "timed out after 1 s", "page 1 (02.png)")
+    assert time.monotonic() - t0 < 30
+    assert not _alive(int(pidfile.read_text()))
+
+
+def test_the_default_page_timeout_grows_with_the_page_and_is_generous() -> None:
+    import numpy as np
+
+    from ocr_fix.ocr.tesseract import MIN_TIMEOUT, default_timeout
+
+    letter = np.zeros((3300, 2550), np.uint8)  # 8.4 Mpx: 1-3 s of Tesseract on an idle core
+    assert default_timeout([letter]) == MIN_TIMEOUT >= 60
+    poster = np.zeros((10_000, 8_000), np.uint8)
+    assert default_timeout([poster]) > default_timeout([letter])
+    assert default_timeout([letter, letter]) == 2 * default_timeout([letter])

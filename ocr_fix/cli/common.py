@@ -63,8 +63,10 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except OcrFixError as exc:
             fail(_escape(str(exc)), exc.exit_code)
         except Terminated:
+            _stop_children()
             fail("terminated (SIGTERM)", ExitCode.TERMINATED)
         except KeyboardInterrupt:
+            _stop_children()
             fail("interrupted", ExitCode.INTERRUPTED)
         except BrokenPipeError:
             sys.stderr.close()
@@ -72,6 +74,14 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")  # fail() always raises
 
     return wrapper
+
+
+def _stop_children() -> None:
+    """Kill any Tesseract this process still runs in a thread (second readings) and remove
+    its temp files; the worker pools were stopped on the way out."""
+    tesseract = sys.modules.get("ocr_fix.ocr.tesseract")
+    if tesseract is not None:
+        tesseract.stop_all()
 
 
 def _escape(text: str) -> str:

@@ -7,6 +7,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
@@ -80,19 +81,64 @@ def page_result(payload: tuple[str, Any]) -> dict[str, Any]:
     raise err
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C goes to the whole process group; the parent alone decides what to cancel,
-    # and workers must not each print a KeyboardInterrupt traceback.
+def _worker_init() -> None:
+    """Signals in an OCR worker. Ctrl-C goes to the whole process group; the parent alone
+    decides what to cancel, and workers must not each print a KeyboardInterrupt
+    traceback. SIGTERM (from the parent stopping the pool, or from the kernel when the
+    parent dies) kills the worker's Tesseract, removes its temp files and exits at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_sigterm)
+    _die_with_parent(signal.SIGTERM)
+
+
+def _worker_sigterm(signum: int, frame: object) -> None:
+    from ocr_fix.ocr.tesseract import stop_all
+
+    stop_all()
+    os._exit(128 + signum)
+
+
+def _die_with_parent(sig: int) -> None:
+    """Ask Linux to send ``sig`` to this process when its parent dies, so a parent killed
+    outright (SIGKILL, OOM) leaves no workers behind; elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request was made
+        os._exit(128 + int(sig))
 
 
 def process_pool(workers: int) -> cf.ProcessPoolExecutor:
     """A pool of OCR worker processes: ``spawn``, not ``fork``, because the parent runs a
     progress-drawing thread and forking a threaded process can deadlock the child on a
-    lock held at fork time; workers leave Ctrl-C to the parent."""
+    lock held at fork time; workers leave Ctrl-C to the parent (see :func:`_worker_init`)."""
     return cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
     )
+
+
+def stop_pool(pool: cf.Executor) -> None:
+    """Stop ``pool`` now: queued pages cancelled, running ones killed (each worker's
+    SIGTERM handler kills its Tesseract and removes its temp files), workers reaped."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    if isinstance(pool, cf.ProcessPoolExecutor):
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for proc in processes:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in processes:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+        pool.shutdown(wait=True)
+    # A thread pool is left to finish on its own: a thread cannot be killed, and its
+    # Tesseract was killed by stop_all() on Ctrl-C / SIGTERM.
 
 
 #: A page is declared stuck when no page at all finished for this long past the longest

@@ -7,6 +7,11 @@ process's with ``OMP_THREAD_LIMIT=1`` unless the user set it (parallelism comes 
 pool of workers; OpenMP threads inside each Tesseract only fight over the same cores).
 Failures are told apart by exception type, never by message text.
 
+Every Tesseract this process runs is registered until it has been reaped, with the temp
+directory (``ocr-fix-*``) that holds every file it reads and writes, so :func:`stop_all`
+(Ctrl-C, SIGTERM, in the parent and in OCR workers) can kill it and remove its files
+even when it runs in another thread.
+
 Word boxes are reported in the pixel space of the page image as given: the upscale is
 undone and each box corner is rotated back through the deskew angle, then the box is
 the corners' bounding rectangle (for the small angles deskew handles, < 5 degrees,
@@ -22,6 +27,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
@@ -40,6 +46,12 @@ if TYPE_CHECKING:
     from ocr_fix.verify import LineReader
 
 TESSERACT = "tesseract"
+#: Default page timeout: 10 s per megapixel Tesseract reads, at least 120 s. A typed US
+#: letter page at 300 dpi (8.4 Mpx) takes 1-3 s on an idle core and was measured at 25 s
+#: on a 2-core machine running 16 jobs: the default is ~10x that worst case, so it only
+#: ends a Tesseract that hangs. ``--page-timeout`` overrides it.
+TIMEOUT_PER_MPX = 10.0
+MIN_TIMEOUT = 120.0
 INSTALL_HINT = "sudo apt-get install tesseract-ocr tesseract-ocr-eng"
 #: Bump when this module's output for the same image and settings changes.
 ENGINE_REVISION = 2
@@ -63,7 +75,7 @@ class OcrSettings:
     dpi: int = 300
     preprocess: Preprocess = field(default_factory=Preprocess)
     config: str = TYPEWRITER_CONFIG  # "-c name=value" settings, space separated: "a=1 b=2"
-    timeout: float | None = None  # seconds per page; not part of the cache token
+    timeout: float | None = None  # seconds per page (None: default_timeout); not in the cache token
 
     def token_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -177,7 +189,8 @@ class TesseractEngine(OcrEngine):
 
     def _read(self, ref: PageRef, shape: tuple[int, int], prepared: Prepared) -> Page:
         tsv = self.run(prepared.image, ref, "tsv")
-        return Page(ref=ref, width=int(shape[1]), height=int(shape[0]), words=parse_tsv(tsv, prepared, shape))
+        words = parse_tsv(tsv, prepared, shape, f"page {ref.number} ({ref.label})")
+        return Page(ref=ref, width=int(shape[1]), height=int(shape[0]), words=words)
 
     def recognise_many(self, refs: Sequence[PageRef]) -> list[Page | OcrFixError]:
         """Several pages through one Tesseract process (see
@@ -209,13 +222,13 @@ class TesseractEngine(OcrEngine):
             except OcrFixError:
                 pass
             else:
-                for (i, shape, prepared), text in zip(ready, split_tsv_pages(tsv, len(ready))):
-                    out[i] = Page(
-                        ref=refs[i],
-                        width=int(shape[1]),
-                        height=int(shape[0]),
-                        words=parse_tsv(text, prepared, shape),
-                    )
+                for (i, shape, prepared), text in zip(ready, split_tsv_pages(tsv, len(ready)), strict=True):
+                    try:
+                        words = parse_tsv(text, prepared, shape, f"page {refs[i].number} ({refs[i].label})")
+                    except OcrFailed as exc:  # malformed output fails its page alone
+                        out[i] = exc
+                        continue
+                    out[i] = Page(ref=refs[i], width=int(shape[1]), height=int(shape[0]), words=words)
                 ready = []
         for i, shape, prepared in ready:
             try:
@@ -243,7 +256,8 @@ class TesseractEngine(OcrEngine):
         Loading Tesseract and its model costs ~70 ms per process, more than reading one
         typed line does, so small images (the second reading's line crops) share a
         process; the readings are the same as one process per image. ``what`` names
-        the work in error messages; ``timeout`` replaces the per-page one of the settings.
+        the work in error messages; ``timeout`` replaces the per-page one of the settings,
+        and without either the run gets :func:`default_timeout`.
         """
         s = self.settings
         config = ["--psm", str(s.psm), "--oem", str(s.oem)]
@@ -259,7 +273,7 @@ class TesseractEngine(OcrEngine):
             raise ValueError(f"unknown Tesseract output {output!r}")
         with tempfile.TemporaryDirectory(prefix="ocr-fix-") as tmp:
             paths = [os.path.join(tmp, f"image{i:05d}.bmp") for i in range(len(images))]
-            for path, image in zip(paths, images):
+            for path, image in zip(paths, images, strict=True):
                 if not cv2.imwrite(path, image):
                     raise OcrFailed(f"cannot write {what} for Tesseract")
             source = paths[0]
@@ -269,7 +283,11 @@ class TesseractEngine(OcrEngine):
                     fh.write("\n".join(paths) + "\n")
             base = os.path.join(tmp, "out")
             command = [self.binary, source, base, "-l", s.lang, *config]
-            run_tesseract(command, what, self.settings.timeout if timeout is None else timeout)
+            if timeout is None:
+                timeout = (
+                    self.settings.timeout if self.settings.timeout is not None else default_timeout(images)
+                )
+            run_tesseract(command, what, timeout, workdir=tmp)
             try:
                 with open(f"{base}.{output}", encoding="utf-8", errors="replace") as fh:
                     return fh.read()
@@ -285,33 +303,78 @@ def tesseract_env() -> dict[str, str]:
     return env
 
 
-def run_tesseract(command: Sequence[str], what: str, timeout: float | None) -> None:
+def default_timeout(images: Sequence[np.ndarray]) -> float:
+    """Seconds a Tesseract run over ``images`` may take when no ``--page-timeout`` is
+    given: :data:`TIMEOUT_PER_MPX` per megapixel of each image, at least
+    :data:`MIN_TIMEOUT` for each."""
+    return sum(max(MIN_TIMEOUT, TIMEOUT_PER_MPX * image.shape[0] * image.shape[1] / 1e6) for image in images)
+
+
+_live_lock = threading.Lock()
+#: Tesseract processes this process started and has not reaped yet, with their temp
+#: directories: what :func:`stop_all` kills and removes. Process-wide because child
+#: processes and temp files are.
+_live: dict[subprocess.Popen[bytes], str | None] = {}
+
+
+def stop_all() -> None:
+    """Kill every Tesseract this process is running and remove its temp directory.
+    Called on Ctrl-C and SIGTERM (in the parent and from an OCR worker's signal
+    handler); safe to call more than once."""
+    with _live_lock:
+        live = list(_live.items())
+    for proc, workdir in live:
+        try:
+            proc.kill()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_tesseract(
+    command: Sequence[str], what: str, timeout: float | None, workdir: str | None = None
+) -> None:
     """Run one Tesseract ``command`` (binary first) with :func:`tesseract_env` and a real
-    ``timeout`` (the process is killed); its failures as :class:`OcrFailed` naming
-    ``what``, a missing binary as :class:`TesseractMissing`."""
+    ``timeout``; its failures as :class:`OcrFailed` naming ``what``, a missing binary as
+    :class:`TesseractMissing`. The process is killed on the timeout and on any
+    interruption, and registered (with ``workdir``, its files) for :func:`stop_all`."""
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             list(command),
             env=tesseract_env(),
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout or None,
-            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
     except FileNotFoundError:
         raise TesseractMissing(f"tesseract is not installed; install it with: {INSTALL_HINT}") from None
     except PermissionError:
         raise TesseractMissing(f"tesseract cannot be run; reinstall it with: {INSTALL_HINT}") from None
+    with _live_lock:
+        _live[proc] = workdir
+    try:
+        try:
+            _, err = proc.communicate(timeout=timeout or None)
+        except BaseException:  # the timeout, Ctrl-C, SIGTERM: never leave Tesseract running
+            proc.kill()
+            proc.wait()
+            raise
     except subprocess.TimeoutExpired:
         raise OcrFailed(f"Tesseract timed out after {timeout:g} s on {what}") from None
-    if done.returncode != 0:
-        tail = " ".join(done.stderr.decode("utf-8", "replace").split())[-200:]
-        raise OcrFailed(f"Tesseract failed on {what}, exit {done.returncode}: {tail}")
+    finally:
+        with _live_lock:
+            _live.pop(proc, None)
+    if proc.returncode != 0:
+        tail = " ".join(err.decode("utf-8", "replace").split())[-200:]
+        raise OcrFailed(f"Tesseract failed on {what}, exit {proc.returncode}: {tail}")
 
 
-def parse_tsv(tsv: str, prepared: Prepared, shape: tuple[int, int]) -> tuple[Word, ...]:
+def parse_tsv(tsv: str, prepared: Prepared, shape: tuple[int, int], what: str = "a page") -> tuple[Word, ...]:
     """Words of Tesseract's TSV output, lines numbered 1.. in reading order, boxes mapped
-    back to the original image (``shape`` = its height, width)."""
+    back to the original image (``shape`` = its height, width). A word row with a field
+    that is not a number is :class:`OcrFailed` for ``what``."""
     height, width = shape
     pshape = prepared.image.shape[:2]
     words: list[Word] = []
@@ -323,13 +386,17 @@ def parse_tsv(tsv: str, prepared: Prepared, shape: tuple[int, int]) -> tuple[Wor
         text = cols[11].strip()
         if not text:
             continue
-        block, par, line = int(cols[2]), int(cols[3]), int(cols[4])
-        left, top, w, h = (int(c) for c in cols[6:10])
+        try:
+            block, par, line = int(cols[2]), int(cols[3]), int(cols[4])
+            left, top, w, h = (int(c) for c in cols[6:10])
+            conf = float(cols[10])
+        except ValueError:
+            raise OcrFailed(f"Tesseract wrote a malformed TSV row for {what}: {row[:80]!r}") from None
+        if not math.isfinite(conf):
+            raise OcrFailed(f"Tesseract wrote a malformed TSV row for {what}: {row[:80]!r}")
         number = line_ids.setdefault((block, par, line), len(line_ids) + 1)
         box = _map_box(left, top, left + w, top + h, prepared, pshape, width, height)
-        words.append(
-            Word(text=text, box=box, conf=round(float(cols[10]), 2), line=number, block=block, par=par)
-        )
+        words.append(Word(text=text, box=box, conf=round(conf, 2), line=number, block=block, par=par))
     return tuple(words)
 
 
