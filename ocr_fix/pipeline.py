@@ -15,6 +15,7 @@ from ocr_fix.align import Alignment, align
 from ocr_fix.crosscheck import Scorer, verifier_features
 from ocr_fix.decide import EvidenceModel, load_model
 from ocr_fix.editorial import DEFAULT_EDITORIAL_MARKS, apply_marks, compile_marks, drop_marked
+from ocr_fix.errors import BadInput
 from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
 from ocr_fix.metrics import cer
 from ocr_fix.model import Finding, Page, Severity
@@ -99,6 +100,14 @@ def _unwanted_removed(
     return drop_accepted(kept, options.accepted)[0] if options.accepted else kept
 
 
+def require_words(transcript: Transcript) -> None:
+    """:class:`BadInput` "empty transcript" (exit 4) when nothing with a letter or digit
+    is left once markup is stripped (a file of only ``**``, ``---``, comments or tags):
+    such a file would otherwise be checked, in any mode, as a document with no words."""
+    if not any(any(ch.isalnum() for ch in t.text) for t in tokenize(normalize_transcript(transcript))):
+        raise BadInput("empty transcript (no words once markup is removed)", transcript.path)
+
+
 def check_pages(
     transcript: Transcript,
     pages: Sequence[Page],
@@ -109,6 +118,8 @@ def check_pages(
     """Check ``transcript`` against already-OCRed ``pages`` (the pure part of ``check``)."""
     folded = normalize_transcript(transcript)
     tokens = tokenize(folded)
+    if not any(any(ch.isalnum() for ch in t.text) for t in tokens):
+        raise BadInput("empty transcript (no words once markup is removed)", transcript.path)
     dictionary = Dictionary.for_language(options.language) or Dictionary.english()
     if not pages:
         findings = apply_marks(
@@ -245,6 +256,7 @@ def check(
         if isinstance(transcript_path, Transcript)
         else read_transcript(Path(transcript_path), textequiv_level)
     )
+    require_words(transcript)
     lexicon = load_lexicons(options.lexicons)
     if not scan_paths:
         return check_pages(transcript, [], lexicon, options)

@@ -679,3 +679,47 @@ def test_the_default_page_timeout_grows_with_the_page_and_is_generous() -> None:
     poster = np.zeros((10_000, 8_000), np.uint8)
     assert default_timeout([poster]) > default_timeout([letter])
     assert default_timeout([letter, letter]) == 2 * default_timeout([letter])
+
+
+# --- 13. a transcript that is empty once markup is stripped --------------------------------
+
+ONLY_MARKUP = ["**  **\n<sup></sup>\n---\n", "<!-- nothing -->\n\n", "# \n\n* \n\n> \n", "~~~~\n\n***\n"]
+
+
+@pytest.mark.parametrize("text", ONLY_MARKUP)
+def test_only_markup_is_an_empty_transcript_in_every_mode(tmp_path: Path, monkeypatch, text: str) -> None:
+    from tests.fakes import FakeEngine
+
+    t = tmp_path / "t.md"
+    t.write_text(text, encoding="utf-8")
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(SCANS / "02.png", scans / "01.png")
+    engine = FakeEngine({"01.png": "Some words on the page."})
+    monkeypatch.setattr("ocr_fix.pipeline.engine_for", lambda lang="eng", psm=None: engine)
+    for args in ([str(t)], [str(t), str(scans)]):
+        r = runner.invoke(app, ["check", *args, "--jobs", "1", "--no-cache", "-q"])
+        fails(r, ExitCode.BAD_INPUT, "empty transcript")
+    assert engine.calls == 0  # refused before any OCR
+
+
+def test_only_markup_fails_that_batch_document_alone(tmp_path: Path) -> None:
+    from ocr_fix.batch.discovery import discover
+    from ocr_fix.batch.runner import run_batch
+    from ocr_fix.distributed import LocalExecutor
+    from tests.fakes import FakeEngine
+
+    root = tmp_path / "root"
+    for name, text in (("empty", ONLY_MARKUP[0]), ("fine", "Some words on the page.\n")):
+        (root / name).mkdir(parents=True)
+        shutil.copy(SCANS / "02.png", root / name / "01.png")
+        (root / name / "transcript.md").write_text(text, encoding="utf-8")
+    engine = FakeEngine({"01.png": "Some words on the page."})
+    from ocr_fix.report import check_json
+
+    result = run_batch(
+        discover(root), tmp_path / "out", engine, LocalExecutor(1, threads=True), render=check_json.render
+    )
+    by_id = {o.document: o for o in result.outcomes}
+    assert by_id["fine"].ok and not by_id["empty"].ok
+    assert "empty transcript" in (by_id["empty"].reason or "")

@@ -19,7 +19,7 @@ from ocr_fix.fileio import write_atomic
 from ocr_fix.lexicon import Lexicon, load_lexicons
 from ocr_fix.model import Page, PageRef, Severity
 from ocr_fix.ocr.scheduler import PageScheduler, pages_label
-from ocr_fix.pipeline import CheckOptions, CheckResult, check_pages, retry_layout
+from ocr_fix.pipeline import CheckOptions, CheckResult, check_pages, require_words, retry_layout
 from ocr_fix.scans import expand_scans
 from ocr_fix.transcript import Transcript, read_transcript
 
@@ -75,6 +75,7 @@ def _prepare(doc: Document, key: str, base_lexicons: Sequence[Path]) -> _Job:
     if doc.transcript is None:
         raise BadInput("no transcript")
     transcript = read_transcript(doc.transcript)
+    require_words(transcript)  # before any of its pages is OCRed
     lexicon = load_lexicons([*base_lexicons, *([doc.lexicon] if doc.lexicon else [])])
     refs = expand_scans(list(doc.scans))
     return _Job(doc, key, refs, transcript, lexicon)
