@@ -723,3 +723,65 @@ def test_only_markup_fails_that_batch_document_alone(tmp_path: Path) -> None:
     by_id = {o.document: o for o in result.outcomes}
     assert by_id["fine"].ok and not by_id["empty"].ok
     assert "empty transcript" in (by_id["empty"].reason or "")
+
+
+# --- 3. document ids that collide with the run's own files ----------------------------------
+
+
+BAD_IDS = [
+    "summary.jsonl",
+    ".ocr-fix.lock",
+    ".",
+    "..",
+    "a/../../b",
+    "/tmp/abs",
+    "x\\y",
+    "a//b",
+    "d/findings.json",
+]
+
+
+def test_reserved_or_unsafe_manifest_ids_fail_alone_and_touch_nothing(tmp_path: Path) -> None:
+    from ocr_fix.batch import runner as runner_mod
+    from ocr_fix.batch import summary as summary_mod
+    from ocr_fix.batch.discovery import RESERVED_NAMES, read_manifest
+    from ocr_fix.batch.runner import run_batch
+    from ocr_fix.distributed import LocalExecutor
+    from ocr_fix.report import check_json
+    from tests.fakes import FakeEngine
+
+    assert {summary_mod.SUMMARY, runner_mod.FINDINGS, fileio.DIR_LOCK} <= RESERVED_NAMES
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(SCANS / "02.png", root / "01.png")
+    (root / "t.md").write_text("Some words on the page.\n", encoding="utf-8")
+    ids = [*BAD_IDS, "good", "nested/good"]
+    lines = [json.dumps({"id": i, "transcript": "t.md", "scans": "01.png"}) for i in ids]
+    (root / "m.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "work" / "out"
+    out.mkdir(parents=True)
+    before = snapshot(tmp_path)
+    engine = FakeEngine({"01.png": "Some words on the page."})
+    result = run_batch(
+        read_manifest(root / "m.jsonl"), out, engine, LocalExecutor(1, threads=True), render=check_json.render
+    )
+    by_id = {o.document: o for o in result.outcomes}
+    assert by_id["good"].ok and by_id["nested/good"].ok
+    for bad in BAD_IDS:
+        assert not by_id[bad].ok and "unusable document id" in (by_id[bad].reason or ""), bad
+    assert (out / "summary.jsonl").is_file() and len(_summary_ids(out)) == len(ids)
+    written = {p for p in snapshot(tmp_path) if p not in before}
+    assert all(p.startswith(str(out)) for p in written), written
+    assert {p for p in snapshot(tmp_path) if p in before} == set(before)
+
+
+def test_a_folder_named_like_a_reserved_file_is_not_a_document(tmp_path: Path) -> None:
+    from ocr_fix.batch.discovery import discover
+
+    root = tmp_path / "root"
+    for name in ("summary.jsonl", "ok"):
+        (root / name).mkdir(parents=True)
+        shutil.copy(SCANS / "02.png", root / name / "01.png")
+        (root / name / "transcript.md").write_text("words\n", encoding="utf-8")
+    problems = {d.id: d.problem for d in discover(root)}
+    assert problems["ok"] is None and "reserved" in (problems["summary.jsonl"] or "")

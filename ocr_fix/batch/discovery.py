@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ocr_fix.errors import BadInput, InputNotFound
+from ocr_fix.fileio import DIR_LOCK
 from ocr_fix.scans import SCAN_SUFFIXES, natural_key
 
 if TYPE_CHECKING:
@@ -21,6 +22,37 @@ if TYPE_CHECKING:
 DOC_LEXICON = "lexicon.txt"
 #: A document folder's transcript: markdown, text, or ALTO / PAGE / hOCR / TEI (by content).
 TRANSCRIPT_NAMES = ("transcript.md", "transcript.txt", "transcript.xml", "transcript.hocr")
+#: Names the run itself writes in OUT (the summary, the lock, each document's findings):
+#: no part of a document id may be one of them (tests keep this in step with
+#: ``summary.SUMMARY`` and ``runner.FINDINGS``, which import this module).
+RESERVED_NAMES = frozenset({"summary.jsonl", "findings.json", DIR_LOCK})
+#: Longest part of a document id, in UTF-8 bytes (a file name on common file systems).
+MAX_ID_PART = 255
+
+
+def id_problem(doc_id: str, root: bool = False) -> str | None:
+    """Why ``doc_id`` cannot name a folder under OUT, or None. An id is a relative path
+    with ``/`` between its parts; ``root=True`` allows ``.`` (the archive root itself
+    as a document, which :func:`discover` names so). Such a document is failed with this
+    reason and never touches OUT beyond its summary line."""
+    if root and doc_id == ".":
+        return None
+    if not doc_id:
+        return "an empty id"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in doc_id):
+        return "an id with control characters"
+    if "\\" in doc_id or PurePosixPath(doc_id).is_absolute():
+        return "an id must be a relative path with '/' between its parts"
+    for part in doc_id.split("/"):
+        if part in ("", ".", ".."):
+            return f"an id part may not be empty, '.' or '..' ({doc_id!r})"
+        if part.startswith("."):
+            return f"an id part may not start with '.' (reserved for the run's own files): {part!r}"
+        if part in RESERVED_NAMES:
+            return f"{part!r} is reserved for the run's own files in OUT"
+        if len(part.encode("utf-8")) > MAX_ID_PART:
+            return f"an id part is longer than {MAX_ID_PART} bytes"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +110,9 @@ def discover(root: Path, transcript_glob: str | None = None, exclude: Sequence[P
         elif not scans:
             problem = "no page images (PNG, JPEG, TIFF, PDF)"
         transcript = here / transcripts[0] if len(transcripts) == 1 else None
+        bad_id = id_problem(doc_id, root=True)
+        if bad_id is not None:
+            problem = f"unusable document id: {bad_id}"
         docs.append(Document(doc_id, transcript, scans, lexicon, problem))
     return docs
 
@@ -128,9 +163,6 @@ def read_manifest(path: Path) -> list[Document]:
         doc_id = str(row.get("id") or "").strip()
         if not doc_id:
             raise BadInput(f"line {n}: no id", path)
-        pure = PurePosixPath(doc_id)
-        if pure.is_absolute() or ".." in pure.parts:
-            raise BadInput(f"line {n}: id {doc_id!r} must be a relative path without '..'", path)
         if doc_id in seen:
             raise BadInput(f"line {n}: duplicate id {doc_id!r}", path)
         seen.add(doc_id)
@@ -139,13 +171,15 @@ def read_manifest(path: Path) -> list[Document]:
         parts = raw_scans if isinstance(raw_scans, list) else str(raw_scans).split(";")
         scans = tuple(base / str(p).strip() for p in parts if str(p).strip())
         lexicon = str(row.get("lexicon") or "").strip()
+        bad_id = id_problem(doc_id)
+        problem = f"unusable document id (manifest line {n}): {bad_id}" if bad_id else None
         docs.append(
             Document(
                 doc_id,
                 base / transcript if transcript else None,
                 scans,
                 base / lexicon if lexicon else None,
-                None if transcript else "no transcript",
+                problem or (None if transcript else "no transcript"),
             )
         )
     return docs

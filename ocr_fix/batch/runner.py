@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ocr_fix.batch.discovery import Document
+from ocr_fix.batch.discovery import Document, id_problem
 from ocr_fix.batch.summary import SUMMARY, BatchResult, Outcome, SummaryLog, document_key, read_summary
 from ocr_fix.errors import BadInput, OcrFixError
 from ocr_fix.fileio import write_atomic
@@ -277,8 +277,10 @@ class DocumentSink:
         return self._record(outcome)
 
     def failed(self, doc: Document, key: str, reason: str, pages: int, seconds: float) -> Outcome:
-        # A stale findings.json from an earlier success would contradict the summary.
-        (self.out_dir / doc.id / FINDINGS).unlink(missing_ok=True)
+        # A stale findings.json from an earlier success would contradict the summary; an
+        # id that cannot name a folder under OUT touches nothing there.
+        if id_problem(doc.id, root=True) is None:
+            (self.out_dir / doc.id / FINDINGS).unlink(missing_ok=True)
         return self._record(Outcome(doc.id, "failed", pages, 0, 0, 0, None, seconds, key, reason))
 
     def _record(self, outcome: Outcome) -> Outcome:
