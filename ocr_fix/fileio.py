@@ -19,13 +19,21 @@ from ocr_fix.errors import BadInput, CannotWrite, InputNotFound, OcrFixError, Ou
 def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, then rename it into place.
 
-    A symlink is written through (its target is replaced, the link stays). The file gets
+    A symlink is written through (its target is replaced, the link stays); a device or
+    FIFO (``-o /dev/stdout``) is written to as it is, never replaced by a file. The file gets
     ``mode``, else the mode of the file it replaces, else the usual ``0666 & ~umask``; the
     temp file has that mode before any byte is written, so a 0600 file is never readable
     by others, not even for a moment. Any OS error (read-only or full disk, a directory
     in the way) becomes :class:`CannotWrite` and the temp file is removed.
     """
     path = Path(path)
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode) and not path.is_dir()
+    except OSError:
+        special = False
+    if special:  # /dev/stdout, /dev/null, a FIFO: written as they are, never replaced
+        _write_special(path, data)
+        return
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     directory = path.parent if str(path.parent) else Path(".")
@@ -51,6 +59,14 @@ def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def _write_special(path: Path, data: str | bytes) -> None:
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as exc:
+        raise CannotWrite(f"cannot write: {exc.strerror or exc}", path) from None
 
 
 def make_dir(path: Path) -> None:
@@ -145,6 +161,8 @@ def refuse_input_as_output(
         if out is None:
             continue
         target = Path(os.path.realpath(out))
+        if target.exists() and not target.is_file():
+            continue  # a device or FIFO (/dev/stdout) is written to, not replaced
         identity = _identity(target)
         for inp in files:
             if target == Path(os.path.realpath(inp)) or (identity is not None and identity == _identity(inp)):

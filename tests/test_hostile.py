@@ -785,3 +785,28 @@ def test_a_folder_named_like_a_reserved_file_is_not_a_document(tmp_path: Path) -
         (root / name / "transcript.md").write_text("words\n", encoding="utf-8")
     problems = {d.id: d.problem for d in discover(root)}
     assert problems["ok"] is None and "reserved" in (problems["summary.jsonl"] or "")
+
+
+def test_devices_and_fifos_are_written_to_not_replaced(doc, tmp_path: Path) -> None:
+    import stat
+    import threading
+
+    t, _, lex = doc
+    r = runner.invoke(app, ["check", str(t), "-l", str(lex), "-o", "/dev/null", "-q"])
+    assert r.exit_code in (0, 1) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    if Path("/dev/full").exists():
+        fails(
+            runner.invoke(app, ["check", str(t), "-l", str(lex), "-o", "/dev/full", "-q"]),
+            ExitCode.CANNOT_WRITE,
+            "No space left on device",
+        )
+        assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    r = runner.invoke(app, ["check", str(t), "-l", str(lex), "-o", str(fifo), "-f", "json", "-q"])
+    reader.join(timeout=30)
+    assert r.exit_code in (0, 1) and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert json.loads(got[0])["schema"] == "ocr-fix/check/1"
