@@ -339,10 +339,10 @@ def evaluate(
         return score_set(s, rep, base)
 
     # Big documents first, so the pool does not end on one long check.
-    order = sorted(sets, key=lambda s: -s.words)
+    order = sorted(range(len(sets)), key=lambda i: -sets[i].words)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        done = dict(zip([s.name for s in order], pool.map(one, order), strict=True))
-    scores = [done[s.name] for s in sets]
+        done = dict(zip(order, pool.map(one, [sets[i] for i in order]), strict=True))
+    scores = [done[i] for i in range(len(sets))]
     summary = summarize(scores)
     out = work / tag
     out.mkdir(parents=True, exist_ok=True)
