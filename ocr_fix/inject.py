@@ -173,7 +173,7 @@ class _Edit:
 def vocabulary(lang: str = "eng", size: int = 30000) -> dict[str, float]:
     """The ``size`` most frequent words of a language with their frequencies.
 
-    From wordfreq (the ``dev`` extra; ``eng``, ``fra``, ``deu`` and 40 more languages):
+    From wordfreq (``eng``, ``fra``, ``deu`` and 40 more languages):
     its lists merge many corpora, so "frequent" is not the taste of one document.
     Empty when wordfreq is missing or does not know the language: real-word slips are
     then left out and altered names are not checked against real words.
