@@ -394,7 +394,7 @@ def test_control_characters_in_error_lines_and_lexicon_check_are_escaped(tmp_pat
     from ocr_fix.report.visible import visible
 
     assert visible("a\x1b[31mb\tc\u202ed") == "a\\x1b[31mb\\x09c\\u202ed"
-    assert visible("x\ny\x1b", keep_newlines=True) == "x\ny\\x1b"
+    assert visible("x\ny\x1b\tz\r", keep_layout=True) == "x\ny\\x1b\tz\\x0d"
     missing = tmp_path / "no\x1b]0;pwned\x07.md"
     r = runner.invoke(app, ["check", str(missing), "-q"])
     fails(r, ExitCode.NOT_FOUND, "\\x1b]0;pwned\\x07")
@@ -512,8 +512,14 @@ def _tesseract_running_under(pid: int) -> bool:
 @pytest.mark.skipif(
     not Path("/proc").is_dir() or shutil.which("tesseract") is None, reason="Linux + Tesseract"
 )
-@pytest.mark.parametrize("command", ["check", "batch"])
-def test_sigterm_stops_workers_and_tesseract_and_leaves_no_files(tmp_path: Path, command: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "sig"), [("check", "SIGTERM"), ("batch", "SIGTERM"), ("check", "SIGINT"), ("batch", "SIGINT")]
+)
+def test_signals_stop_workers_and_tesseract_and_leave_no_files(
+    tmp_path: Path, command: str, sig: str
+) -> None:
+    """SIGTERM to the parent alone (as a service manager sends it); SIGINT to the whole
+    process group (as Ctrl-C at a terminal does)."""
     import signal
     import subprocess
     import sys
@@ -533,18 +539,29 @@ def test_sigterm_stops_workers_and_tesseract_and_leaves_no_files(tmp_path: Path,
     else:
         args = ["batch", str(tmp_path / "archive"), "-o", str(tmp_path / "out"), *common]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ocr_fix", *args], env=env, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "ocr_fix", *args],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a shell job
     )
     deadline = time.monotonic() + 90
     while not _tesseract_running_under(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
     assert proc.poll() is None, "finished before Tesseract was seen"
     seen = _descendants(proc.pid)
-    proc.send_signal(signal.SIGTERM)
+    if sig == "SIGTERM":
+        proc.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(proc.pid, signal.SIGINT)
     err = proc.communicate(timeout=30)[1]
-    assert proc.returncode == ExitCode.TERMINATED, err
-    lines = err.strip().splitlines()
-    assert lines == ["ocr-fix: terminated (SIGTERM)"], err
+    code, line = (
+        (ExitCode.TERMINATED, "ocr-fix: terminated (SIGTERM)")
+        if sig == "SIGTERM"
+        else (ExitCode.INTERRUPTED, "ocr-fix: interrupted")
+    )
+    assert proc.returncode == code, err
+    assert err.strip().splitlines() == [line], err
     end = time.monotonic() + 10
     while any(_alive(p) for p in seen) and time.monotonic() < end:
         time.sleep(0.2)
@@ -810,3 +827,18 @@ def test_devices_and_fifos_are_written_to_not_replaced(doc, tmp_path: Path) -> N
     reader.join(timeout=30)
     assert r.exit_code in (0, 1) and stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert json.loads(got[0])["schema"] == "ocr-fix/check/1"
+
+
+def test_batch_report_over_a_document_file_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "doc").mkdir(parents=True)
+    shutil.copy(SCANS / "02.png", root / "doc" / "01.png")
+    (root / "doc" / "transcript.md").write_text("words\n", encoding="utf-8")
+    before = snapshot(root)
+    for target in (root / "doc" / "transcript.md", root / "doc" / "01.png"):
+        r = runner.invoke(
+            app,
+            ["batch", str(root), "-o", str(tmp_path / "out"), "-f", "json", "--report", str(target), "-q"],
+        )
+        fails(r, ExitCode.USAGE, "would overwrite the input")
+    assert snapshot(root) == before and not (tmp_path / "out").exists()

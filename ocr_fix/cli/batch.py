@@ -32,6 +32,7 @@ from ocr_fix.report import check_json
 from ocr_fix.report.check_json import load_result
 from ocr_fix.report.formats import RenderOptions, get_format
 from ocr_fix.report.visible import visible
+from ocr_fix.scans import SCAN_SUFFIXES
 from ocr_fix.suppress import Baseline, fingerprint, load_baseline, read_ignore_file, report_path
 from ocr_fix.transcript import read_transcript
 
@@ -171,7 +172,11 @@ def batch(
         ),
     )
 
-    refuse_input_as_output([output / SUMMARY, report_file, write_baseline], [manifest, *lexicons])
+    ignore_file = Path(settings["ignore-file"]) if settings["ignore-file"] is not None else None
+    inputs: list[Path | None] = [manifest, config, ignore_file, *lexicons]
+    for doc in documents:  # --report or --write-baseline over a document's own files
+        inputs += [doc.transcript, doc.lexicon, *doc.scans]
+    refuse_input_as_output([output / SUMMARY, report_file, write_baseline], inputs, SCAN_SUFFIXES)
     refuse_input_as_output([report_file], [baseline_path])
     make_dir(output)
     with locked_dir(output, wait, on_wait=lambda: _waiting(output)):

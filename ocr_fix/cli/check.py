@@ -191,7 +191,14 @@ def check(
     todo = plan_jobs(paths, settings["scans"])
     lexicons = tuple(Path(p) for p in settings["lexicons"])
     baseline_path = Path(settings["baseline"]) if settings["baseline"] is not None else None
-    inputs = [*(j.transcript for j in todo), *(s for j in todo for s in j.scans), *lexicons]
+    inputs: list[Path | None] = [
+        *(j.transcript for j in todo),
+        *(s for j in todo for s in j.scans),
+        *lexicons,
+    ]
+    inputs.append(config)
+    if settings["ignore-file"] is not None:
+        inputs.append(Path(settings["ignore-file"]))
     refuse_input_as_output([output if output != STDIN else None, write_baseline], inputs, SCAN_SUFFIXES)
     refuse_input_as_output([output], [baseline_path])  # --write-baseline may update --baseline
     if len(todo) > 1 and not formatter.many:

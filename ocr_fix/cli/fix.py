@@ -154,7 +154,7 @@ def fix(
     elif output == STDIN:
         err_console.file.write(patch)
     else:  # on a terminal, control characters in the transcript are shown, not obeyed
-        sys.stdout.write(visible(patch, keep_newlines=True) if sys.stdout.isatty() else patch)
+        sys.stdout.write(visible(patch, keep_layout=True) if sys.stdout.isatty() else patch)
         sys.stdout.flush()
     if output == STDIN:
         sys.stdout.buffer.write(result.data)

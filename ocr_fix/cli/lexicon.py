@@ -92,8 +92,8 @@ def suggest(
     text = render(propose(docs, words, min_count, dictionary), [str(t) for t in transcripts])
     if output is not None:
         write_atomic(output, text)
-    else:
-        sys.stdout.write(text)
+    else:  # on a terminal, control characters from the transcripts are shown, not obeyed
+        sys.stdout.write(visible(text, keep_layout=True) if sys.stdout.isatty() else text)
 
 
 @lexicon_app.command("check")

@@ -20,6 +20,7 @@ from ocr_fix.ocr.cache import OcrCache
 from ocr_fix.ocr.formats import page_alto, page_hocr, page_pagexml, page_tsv
 from ocr_fix.ocr.scheduler import ocr_pages
 from ocr_fix.ocr.tesseract import OcrSettings, TesseractEngine
+from ocr_fix.report.visible import visible
 from ocr_fix.scans import SCAN_SUFFIXES, Preprocess, expand_scans
 from ocr_fix.transcript import STDIN
 
@@ -128,12 +129,13 @@ def ocr(
             write_atomic(out_dir / f"{page.ref.stem}{SUFFIX[fmt.value]}", render_page(page, fmt))
         return
     out = sys.stdout
+    shown = (lambda s: visible(s, keep_layout=True)) if out.isatty() else (lambda s: s)
     for i, page in enumerate(pages):
         if fmt is Format.tsv:
             body = render_page(page, fmt)
-            out.write(body if i == 0 else body.split("\n", 1)[1])
+            out.write(shown(body if i == 0 else body.split("\n", 1)[1]))
             continue
         if len(pages) > 1:
-            out.write(f"{'' if i == 0 else chr(10)}==> {page.ref.label} (page {page.number}) <==\n")
-        out.write(render_page(page, fmt))
+            out.write(f"{'' if i == 0 else chr(10)}==> {visible(page.ref.label)} (page {page.number}) <==\n")
+        out.write(shown(render_page(page, fmt)))
     out.flush()

@@ -22,7 +22,12 @@ Psm = Annotated[
     typer.Option("--psm", min=0, max=13, help="Tesseract page segmentation mode (default: the tuned one)."),
 ]
 PageTimeout = Annotated[
-    float | None, typer.Option("--page-timeout", min=1, help="Give up on a page after this many seconds.")
+    float | None,
+    typer.Option(
+        "--page-timeout",
+        min=1,
+        help="Give up on a page after this many seconds (default: 10 s per megapixel, at least 120 s).",
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ __all__ = ["visible"]
 #: C0 and C1 controls (tab and newline too: a table cell is one line), DEL, and the
 #: invisible bidirectional marks, embeddings, overrides and isolates.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -24,9 +25,7 @@ def _escape(m: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def visible(text: str, keep_newlines: bool = False) -> str:
+def visible(text: str, keep_layout: bool = False) -> str:
     """``text`` with every control or bidi-override character written as an escape;
-    with ``keep_newlines``, ``\\n`` stays (for multi-line text such as a diff)."""
-    if keep_newlines:
-        return "\n".join(_UNSAFE.sub(_escape, line) for line in text.split("\n"))
-    return _UNSAFE.sub(_escape, text)
+    with ``keep_layout``, newlines and tabs stay (multi-line text: a diff, a lexicon)."""
+    return (_UNSAFE_IN_TEXT if keep_layout else _UNSAFE).sub(_escape, text)
