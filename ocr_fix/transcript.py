@@ -51,12 +51,13 @@ from ocr_fix.xmlmap import Slot, XmlMap
 
 __all__ = [
     "KINDS",
+    "STDIN",
     "SUPPORTED",
     "TEXTEQUIV_LEVELS",
     "SourceMap",
-    "is_markup",
     "Transcript",
     "XmlEditError",
+    "is_markup",
     "read_raw",
     "read_transcript",
     "transcript_from_bytes",

@@ -65,7 +65,7 @@ def substitute_of(transcript: str, scan: str) -> Side | None:
         if not _has_native(native) or _has_native(typed):
             continue
         want = _typed(native)
-        if typed == want or _unmarked(typed) == want or _unmarked(typed) == _unmarked(want):
-            if typed != native:
-                return side
+        same = typed == want or _unmarked(typed) == want or _unmarked(typed) == _unmarked(want)
+        if same and typed != native:
+            return side
     return None

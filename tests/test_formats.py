@@ -682,3 +682,21 @@ def test_batch_finds_an_xml_transcript(tmp_path: Path) -> None:
     assert [(d.id, d.transcript.name if d.transcript else None, d.problem) for d in found] == [
         ("letter", "transcript.xml", None)
     ]
+
+
+def test_our_own_ocr_outputs_read_back_as_transcripts(tmp_path: Path) -> None:
+    from ocr_fix.ocr.formats import page_alto, page_hocr, page_pagexml
+
+    page = _ocr_page()
+    expected = "Prince Konoye A&B<\nwent\n\nSeite"
+    for name, text in (
+        ("p.hocr", page_hocr(page)),
+        ("p.alto.xml", page_alto(page)),
+        ("p.page.xml", page_pagexml(page, created="2026-12-01T07:00:00")),
+    ):
+        path = tmp_path / name
+        path.write_text(text)
+        t = read_transcript(path)
+        assert t.text.replace("\n\n", "\n") == expected.replace("\n\n", "\n"), name
+        span = span_of(t, "A&B<")
+        assert at(path, span.line, span.column, span.end_column) == "A&amp;B&lt;"
