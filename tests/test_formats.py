@@ -700,3 +700,24 @@ def test_our_own_ocr_outputs_read_back_as_transcripts(tmp_path: Path) -> None:
         assert t.text.replace("\n\n", "\n") == expected.replace("\n\n", "\n"), name
         span = span_of(t, "A&B<")
         assert at(path, span.line, span.column, span.end_column) == "A&amp;B&lt;"
+
+
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+@pytest.mark.skipif(not REALDATA.is_dir(), reason="realdata absent")
+def test_every_character_of_the_real_alto_files_points_at_itself() -> None:
+    import html
+
+    files = sorted(REALDATA.glob("*/*.xml"))
+    assert files
+    for path in files:
+        t = read_transcript(path)
+        assert t.source is not None and t.kind == "alto"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i, ch in enumerate(t.text):
+            if t.source.slots[i] == -1:
+                continue  # a space or line break the reader put between values
+            span = t.span(i, i + 1)
+            assert html.unescape(lines[span.line - 1][span.column - 1 : span.end_column - 1]) == ch, (path, i)
+            assert span.element
