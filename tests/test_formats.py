@@ -721,3 +721,23 @@ def test_every_character_of_the_real_alto_files_points_at_itself() -> None:
             span = t.span(i, i + 1)
             assert html.unescape(lines[span.line - 1][span.column - 1 : span.end_column - 1]) == ch, (path, i)
             assert span.element
+
+
+@pytest.mark.parametrize(
+    ("name", "word", "fix", "before", "after"),
+    [
+        ("page.hocr", "Kenoye", "Konoye", b"<strong>Kenoye</strong>", b"<strong>Konoye</strong>"),
+        ("letter.tei.xml", "envoy", "Envoy", b"The envoy <gap", b"The Envoy <gap"),
+    ],
+)
+def test_fix_on_hocr_and_tei_edits_only_the_text(
+    tmp_path: Path, name: str, word: str, fix: str, before: bytes, after: bytes
+) -> None:
+    path = tmp_path / name
+    shutil.copy(DATA / name, path)
+    raw = path.read_bytes()
+    t = read_transcript(path)
+    findings = _findings_file(tmp_path, t, [_finding(t, word, fix)])
+    r = runner.invoke(app, ["fix", str(path), "--findings", str(findings), "-o", "-"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout_bytes == raw.replace(before, after)
