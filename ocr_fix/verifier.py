@@ -84,10 +84,11 @@ STRIDE = 8  # pixels of input width per output frame
 #: similar width share one onnxruntime run and a crop scores the same alone or batched.
 BUCKET = 32
 #: Input pixels per onnxruntime run (at least one crop a run). On one CPU thread a batch
-#: costs more per crop than its crops one by one (measured: 64 px wide 8.8 ms alone,
+#: gains nothing dependable over its crops one by one (measured: 64 px wide 8.8 ms alone,
 #: 10.7 ms each in fours; 512 px 50 ms alone, 58 ms each in fours, 99 ms each in
-#: sixteens; bench_verifier's word crops of one page: batched up to 256 px 1.03-1.21 x,
-#: all of a width in one run 1.16-1.28 x the time one by one), so crops go one by one.
+#: sixteens; bench_verifier's word crops of one page, three runs: batched up to 256 px
+#: 1.01-1.21 x, all of a width in one run 0.90-1.28 x the time one by one), so crops go
+#: one by one.
 MAX_BATCH_PIXELS = 0
 #: Margin around a box, as a fraction of the text's height, left/right and above/below.
 #: None is best (bench/bench_verifier.py, held out by set): on real EHRI line boxes a
