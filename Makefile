@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 # injected sets (bench/sets.py) pages in several typefaces.
 APT_PKGS := tesseract-ocr tesseract-ocr-eng fonts-courier-prime fonts-freefont-ttf fonts-liberation fonts-dejavu-core fonts-texgyre
 
-.PHONY: setup system-deps demo test test-fast bench clean browser-deps
+.PHONY: setup system-deps demo test test-fast lint bench clean browser-deps
 
 setup: system-deps $(STAMP)
 
@@ -47,8 +47,14 @@ browser-deps:
 demo: setup
 	$(BIN)/ocr-fix check scans/psis-400-23/transcript.md scans/psis-400-23 --lexicon lexicons/psis-400-23.txt --fail-on never
 
-test: setup browser-deps
+# The gate: lint and types first (seconds), then the whole suite.
+test: setup browser-deps lint
 	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not tesseract and not browser and not slow"

@@ -149,7 +149,9 @@ def run(docs: int = 5, pages: int = 20, dask_pages: int = 20) -> dict[str, float
             "ideal_s": round(ideal, 1),
             "cold_s": round(cold, 1),
             "cold_over_ideal": round(cold / ideal, 3),
-            "cold_over_ideal_range": f"{cold / (summed_before / cores):.3f}-{cold / (summed_after / cores):.3f}",
+            "cold_over_ideal_range": (
+                f"{cold / (summed_before / cores):.3f}-{cold / (summed_after / cores):.3f}"
+            ),
             "warm_s": round(warm, 2),
             "warm_s_per_20_pages": round(warm / n * 20, 3),
             "resume_s": round(resume, 3),

@@ -185,7 +185,8 @@ def run() -> dict[str, Any]:
     s, n = psis["scans"], psis["lexicon_only_names"]
     print("\n== check on psis-400-23 (33 catalogued errors; error+warning findings) ==")
     print(
-        f"recall {s['recall']:.3f}  precision {s['precision']:.3f}  suggestion right {s['suggestion_right']:.3f}"
+        f"recall {s['recall']:.3f}  precision {s['precision']:.3f}  "
+        f"suggestion right {s['suggestion_right']:.3f}"
         f"  ({s['found']}/{s['errors']} found, {s['flagged']} flagged, {psis['seconds_scans']:.1f}s)"
     )
     for k, v in s["per_kind"].items():
@@ -207,11 +208,13 @@ def run() -> dict[str, Any]:
         if not isinstance(res, dict) or "pages" not in res:
             continue
         print(
-            f"\n== {folder}: {res['per_1000']:.1f} error+warning findings per 1,000 words ({res['words']} words) =="
+            f"\n== {folder}: {res['per_1000']:.1f} error+warning findings per 1,000 words "
+            f"({res['words']} words) =="
         )
         for r in res["pages"]:
             print(
-                f"  {r['page']:28s} words {r['words']:4d}  E {r['error']:2d} W {r['warning']:2d} I {r['info']:3d}"
+                f"  {r['page']:28s} words {r['words']:4d}  "
+                f"E {r['error']:2d} W {r['warning']:2d} I {r['info']:3d}"
                 f"  per1000 {r['per_1000']:5.1f}  agreement {r['agreement']}"
             )
             for ex in r["examples"]:

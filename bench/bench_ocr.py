@@ -67,8 +67,8 @@ def _accuracy(
     gts = [_gt_for(p) for p in images]
     return {
         "pages": len(images),
-        "cer_plain": round(micro_cer(list(zip(gts, plain_texts))), 4),
-        "cer_ocr_fix": round(micro_cer(list(zip(gts, [pg.text() for pg in pages]))), 4),
+        "cer_plain": round(micro_cer(list(zip(gts, plain_texts, strict=True))), 4),
+        "cer_ocr_fix": round(micro_cer(list(zip(gts, [pg.text() for pg in pages], strict=True))), 4),
     }
 
 
@@ -105,8 +105,8 @@ def run() -> dict:
         "warm_s": round(warm, 3),
         "bundled": {
             "pages": len(images),
-            "cer_plain": round(micro_cer(list(zip(gts, [t for t, _ in plain]))), 4),
-            "cer_ocr_fix": round(micro_cer(list(zip(gts, [p.text() for p in pages]))), 4),
+            "cer_plain": round(micro_cer(list(zip(gts, [t for t, _ in plain], strict=True))), 4),
+            "cer_ocr_fix": round(micro_cer(list(zip(gts, [p.text() for p in pages], strict=True))), 4),
         },
     }
     ehri = sorted(EHRI.glob("*.jpg")) if EHRI.is_dir() else []

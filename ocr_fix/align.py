@@ -149,7 +149,7 @@ def align(tokens: Sequence[Token], pages: Sequence[Page]) -> Alignment:
 
     ranges = _page_ranges(located, len(tokens))
     page_aligns: list[PageAlignment] = []
-    for (t0, t1), loc in zip(ranges, located):
+    for (t0, t1), loc in zip(ranges, located, strict=True):
         i = loc.page
         pairs = _align_words(
             t_keys[t0:t1], p_keys[i], [t.text for t in tokens[t0:t1]], [o.text for o in page_toks[i]], t0

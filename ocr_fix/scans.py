@@ -356,7 +356,7 @@ def _grey(img: np.ndarray) -> np.ndarray:
         return (
             img
             if img.dtype == np.uint8
-            else cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+            else cv2.normalize(img, np.empty_like(img), 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
         )
     if img.shape[2] == 4:
         return cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY)

@@ -38,7 +38,7 @@ from ocr_fix.normalize.tokens import Token, loose_key, token_span
 from ocr_fix.transcript import Transcript
 from ocr_fix.typewriter import substitute_of
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741 (the severity letters of the README)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,10 +317,15 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float, context: tuple[str, str] | No
     if digits:
         if homoglyphs_only(_alnum(t), _alnum(o)):
             return _Verdict(I, o, "digit/letter look-alikes (OCR noise)")
-        if context is not None and not has_digit(t) and t_ok and is_number(bare(o)):
+        if (
+            context is not None
+            and not has_digit(t)
+            and t_ok
+            and is_number(bare(o))
             # A word read as a number where the neighbouring words call for a word.
-            if ev.context_score(context, t) >= s.context_margin:
-                return _Verdict(I, o, "the context wants the transcript's word, not a number")
+            and ev.context_score(context, t) >= s.context_margin
+        ):
+            return _Verdict(I, o, "the context wants the transcript's word, not a number")
         if not has_digit(t):
             return _Verdict(I, o, "a word read as a number")
         return _Verdict((W if conf >= s.high_conf else I), o, "identifier differs")

@@ -71,7 +71,10 @@ def lexicon_only(
         span = token_span(transcript, folded, tok, lead, tok, max(len(tok.text) - lead - len(word), 0))
         if in_dict:
             sev, kind = Severity.WARNING, Kind.VARIANT
-            msg = f"{word!r} is a word, but this transcript spells lexicon term {term!r} {len(ways)} ways: {listing}"
+            msg = (
+                f"{word!r} is a word, but this transcript spells lexicon term {term!r} "
+                f"{len(ways)} ways: {listing}"
+            )
         else:
             sev = Severity.ERROR if dist == 1 or len(word) >= 7 else Severity.WARNING
             kind = Kind.VARIANT if len(ways) > 1 else Kind.NONWORD
@@ -104,7 +107,9 @@ def _identifier_findings(
         if core and lexicon.pattern_for(core):
             prev = templates.get(shape(core))
             templates[shape(core)] = (
-                list(core) if prev is None else [a if a == b else None for a, b in zip(prev, core)]
+                list(core)
+                if prev is None
+                else [a if a == b else None for a, b in zip(prev, core, strict=True)]
             )
     out: list[Finding] = []
     for tok, core in cores:
@@ -113,7 +118,9 @@ def _identifier_findings(
         template = templates.get(shape(core))
         if template is None:
             continue
-        fixed = "".join(t if t is not None and not c.isdigit() else c for c, t in zip(core, template))
+        fixed = "".join(
+            t if t is not None and not c.isdigit() else c for c, t in zip(core, template, strict=True)
+        )
         if fixed == core or not lexicon.pattern_for(fixed):
             continue
         lead = max(tok.text.find(core), 0)

@@ -109,7 +109,7 @@ def test_every_finding_is_on_the_page_with_its_message_and_suggestion(result: Ch
     articles = css(tree, "article.finding")
     assert len(result.findings) >= 5
     assert len(articles) == len(result.findings)
-    for f, art in zip(result.findings, articles):
+    for f, art in zip(result.findings, articles, strict=True):
         assert art.get("data-severity") == f.severity.value
         assert art.get("data-kind") == f.kind.value
         assert str(escape(f.message)) in out
@@ -121,7 +121,7 @@ def test_every_finding_is_on_the_page_with_its_message_and_suggestion(result: Ch
 
 
 def test_transcript_span_is_marked_on_its_line(result: CheckResult, doc: lxml.html.HtmlElement) -> None:
-    for f, art in zip(result.findings, css(doc, "article.finding")):
+    for f, art in zip(result.findings, css(doc, "article.finding"), strict=True):
         if f.transcript is None:
             continue
         line = css(art, ".tline")[0]
@@ -175,7 +175,7 @@ def test_crops_are_pngs_of_their_stated_size_with_the_word_box(
     boxed = [f for f in result.findings if f.scan and f.scan.bbox]
     crops = css(doc, "figure.crop img")
     assert len(crops) == len(boxed) > 0
-    for f, img in zip(boxed, crops):
+    for f, img in zip(boxed, crops, strict=True):
         pic = decode(img.get("src"), "image/png")
         assert pic.format == "PNG"
         assert pic.size == (int(img.get("width")), int(img.get("height")))
@@ -195,7 +195,9 @@ def test_thumbnails_carry_one_linked_box_per_finding(result: CheckResult, doc: l
         assert css(page, "svg")[0].get("viewbox") == "0 0 2550 3300"
     links = doc.xpath("//*[local-name()='svg']//*[local-name()='a']")
     expected = [
-        a.get("id") for a, f in zip(css(doc, "article.finding"), result.findings) if f.scan and f.scan.bbox
+        a.get("id")
+        for a, f in zip(css(doc, "article.finding"), result.findings, strict=True)
+        if f.scan and f.scan.bbox
     ]
     assert [a.get("href") for a in links] == [f"#{i}" for i in expected]
 
@@ -220,7 +222,7 @@ def test_multi_page_tiff_crops_come_from_the_right_frame(tmp_path: Path) -> None
     tree = lxml.html.document_fromstring(html.render(r))
     boxed = [f for f in r.findings if f.scan and f.scan.bbox]
     assert {f.scan.page for f in boxed} == {1, 2}
-    for f, img in zip(boxed, css(tree, "figure.crop img")):
+    for f, img in zip(boxed, css(tree, "figure.crop img"), strict=True):
         rgb = np.asarray(decode(img.get("src"), "image/png").convert("RGB")).astype(int)
         darkest = int(rgb[..., 1][rgb[..., 0] == rgb[..., 1]].min())  # greys, not the outline
         expected, other = (40, 150) if f.scan.page == 1 else (150, 40)

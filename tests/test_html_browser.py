@@ -79,7 +79,8 @@ def test_loads_cleanly_and_every_crop_decodes(browser: object, tmp_path: Path) -
     page, problems = open_report(browser, write_report(tmp_path, result))
     sizes = page.eval_on_selector_all(
         "figure.crop img, .thumb img",
-        "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight, +e.getAttribute('width'), +e.getAttribute('height')])",
+        "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight, "
+        "+e.getAttribute('width'), +e.getAttribute('height')])",
     )
     boxed = sum(1 for f in result.findings if f.scan and f.scan.bbox)
     assert len(sizes) == boxed + len(result.pages)

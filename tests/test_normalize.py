@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from pathlib import Path
 
@@ -215,8 +216,8 @@ def strip_oracle(raw: str) -> str:
 def test_tokens_round_trip_to_their_raw_spans(case: tuple[str, list[str]]) -> None:
     text, expected = case
     f = fold_typography(strip_markdown(text))
-    assert all(a <= b for a, b in zip(f.origin, f.origin[1:]))
-    assert all(o < e for o, e in zip(f.origin, f.ends))
+    assert all(a <= b for a, b in itertools.pairwise(f.origin))
+    assert all(o < e for o, e in zip(f.origin[:-1], f.ends, strict=True))
     tokens = tokenize(f)
     assert [tok.text for tok in tokens] == expected
     for tok in tokens:
@@ -230,8 +231,8 @@ def test_tokens_round_trip_to_their_raw_spans(case: tuple[str, list[str]]) -> No
 def test_any_text_keeps_origin_invariants(text: str) -> None:
     for f in (fold_typography(strip_markdown(text)), fold_typography(strip_plain(text))):
         assert len(f.origin) == len(f.text) + 1 and len(f.ends) == len(f.text)
-        assert all(a <= b for a, b in zip(f.origin, f.origin[1:]))
-        assert all(0 <= o < e <= len(text) for o, e in zip(f.origin, f.ends))
+        assert all(a <= b for a, b in itertools.pairwise(f.origin))
+        assert all(0 <= o < e <= len(text) for o, e in zip(f.origin[:-1], f.ends, strict=True))
         assert f.origin[-1] == len(text)
 
 

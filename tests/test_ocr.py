@@ -334,7 +334,7 @@ def test_tesseract_crash_is_ocr_failed_naming_the_page(tmp_path):
 def test_page_timeout_is_ocr_failed(tmp_path):
     refs, _ = _pages(tmp_path, 1)
     engine = TesseractEngine(binary=_fake_tesseract(tmp_path, "sleep 5"))
-    with pytest.raises(OcrFailed, match="timed out after 0.3 s on page 1"):
+    with pytest.raises(OcrFailed, match=r"timed out after 0\.3 s on page 1"):
         ocr_pages(refs, engine, jobs=1, timeout=0.3)
 
 
@@ -427,7 +427,10 @@ def test_ocr_pages_in_shared_tasks_keep_order_and_name_the_failing_page(tmp_path
 def test_a_failed_shared_tesseract_run_reads_each_page_alone(tmp_path):
     """A crash on the list of pages must not fail them all: each is read again alone."""
     refs, _ = _pages(tmp_path, 3)
-    head = "level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext"
+    head = (
+        "level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\t"
+        "left\\ttop\\twidth\\theight\\tconf\\ttext"
+    )
     body = (
         'case "$1" in *.txt) echo "Segmentation fault" >&2; exit 139;; esac\n'
         f'printf "{head}\\n5\\t1\\t1\\t1\\t1\\t1\\t1\\t1\\t5\\t5\\t91\\talone\\n" > "$2.tsv"'
@@ -450,7 +453,7 @@ def test_pages_sharing_one_tesseract_process_read_as_they_do_alone(tmp_path):
             cv2.putText(img, line, (30, 90 + 90 * k), cv2.FONT_HERSHEY_COMPLEX, 1.3, 0, 2)
         cv2.imwrite(str(tmp_path / f"{n:02d}.png"), img)
     (tmp_path / "03.png").write_bytes(b"\x89PNG\r\n\x1a\n not a png")
-    refs = expand_scans([tmp_path / "01.png", tmp_path / "02.png"]) + [PageRef(tmp_path / "03.png", 0, 3)]
+    refs = [*expand_scans([tmp_path / "01.png", tmp_path / "02.png"]), PageRef(tmp_path / "03.png", 0, 3)]
     engine = TesseractEngine()
     together = engine.recognise_many(refs)
     assert together[0] == engine.recognise(refs[0]) and together[1] == engine.recognise(refs[1])

@@ -217,7 +217,7 @@ def test_malformed_xml_names_the_line(tmp_path: Path) -> None:
 def test_other_xml_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.xml"
     path.write_text("<html><body>hi</body></html>", encoding="utf-8")
-    with pytest.raises(BadInput, match="unsupported transcript format.*supported: markdown"):
+    with pytest.raises(BadInput, match=r"unsupported transcript format.*supported: markdown"):
         read_transcript(path)
 
 

@@ -37,7 +37,7 @@ def _wrap(text: str, width: int = 60) -> str:
             cur = w
         else:
             cur = f"{cur} {w}".strip()
-    return "\n".join(lines + [cur])
+    return "\n".join([*lines, cur])
 
 
 def _check(transcript_text: str, page_text: str, conf=95.0, lexicon: Lexicon = LEX):

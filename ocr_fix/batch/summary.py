@@ -89,8 +89,12 @@ class BatchResult:
 # --------------------------------------------------------------------------- keys
 
 
+#: CheckOptions is frozen: one shared default is safe.
+_DEFAULT_CHECK = CheckOptions()
+
+
 def document_key(
-    doc: Document, lexicons: Sequence[Path], engine_token: str, options: CheckOptions = CheckOptions()
+    doc: Document, lexicons: Sequence[Path], engine_token: str, options: CheckOptions = _DEFAULT_CHECK
 ) -> str:
     """sha256 over everything a document's findings depend on.
 

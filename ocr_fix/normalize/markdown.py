@@ -132,9 +132,8 @@ def strip_markdown(text: str) -> Folded:
 
     for m in _LINE.finditer(text):
         cs, ce = m.span(1)
-        if cs == ce and not m.group(2):
-            if cs == len(text):
-                break
+        if cs == ce and not m.group(2) and cs == len(text):
+            break
         content = m.group(1)
         newline = _cells(text, *m.span(2))
         if fence is not None:
