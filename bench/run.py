@@ -1,9 +1,9 @@
-"""Run the benchmarks: ``python bench/run.py [ocr|speed|score|check|verdicts|batch|fix|verifier ...]``
+"""Run the benchmarks: ``python bench/run.py [ocr|speed|score|check|verdicts|batch|fix|verifier|audit ...]``
 (default: all).
 
-Each section lives in ``bench/bench_<name>.py`` with a ``run() -> dict``; speed is always
-reported as a ratio against a baseline measured in the same process, never as an
-absolute threshold.
+Each section lives in ``bench/bench_<name>.py`` (``audit``: ``bench/audit_real.py``) with a
+``run() -> dict``; speed is always reported as a ratio against a baseline measured in the
+same process, never as an absolute threshold.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-SECTIONS = ["ocr", "speed", "score", "check", "verdicts", "fix", "batch", "verifier", "lexicon"]
+SECTIONS = ["ocr", "speed", "score", "check", "verdicts", "fix", "batch", "verifier", "lexicon", "audit"]
+#: Sections whose module is not ``bench_<name>``.
+MODULES = {"audit": "audit_real"}
 
 
 def main(argv: list[str]) -> int:
@@ -29,7 +31,7 @@ def main(argv: list[str]) -> int:
             print(f"unknown section {name!r}; choose from {', '.join(SECTIONS)}", file=sys.stderr)
             return 2
         try:
-            module = importlib.import_module(f"bench_{name}")
+            module = importlib.import_module(MODULES.get(name, f"bench_{name}"))
         except ModuleNotFoundError as exc:
             print(f"[{name}] skipped: {exc}")
             continue
