@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 # injected sets (bench/sets.py) pages in several typefaces.
 APT_PKGS := tesseract-ocr tesseract-ocr-eng fonts-courier-prime fonts-freefont-ttf fonts-liberation fonts-dejavu-core fonts-texgyre
 
-.PHONY: setup system-deps demo test test-fast lint bench clean browser-deps
+.PHONY: setup system-deps demo test test-fast lint bench calibrate clean browser-deps
 
 setup: system-deps $(STAMP)
 
@@ -61,6 +61,12 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Fit the evidence model (ocr_fix/data/evidence_model.json) on injected-error sets built
+# from ../shared/realdata, the bundled pages and synth pages; prints leave-one-group-out
+# figures. Real OCR, second readings and verifier scores are cached.
+calibrate: setup
+	$(BIN)/python bench/calibrate.py --seeds 1,2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -13,12 +13,9 @@ noise on a speck or a stamp fits badly). For an omission only the fit is known.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ocr_fix.model import BBox, Finding, Kind, Page
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["Scorer", "readings", "verifier_features"]
 
@@ -29,10 +26,21 @@ class Scorer(Protocol):
     def score(self, queries: Sequence[Any]) -> list[tuple[float | None, ...]]: ...
 
 
-def readings(f: Finding) -> tuple[str, ...] | None:
-    """The candidate texts for ``f``'s crop: scan reading, suggested reading, transcript
-    reading (substitutions); the scan reading alone (omissions); None when the finding
-    has nothing to compare."""
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start..end`` widened to the whitespace around it, within its line."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
+
+
+def readings(f: Finding, text: str = "") -> tuple[str, ...] | None:
+    """The candidate texts for ``f``'s crop, each the whole words of the span as they
+    would read: scan reading, suggested reading, transcript reading (substitutions); the
+    scan reading alone (omissions); None when the finding has nothing to compare.
+    ``text`` is the transcript file's text, from which a span that names only the
+    differing characters (``4`` of ``34-197845,``) is widened to its words."""
     if f.scan is None or f.scan.bbox is None or not f.scan.text.strip():
         return None
     first = f.scan.text
@@ -40,27 +48,33 @@ def readings(f: Finding) -> tuple[str, ...] | None:
         return (first,)
     if f.kind is not Kind.SUBSTITUTION or f.transcript is None:
         return None
-    t, s = f.transcript.text, f.suggestion
-    if s and s in first:
-        transcript_view = first.replace(s, t, 1)
-        suggested = first
+    t = f.transcript
+    if text and t.end <= len(text) and text[t.start : t.end] == t.text:
+        a, b = _whole_words(text, t.start, t.end)
+        transcript_view = " ".join(text[a:b].split())
+        suggested = " ".join((text[a : t.start] + f.suggestion + text[t.end : b]).split())
+    elif f.suggestion and f.suggestion in first:
+        transcript_view, suggested = first.replace(f.suggestion, t.text, 1), first
     else:
-        transcript_view, suggested = t, s or first
-    if transcript_view == first and suggested == first:
+        transcript_view, suggested = t.text, f.suggestion or first
+    if not transcript_view or (transcript_view == first and suggested == first):
         return None
     return (first, suggested, transcript_view)
 
 
-def verifier_features(findings: Sequence[Finding], pages: Sequence[Page], verifier: Scorer) -> list[Finding]:
+def verifier_features(
+    findings: Sequence[Finding], pages: Sequence[Page], verifier: Scorer, text: str = ""
+) -> list[Finding]:
     """``findings`` with ``verifier_scored``, ``verifier_llr`` and ``verifier_fit`` added
-    where the verifier could score the readings (one batched call for all)."""
+    where the verifier could score the readings (one batched call for all); ``text`` is
+    the transcript file's text (see :func:`readings`)."""
     from ocr_fix.verifier import ReadingQuery
 
     by_number = {p.number: p for p in pages}
     asked: list[int] = []
     queries: list[Any] = []
     for i, f in enumerate(findings):
-        cands = readings(f)
+        cands = readings(f, text)
         if cands is None or f.scan is None or f.scan.page not in by_number:
             continue
         box: BBox = f.scan.bbox  # type: ignore[assignment]
@@ -80,7 +94,7 @@ def _features(f: Finding, scores: tuple[float | None, ...]) -> dict[str, float]:
     if f.kind is Kind.OMISSION:
         if first is None:
             return {"verifier_scored": 0.0}
-        return {"verifier_scored": 1.0, "verifier_fit": round(first / chars, 4)}
+        return {"verifier_scored": 1.0, "verifier_fit": _fit(first, chars)}
     scan_side = [s for s in scores[:2] if s is not None]
     transcript = scores[2] if len(scores) > 2 else None
     if not scan_side or transcript is None:
@@ -88,5 +102,13 @@ def _features(f: Finding, scores: tuple[float | None, ...]) -> dict[str, float]:
     return {
         "verifier_scored": 1.0,
         "verifier_llr": round(max(scan_side) - transcript, 3),
-        "verifier_fit": round(max(scan_side) / chars, 4),
+        "verifier_fit": _fit(max(scan_side), chars),
     }
+
+
+#: Per-character log-likelihoods below this (nats) all mean "the text is not there".
+FIT_FLOOR = -10.0
+
+
+def _fit(log_likelihood: float, chars: int) -> float:
+    return round(max(FIT_FLOOR, log_likelihood / chars), 4)

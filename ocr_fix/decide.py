@@ -143,8 +143,13 @@ class EvidenceModel:
         return Severity.INFO
 
     def wants_second_reading(self, f: Finding) -> bool:
-        """A finding whose first score could change severity with a second reading."""
-        return self.judges(f) and not f.feature("second_read") and self.score(f) >= self.reread
+        """A finding whose first score could change severity with a second reading; and a
+        lexicon term the transcript lacks, however low Tesseract's confidence in it
+        (Tesseract scores a clean word beside a speck near 0; a term is rarely noise)."""
+        if not self.judges(f) or f.feature("second_read"):
+            return False
+        lexical = bool(f.feature("o_in_lexicon")) and not f.feature("t_in_lexicon")
+        return lexical or self.score(f) >= self.reread
 
     def decide(self, findings: Sequence[Finding]) -> list[Finding]:
         """``findings`` with ``score`` and ``severity`` set from the model (others as given)."""

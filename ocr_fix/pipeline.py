@@ -136,7 +136,9 @@ def check_pages(
     else:
         findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
         # Before any second reading: a mark or an accepted spelling costs no OCR.
-        findings = decide(_unwanted_removed(findings, transcript, options), pages, lexicon, options)
+        findings = decide(
+            _unwanted_removed(findings, transcript, options), pages, lexicon, options, transcript.text
+        )
         findings = apply_marks(findings, transcript.marks)
     return CheckResult(
         transcript, tuple(scans), stats, tuple(findings), alignment.agreement, alignment.order, len(lexicon)
@@ -144,14 +146,18 @@ def check_pages(
 
 
 def decide(
-    findings: Sequence[Finding], pages: Sequence[Page], lexicon: Lexicon, options: CheckOptions
+    findings: Sequence[Finding],
+    pages: Sequence[Page],
+    lexicon: Lexicon,
+    options: CheckOptions,
+    text: str = "",
 ) -> list[Finding]:
     """Evidence from the image, then the model: the verifier scores the readings of every
     disagreement; the model scores each; those whose score a second reading could move
     get one (their line read again by Tesseract) and are scored again."""
     out = list(findings)
     if options.verifier is not None:
-        out = verifier_features(out, pages, options.verifier)
+        out = verifier_features(out, pages, options.verifier, text)
     model = options.model or load_model()
     if model is None:  # no fitted model shipped: the hand-made rules of triage and verify
         return verify(out, pages, options.reader, lexicon) if options.reader is not None else out
@@ -191,6 +197,14 @@ def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
     """Second readings by the same engine, cached beside page OCR; none for engines that
     declare no line re-reading."""
     return engine.line_reader(cache) if engine.capabilities.line_rereading else None
+
+
+def verifier_for(cache: OcrCache | None) -> Scorer | None:
+    """The CTC verifier (PP-OCRv5 through onnxruntime), cached beside page OCR; None when
+    it is not installed (then findings rest on Tesseract alone)."""
+    from ocr_fix.verifier import load_verifier
+
+    return load_verifier(cache)
 
 
 def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
@@ -246,9 +260,10 @@ def check(
     textequiv_level: str = "line",
     options: CheckOptions = CheckOptions(),
 ) -> CheckResult:
-    """``ocr-fix check`` as a function: Tesseract OCR (cached, parallel), second readings
-    of disputed lines, triage. Lexicon-only when ``scan_paths`` is empty. ``options``
-    carries the editorial marks and accepted spellings; ``lexicons`` are added to it."""
+    """``ocr-fix check`` as a function: Tesseract OCR (cached, parallel), triage, the
+    verifier and second readings of disputed lines, the evidence model. Lexicon-only when
+    ``scan_paths`` is empty. ``options`` carries the editorial marks and accepted
+    spellings, and may set the reader, verifier and model; ``lexicons`` are added to it."""
     options = replace(options, lexicons=(*options.lexicons, *lexicons))
     # Inputs are validated before any OCR starts.
     transcript = (
@@ -261,7 +276,11 @@ def check(
     if not scan_paths:
         return check_pages(transcript, [], lexicon, options)
     engine, cache = run.engines(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
-    options = replace(options, reader=reader_for(engine, cache))
+    options = replace(
+        options,
+        reader=options.reader or reader_for(engine, cache),
+        verifier=options.verifier or verifier_for(cache),
+    )
     pages = scan_ocr(engine, cache, run.jobs, run.timeout)(list(scan_paths), progress)
     scans = [str(p) for p in scan_paths]
     progress("align", 0, 1)

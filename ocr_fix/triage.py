@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from rapidfuzz.distance import Levenshtein
+
 from ocr_fix.align import Alignment, OcrToken, PageAlignment, Pair
 from ocr_fix.evidence import (
     MIN_DICTIONARY_COVERAGE,
@@ -121,6 +123,7 @@ def _order(f: Finding) -> tuple[int, int, int]:
 
 def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
     out: list[Finding] = []
+    beyond: list[tuple[int, int]] = []  # scan token ranges outside the transcribed text
     toks = pa.tokens
     first_equal = next((i for i, p in enumerate(pa.pairs) if p.tag == "equal"), len(pa.pairs))
     last_equal = max((i for i, p in enumerate(pa.pairs) if p.tag == "equal"), default=-1)
@@ -133,12 +136,118 @@ def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
                     f = _surface(ctx, pa, t_tok, o_tok)
                     if f:
                         out.append(f)
+        elif pair.tag == "replace" and edge and _unrelated(ctx, pa, pair):
+            # Scan text beside the transcribed part that the transcript leaves out (a
+            # signatory's typed name under "Sincerely,"): never a substitution.
+            beyond.append(pair.o)
+            out.append(_insertion(ctx, pa, Pair("insert", pair.t, (pair.o[0], pair.o[0])), edge))
         elif pair.tag == "replace":
             out.append(_substitution(ctx, pa, pair))
         elif pair.tag == "insert":
             out.append(_insertion(ctx, pa, pair, edge))
+        elif edge:
+            beyond.append(pair.o)
         else:
             out.append(_omission(ctx, pa, pair, edge))
+    runs: list[tuple[int, int]] = []
+    for lo, hi in sorted(beyond):
+        if runs and lo <= runs[-1][1]:
+            runs[-1] = (runs[-1][0], max(hi, runs[-1][1]))
+        else:
+            runs.append((lo, hi))
+    out.extend(_untranscribed(pa, pa.tokens[lo:hi]) for lo, hi in runs)
+    return _line_order(ctx, pa, out)
+
+
+#: Below this similarity (0..1, of the two sides' letters) a replace block at the edge of
+#: the transcribed text pairs words that have nothing to do with each other.
+UNRELATED = 0.4
+#: A transcript line is matched to a scan line as like it as this (word-level similarity,
+#: three words or more).
+MOVED_LINE = 0.8
+
+
+def _unrelated(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> bool:
+    t = "".join(loose_key(x.text) for x in ctx.tokens[pair.t[0] : pair.t[1]])
+    o = "".join(loose_key(x.text) for x in pa.tokens[pair.o[0] : pair.o[1]])
+    return Levenshtein.normalized_similarity(t, o) < UNRELATED
+
+
+def _untranscribed(pa: PageAlignment, toks: Sequence[OcrToken]) -> Finding:
+    """Scan words before the first or after the last transcribed word of a page:
+    letterheads, stamps, reference lines, a signatory — left out on purpose."""
+    scan = _scan(pa, toks)
+    return Finding(
+        I,
+        Kind.UNTRANSCRIBED,
+        None,
+        scan,
+        "",
+        f"scan shows {scan.text!r} beyond the transcribed text (page furniture, stamps or a signatory)",
+    )
+
+
+def _line_order(ctx: _Ctx, pa: PageAlignment, found: list[Finding]) -> list[Finding]:
+    """Two adjacent transcript lines that the scan shows in the other order: one
+    ``line-order`` finding naming them, in place of the substitutions, insertions and
+    omissions the word alignment makes of them (whose suggestions would retype a line).
+
+    Each transcript line of three words or more is matched to the scan line of the page
+    most like it (word keys, similarity >= :data:`MOVED_LINE`); a line matched to a later
+    scan line than the line after it is swapped with it. Transcripts that do not keep
+    the scan's line breaks match no line and are left alone."""
+    t = ctx.transcript
+    t_lines: dict[int, list[str]] = {}
+    for tok in ctx.tokens[pa.t_range[0] : pa.t_range[1]]:
+        key = loose_key(tok.text)
+        if key:
+            t_lines.setdefault(t.position(tok.start)[0], []).append(key)
+    scan_lines = [(line[0].line, [k for k in (loose_key(w.text) for w in line) if k]) for line in pa.page.lines()]
+    match: dict[int, int] = {}
+    for n, keys in t_lines.items():
+        if len(keys) < 3:
+            continue
+        best = max(scan_lines, key=lambda sl: Levenshtein.normalized_similarity(keys, sl[1]), default=None)
+        if best is not None and Levenshtein.normalized_similarity(keys, best[1]) >= MOVED_LINE:
+            match[n] = best[0]
+    swaps = [n for n in sorted(match) if n + 1 in match and match[n] > match[n + 1]]
+    out = list(found)
+    for n in swaps:
+        lo, hi = n, n + 1
+        scan_of = {match[lo], match[hi]}
+        start = t.line_starts[lo - 1]
+        end = t.line_starts[hi - 1] + len(t.line_text(hi))
+
+        def inside(f: Finding, start: int = start, end: int = end, scan_of: set[int] = scan_of) -> bool:
+            if f.transcript is not None and f.transcript.start >= start and f.transcript.end <= end + 1:
+                return f.kind is not Kind.OMISSION or f.scan is None or f.scan.line in scan_of
+            return f.transcript is None and f.scan is not None and f.scan.line in scan_of
+
+        out = [f for f in out if not inside(f)]
+        box = None
+        for w in pa.page.words:
+            if w.line in scan_of:
+                box = w.box if box is None else box.union(w.box)
+        first = min(scan_of)
+        scan = ScanSpan(
+            pa.page.number,
+            first,
+            " ".join(w.text for w in pa.page.words if w.line == first),
+            round(min((w.conf for w in pa.page.words if w.line in scan_of), default=0.0), 1),
+            box,
+            _scan(pa, []).image,
+        )
+        out.append(
+            Finding(
+                W,
+                Kind.LINE_ORDER,
+                t.span(start, end),
+                scan,
+                "",
+                f"transcript lines {lo} and {hi} are in the other order on the scan: page {pa.page.number}"
+                f" shows line {hi} first (scan lines {match[hi]}, {match[lo]})",
+            )
+        )
     return out
 
 

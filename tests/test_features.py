@@ -273,3 +273,9 @@ def test_a_finding_without_features_is_its_message():
 def test_features_are_set_by_name_in_place():
     f = _finding(a=1, b=2).with_features(a=3, c=4)
     assert f.features == (("a", 3.0), ("b", 2.0), ("c", 4.0)) and f.feature("zz", -1) == -1
+
+
+def test_a_lexicon_term_read_at_any_confidence_waits_for_a_second_reading():
+    model = _model({"x": 1.0})
+    assert model.wants_second_reading(_finding(x=-9, o_in_lexicon=1, t_in_lexicon=0, ocr_conf=0.0))
+    assert not model.wants_second_reading(_finding(x=-9, o_in_lexicon=1, t_in_lexicon=1))

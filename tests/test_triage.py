@@ -218,3 +218,47 @@ def test_a_word_the_ocr_broke_apart_is_judged_whole():
     p = BODY.replace("special envoy", "special envoy Konoye' s")
     (f,) = _only(_check(t, p))
     assert f.severity is Severity.ERROR and f.suggestion.replace(" ", "") == "Konoye's"
+
+
+LINES = [
+    "On the evening of the eighteenth the ambassador at",
+    "the capital received a long communication from the",
+    "vice commissar reading in part as follows and the",
+    "mission of the special envoy was in no way made clear",
+    "so it was impossible for the government to give a",
+    "definite reply to the proposal that had been made",
+]
+
+
+@pytest.mark.parametrize("at", [0, 2, 4])
+def test_swapped_lines_are_one_line_order_finding_without_a_rewrite(at):
+    swapped = LINES[:]
+    swapped[at], swapped[at + 1] = swapped[at + 1], swapped[at]
+    page = page_from_text("\n".join(LINES), 1)
+    r = check_pages(_transcript("\n".join(swapped) + "\n"), [page], LEX)
+    (f,) = r.findings
+    assert f.kind is Kind.LINE_ORDER and f.severity is Severity.WARNING and f.suggestion == ""
+    assert (f.transcript.line, f.transcript.end_line) == (at + 1, at + 2)
+    assert f"lines {at + 1} and {at + 2}" in f.message and f"shows line {at + 2} first" in f.message
+
+
+def test_transcripts_that_do_not_keep_the_scan_lines_have_no_line_order():
+    page = page_from_text("\n".join(LINES), 1)
+    assert check_pages(_transcript(" ".join(LINES) + "\n"), [page], LEX).findings == ()
+
+
+def test_text_beyond_the_transcribed_part_is_untranscribed_info_never_a_substitution():
+    scan = "LEGATION OF THE UNITED STATES\n" + "\n".join(LINES) + "\nSincerely yours,\nJohn Q. Smithers"
+    transcript = "\n".join(LINES) + "\nSincerely yours,\n"
+    r = check_pages(_transcript(transcript), [page_from_text(scan, 1)], LEX)
+    assert {f.kind for f in r.findings} == {Kind.UNTRANSCRIBED}
+    assert all(f.severity is Severity.INFO and f.transcript is None for f in r.findings)
+    assert {f.scan.text for f in r.findings} == {"LEGATION OF THE UNITED STATES", "John Q. Smithers"}
+
+
+def test_a_closing_word_is_not_paired_with_the_signatory_below_it():
+    scan = "\n".join(LINES) + "\nJohn Q. Smithers"
+    transcript = "\n".join(LINES) + "\nSincerely,\n"
+    r = check_pages(_transcript(transcript), [page_from_text(scan, 1)], LEX)
+    assert not [f for f in r.findings if f.kind is Kind.SUBSTITUTION]
+    assert any(f.kind is Kind.UNTRANSCRIBED and f.scan.text == "John Q. Smithers" for f in r.findings)

@@ -27,7 +27,7 @@ from ocr_fix.fileio import locked_dir, make_dir, refuse_input_as_output, write_a
 from ocr_fix.model import Severity
 from ocr_fix.ocr.cache import OcrCache
 from ocr_fix.ocr.engine import OcrEngine
-from ocr_fix.pipeline import CheckOptions, CheckResult, cache_for, reader_for
+from ocr_fix.pipeline import CheckOptions, CheckResult, cache_for, reader_for, verifier_for
 from ocr_fix.report import check_json
 from ocr_fix.report.check_json import load_result
 from ocr_fix.report.formats import RenderOptions, get_format
@@ -166,6 +166,7 @@ def batch(
         page_timeout=page_timeout,
         check=CheckOptions(
             reader=reader_for(engine, cache),
+            verifier=verifier_for(cache),
             editorial_marks=marks,
             accepted=tuple(spellings),
             language=dictionary or settings["lang"],

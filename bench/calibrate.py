@@ -1,0 +1,481 @@
+"""Fit the evidence model on injected errors; report leave-one-set-out figures.
+
+``make calibrate`` (or ``python bench/calibrate.py [--seeds 1,2] [--refit]``):
+
+1. builds the injected sets (:mod:`bench.sets`: real pages of ``../shared/realdata``,
+   the bundled pages, synth pages in several typefaces; errors of every class injected
+   into their correct transcripts, with a catalogue);
+2. runs the real check on each (Tesseract page OCR, the CTC verifier, a second
+   Tesseract reading of *every* disputed line — at run time only the uncertain ones are
+   read again — all cached) and keeps every candidate disagreement with its features
+   (``.bench/calibrate/seed-N/<set>.json``; ``--refit`` fits again from those files);
+3. labels each candidate: it overlaps an injected (or, for the bundled transcript, a
+   catalogued real) error -> the transcript is wrong (1); it lies on a line no error
+   touched -> the transcript is right (0); anything else (a neighbour of an error on the
+   same line, the lines of a swapped pair, which the ``line-order`` check reports) is
+   left out. The human transcripts of the real pages carry real slips nobody
+   catalogued; on unaltered lines they are labelled 0. They are few (about one in a
+   thousand words) and only make the model more cautious; the realdata review of
+   ``bench/bench_check.py`` lists each one the model flags;
+4. fits one logistic regression per kind and stage (``first``: without the second
+   reading; ``full``: with it) and picks the thresholds on the pooled held-out scores
+   of a leave-one-group-out run (fit without a group, score it): ``error`` at the
+   lowest score whose held-out precision is >= 0.95, ``warning`` at the lowest whose
+   band precision is >= 0.70 while error+warning precision stays >= 0.95;
+5. writes ``ocr_fix/data/evidence_model.json`` and prints the held-out figures: recall
+   per error (an error or warning candidate overlaps it), precision of error+warning
+   candidates (true: on an error; false: on an unaltered line), precision of ``error``,
+   and recall per class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ocr_fix.decide import EvidenceModel, KindModel, row  # noqa: E402
+from ocr_fix.model import Finding, Kind  # noqa: E402
+
+OUT = ROOT / ".bench" / "calibrate"
+MODEL_PATH = ROOT / "ocr_fix" / "data" / "evidence_model.json"
+
+_SECOND = [
+    "second_read",
+    "second_agrees_ocr",
+    "second_agrees_transcript",
+    "second_contradicts_both",
+    "second_is_lexicon",
+    "glyph_doubt",
+]
+_VERIFIER = ["verifier_scored", "clip:verifier_llr", "verifier_fit"]
+#: The design of each kind's ``first`` model; ``full`` adds the second reading.
+DESIGN: dict[str, list[str]] = {
+    "substitution": [
+        "ocr_conf",
+        "conf_floor",
+        "conf_high",
+        "case_only",
+        "punct_only",
+        "marks_only",
+        "t_in_lexicon",
+        "o_in_lexicon",
+        "t_is_word",
+        "o_is_word",
+        "t_is_word*o_is_word",
+        "o_in_lexicon*t_is_word",
+        "o_garbled",
+        "t_pattern",
+        "o_pattern",
+        "digits",
+        "both_numbers",
+        "word_read_as_number",
+        "lookalike_digit_in_transcript",
+        "lookalike_digit_in_scan",
+        "lookalike_letters",
+        "edit_distance",
+        "similarity",
+        "t_near_term",
+        "context_llr",
+        "rarity",
+        "repeats_neighbour",
+        "restores_balance",
+        "span_words",
+        "scan_words",
+        "near_page_edge",
+        "speaks",
+        "speaks*t_is_word",
+        *_VERIFIER,
+        "verifier_scored*conf_high",
+    ],
+    "omission": [
+        "span_words",
+        "span_conf",
+        "mean_conf",
+        "word_share",
+        "lexicon_share",
+        "all_numbers",
+        "marks_only",
+        "at_alignment_edge",
+        "crosses_line",
+        "near_page_edge",
+        "speaks",
+        "verifier_scored",
+        "verifier_fit",
+    ],
+    "insertion": [
+        "span_words",
+        "neighbour_conf",
+        "repeats_neighbour",
+        "word_share",
+        "all_numbers",
+        "marks_only",
+        "at_alignment_edge",
+        "near_page_edge",
+        "speaks",
+    ],
+}
+#: Features whose coefficient must not be negative (monotonic sanity): more evidence
+#: from the image for the scan's reading never lowers P(transcript wrong).
+NON_NEGATIVE = {"clip:verifier_llr", "second_agrees_ocr"}
+NON_POSITIVE = {"second_agrees_transcript"}
+
+
+def design(kind: str, stage: str) -> list[str]:
+    names = list(DESIGN[kind])
+    if stage == "full" and kind != "insertion":
+        names += _SECOND
+    return names
+
+
+# ---- collecting candidates ---------------------------------------------------------
+
+
+class _Collect(EvidenceModel):
+    """A stand-in model for collecting: every disputed line gets its second reading,
+    nothing is decided."""
+
+    def __init__(self) -> None:
+        super().__init__({}, 1.0, 1.0, 0.0, {})
+
+    def judges(self, f: Finding) -> bool:
+        return f.kind in (Kind.SUBSTITUTION, Kind.OMISSION, Kind.INSERTION) and bool(f.features)
+
+    def wants_second_reading(self, f: Finding) -> bool:
+        return self.judges(f) and not f.feature("second_read")
+
+    def decide(self, findings: Sequence[Finding]) -> list[Finding]:
+        return list(findings)
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    for i, c in enumerate(text):
+        if c == "\n":
+            starts.append(i + 1)
+    return starts
+
+
+def _error_span(e: dict[str, Any], starts: list[int]) -> tuple[int, int]:
+    a = starts[e["line"] - 1] + e["column"] - 1
+    return a, a + max(len(e["wrong"]), 1)
+
+
+def _error_lines(e: dict[str, Any]) -> set[int]:
+    return set(range(e["line"], e["line"] + e["wrong"].count("\n") + 1))
+
+
+def label(f: Finding, errors: list[dict[str, Any]], starts: list[int]) -> tuple[int | None, int | None]:
+    """(label, index of the error it overlaps): 1 on an error, 0 on an untouched line,
+    None otherwise (and for swapped lines, which the line-order check reports, unless
+    ``f`` is that check's finding)."""
+    moved = f.kind is Kind.LINE_ORDER
+    t = f.transcript
+    assert t is not None
+    lo, hi = t.start, max(t.end, t.start + 1)
+    first_line = t.line
+    last_line = t.end_line or t.line
+    for k, e in enumerate(errors):
+        a, b = _error_span(e, starts)
+        pad = 3 if e["kind"] == "omission" else 0
+        if lo < b + pad and hi > a - pad:
+            if (e.get("class", e["kind"]) == "line-order") != moved:
+                return None, k
+            return 1, k
+    touched = set().union(*(_error_lines(e) for e in errors)) if errors else set()
+    if any(n in touched for n in range(first_line, last_line + 1)):
+        return None, None
+    return 0, None
+
+
+def collect(s: Any, seed: int, verifier: Any) -> dict[str, Any]:
+    """Run the check on one set and keep every candidate with its features and label."""
+    from ocr_fix.pipeline import CheckOptions, OcrRun, check
+
+    path = OUT / f"seed-{seed}" / f"{s.name}.json"
+    if path.is_file() and path.stat().st_mtime >= s.transcript.stat().st_mtime:
+        return json.loads(path.read_text(encoding="utf-8"))
+    t0 = time.perf_counter()
+    options = CheckOptions(model=_Collect(), verifier=verifier)
+    lexicons = [s.lexicon] if s.lexicon else []
+    result = check(s.transcript, list(s.scans), lexicons, OcrRun(lang=s.lang, jobs=1), options=options)
+    errors = json.loads(s.errors.read_text(encoding="utf-8"))
+    starts = _line_starts(result.transcript.text)
+    rows = []
+    for f in result.findings:
+        ordered = f.kind is Kind.LINE_ORDER
+        if f.transcript is None or not (ordered or (f.kind.value in DESIGN and f.features)):
+            continue
+        y, k = label(f, errors, starts)
+        rows.append(
+            {
+                "kind": f.kind.value,
+                "features": dict(f.features),
+                "label": y,
+                "error": k,
+                "line": f.transcript.line,
+                "text": f.transcript.text,
+                "scan": f.scan.text if f.scan else "",
+                "suggestion": f.suggestion,
+            }
+        )
+    doc = {
+        "name": s.name,
+        "group": s.group,
+        "words": s.words,
+        "errors": [
+            {"class": e.get("class", e["kind"]), "kind": e["kind"], "line": e["line"], "wrong": e["wrong"]}
+            for e in errors
+        ],
+        "rows": rows,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return doc
+
+
+# ---- fitting -------------------------------------------------------------------------
+
+
+@dataclass
+class Data:
+    x: np.ndarray
+    y: np.ndarray
+    names: list[str]
+
+
+def _matrix(rows: list[dict[str, Any]], names: list[str]) -> np.ndarray:
+    return np.array([row(r["features"], names) for r in rows]) if rows else np.zeros((0, len(names)))
+
+
+def fit_one(rows: list[dict[str, Any]], names: list[str], c: float = 0.5) -> KindModel:
+    """A regularised logistic regression on standardised features; features whose sign
+    contradicts :data:`NON_NEGATIVE` / :data:`NON_POSITIVE` are dropped and the fit redone."""
+    from sklearn.linear_model import LogisticRegression
+
+    names = list(names)
+    y = np.array([r["label"] for r in rows], dtype=float)
+    while True:
+        x = _matrix(rows, names)
+        mean = x.mean(axis=0) if len(x) else np.zeros(len(names))
+        scale = x.std(axis=0) if len(x) else np.ones(len(names))
+        scale[scale < 1e-9] = 1.0
+        if len(set(y)) < 2:
+            p = float(np.clip(y.mean() if len(y) else 0.0, 1e-3, 1 - 1e-3))
+            return KindModel(tuple(names), mean, scale, np.zeros(len(names)), float(np.log(p / (1 - p))))
+        lr = LogisticRegression(C=c, max_iter=5000)
+        lr.fit((x - mean) / scale, y)
+        coef = lr.coef_[0]
+        bad = [
+            n
+            for n, w in zip(names, coef, strict=True)
+            if (n in NON_NEGATIVE and w < 0) or (n in NON_POSITIVE and w > 0)
+        ]
+        if not bad:
+            return KindModel(tuple(names), mean, scale, coef, float(lr.intercept_[0]))
+        names = [n for n in names if n not in bad]
+
+
+def fit(docs: list[dict[str, Any]]) -> dict[tuple[str, str], KindModel]:
+    models = {}
+    for kind in DESIGN:
+        rows = [r for d in docs for r in d["rows"] if r["kind"] == kind and r["label"] is not None]
+        rows = [r for r in rows if r["features"]]
+        models[(kind, "first")] = fit_one(rows, design(kind, "first"))
+        if kind != "insertion":
+            reread = [r for r in rows if r["features"].get("second_read")]
+            models[(kind, "full")] = fit_one(reread, design(kind, "full"))
+    return models
+
+
+def predict(models: dict[tuple[str, str], KindModel], r: dict[str, Any], reread: float) -> float:
+    if r["kind"] not in DESIGN:
+        return LINE_ORDER  # a line-order finding: a fixed warning
+    first = models[(r["kind"], "first")].score(r["features"])
+    full = models.get((r["kind"], "full"))
+    if full is not None and first >= reread and r["features"].get("second_read"):
+        return full.score(r["features"])
+    return first
+
+
+def choose_thresholds(scored: list[tuple[float, int]]) -> tuple[float, float]:
+    """(error, warning) thresholds on held-out ``(score, label)`` pairs."""
+    pairs = sorted(scored, key=lambda p: -p[0])
+    error = 1.0
+    tp = 0
+    for i, (s, y) in enumerate(pairs, start=1):
+        tp += y
+        if i >= 20 and tp / i >= 0.95:
+            error = s
+    above = [(s, y) for s, y in pairs if s >= error]
+    warning = error
+    tp_all, n_all = sum(y for _, y in above), len(above)
+    band_tp, band_n = 0, 0
+    for s, y in pairs:
+        if s >= error:
+            continue
+        band_tp += y
+        band_n += 1
+        if band_tp / band_n >= 0.70 and (tp_all + band_tp) / (n_all + band_n) >= 0.95:
+            warning = s
+    return round(error, 4), round(warning, 4)
+
+
+def evaluate(
+    docs: list[dict[str, Any]], scores: dict[int, float], error: float, warning: float
+) -> dict[str, Any]:
+    """Held-out figures: recall per error, precision of flagged candidates, per class."""
+    found: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    flagged_true = flagged_false = err_true = err_false = 0
+    false_alarms: list[str] = []
+    for d in docs:
+        hit: set[int] = set()
+        for r in d["rows"]:
+            s = scores[id(r)]
+            if s == LINE_ORDER:
+                s = warning
+            elif s < warning:
+                continue
+            if r["label"] == 1:
+                flagged_true += 1
+                err_true += s >= error
+                hit.add(r["error"])
+            elif r["label"] == 0:
+                flagged_false += 1
+                err_false += s >= error
+                false_alarms.append(f"{d['name']}:{r['line']} {r['text']!r}->{r['suggestion']!r} {s:.2f}")
+        for k, e in enumerate(d["errors"]):
+            if e["class"] == "line-order":
+                continue  # reported by the line-order check, not by these candidates
+            total[e["class"]] += 1
+            found[e["class"]] += k in hit
+    n = sum(total.values())
+    return {
+        "recall": sum(found.values()) / n if n else 1.0,
+        "precision": flagged_true / max(flagged_true + flagged_false, 1),
+        "error_precision": err_true / max(err_true + err_false, 1),
+        "errors": n,
+        "flagged": flagged_true + flagged_false,
+        "per_class": {k: (found[k], total[k]) for k in sorted(total)},
+        "false_alarms": false_alarms,
+    }
+
+
+def loso(docs: list[dict[str, Any]], reread: float) -> dict[int, float]:
+    """Held-out score of every labelled candidate: fitted without its group."""
+    out: dict[int, float] = {}
+    for g in sorted({d["group"] for d in docs}):
+        train = [d for d in docs if d["group"] != g]
+        models = fit(train)
+        for d in docs:
+            if d["group"] == g:
+                for r in d["rows"]:
+                    out[id(r)] = predict(models, r, reread)
+    return out
+
+
+REREAD = 0.05
+#: The held-out "score" of a line-order finding, which the model does not judge: a warning.
+LINE_ORDER = -1.0
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description="fit the evidence model (see the module docstring)")
+    ap.add_argument("--seeds", default="1", help="comma-separated injection seeds")
+    ap.add_argument("--groups", help="only these groups (comma-separated)")
+    ap.add_argument("--refit", action="store_true", help="fit from the collected files only")
+    ap.add_argument("--dry-run", action="store_true", help="do not write the weights file")
+    a = ap.parse_args(argv)
+    seeds = [int(x) for x in a.seeds.split(",")]
+    groups = set(a.groups.split(",")) if a.groups else None
+    docs: list[dict[str, Any]] = []
+    if a.refit:
+        for seed in seeds:
+            for p in sorted((OUT / f"seed-{seed}").glob("*.json")):
+                d = json.loads(p.read_text(encoding="utf-8"))
+                if groups is None or d["group"] in groups:
+                    docs.append(d)
+    else:
+        from sets import build_sets
+
+        from ocr_fix.pipeline import cache_for, verifier_for
+
+        verifier = verifier_for(cache_for(False, None))
+        for seed in seeds:
+            for s in build_sets(ROOT, seed, groups=groups):
+                d = collect(s, seed, verifier)
+                print(
+                    f"[collect] seed {seed} {s.group:16s} {s.name:28s} {len(d['rows']):5d} candidates"
+                    f" {d['seconds']:6.1f}s",
+                    flush=True,
+                )
+                docs.append(d)
+    labelled = Counter(r["label"] for d in docs for r in d["rows"])
+    print(
+        f"{len(docs)} sets, {sum(labelled.values())} candidates: {labelled[1]} on errors, {labelled[0]} on"
+        f" unaltered lines, {labelled[None]} left out"
+    )
+    held = loso(docs, REREAD)
+    pairs = [
+        (held[id(r)], r["label"])
+        for d in docs
+        for r in d["rows"]
+        if r["label"] is not None and r["kind"] in DESIGN
+    ]
+    error, warning = choose_thresholds(pairs)
+    res = evaluate(docs, held, error, warning)
+    print(f"\nthresholds (from held-out scores): error >= {error}, warning >= {warning}")
+    _print("leave-one-group-out", res)
+    for g in sorted({d["group"] for d in docs}):
+        sub = evaluate([d for d in docs if d["group"] == g], held, error, warning)
+        print(
+            f"  held out {g:16s} recall {sub['recall']:.3f} ({sub['errors']:3d} errors)  precision"
+            f" {sub['precision']:.3f}  error-precision {sub['error_precision']:.3f}  flagged {sub['flagged']}"
+        )
+    models = fit(docs)
+    fitted = {id(r): predict(models, r, REREAD) for d in docs for r in d["rows"]}
+    res_fit = evaluate(docs, fitted, error, warning)
+    _print("fit (all groups, scored on themselves)", res_fit)
+    if not a.dry_run:
+        info = {
+            "seeds": seeds,
+            "sets": len(docs),
+            "candidates": dict((str(k), v) for k, v in labelled.items()),
+            "held_out": {k: v for k, v in res.items() if k != "false_alarms"},
+            "fit": {k: v for k, v in res_fit.items() if k != "false_alarms"},
+        }
+        model = EvidenceModel(models, error, warning, REREAD, info)
+        MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
+        MODEL_PATH.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
+        print(f"\nwrote {MODEL_PATH.relative_to(ROOT)}")
+    return 0
+
+
+def _print(title: str, res: dict[str, Any]) -> None:
+    print(f"\n== {title} ==")
+    print(
+        f"recall {res['recall']:.3f} ({res['errors']} errors)  precision {res['precision']:.3f}"
+        f"  error precision {res['error_precision']:.3f}  flagged {res['flagged']}"
+    )
+    for k, (f, n) in res["per_class"].items():
+        print(f"  {k:16s} {f:4d}/{n:<4d} {f / n if n else 1:.2f}")
+    for fa in res["false_alarms"][:15]:
+        print("  false alarm:", fa)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
