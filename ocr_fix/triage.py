@@ -155,7 +155,7 @@ def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
             runs[-1] = (runs[-1][0], max(hi, runs[-1][1]))
         else:
             runs.append((lo, hi))
-    out.extend(_untranscribed(pa, pa.tokens[lo:hi]) for lo, hi in runs)
+    out.extend(_untranscribed(ctx, pa, pa.tokens[lo:hi], _position(ctx, pa, lo)) for lo, hi in runs)
     return _line_order(ctx, pa, out)
 
 
@@ -173,14 +173,25 @@ def _unrelated(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> bool:
     return Levenshtein.normalized_similarity(t, o) < UNRELATED
 
 
-def _untranscribed(pa: PageAlignment, toks: Sequence[OcrToken]) -> Finding:
+def _position(ctx: _Ctx, pa: PageAlignment, o_index: int) -> int:
+    """Transcript offset where scan token ``o_index`` of the page would go: before the
+    first transcript word aligned at or after it, else after the page's last word."""
+    for pair in pa.pairs:
+        if pair.o[1] > o_index and pair.t[1] > pair.t[0]:
+            return ctx.tokens[pair.t[0]].start
+    last = pa.t_range[1] - 1
+    return ctx.tokens[last].end if 0 <= last < len(ctx.tokens) else 0
+
+
+def _untranscribed(ctx: _Ctx, pa: PageAlignment, toks: Sequence[OcrToken], pos: int) -> Finding:
     """Scan words before the first or after the last transcribed word of a page:
-    letterheads, stamps, reference lines, a signatory — left out on purpose."""
+    letterheads, stamps, reference lines, a signatory — left out on purpose. The
+    transcript span is the point where they would go."""
     scan = _scan(pa, toks)
     return Finding(
         I,
         Kind.UNTRANSCRIBED,
-        None,
+        ctx.transcript.span(pos, pos),
         scan,
         "",
         f"scan shows {scan.text!r} beyond the transcribed text (page furniture, stamps or a signatory)",
@@ -202,7 +213,9 @@ def _line_order(ctx: _Ctx, pa: PageAlignment, found: list[Finding]) -> list[Find
         key = loose_key(tok.text)
         if key:
             t_lines.setdefault(t.position(tok.start)[0], []).append(key)
-    scan_lines = [(line[0].line, [k for k in (loose_key(w.text) for w in line) if k]) for line in pa.page.lines()]
+    scan_lines = [
+        (line[0].line, [k for k in (loose_key(w.text) for w in line) if k]) for line in pa.page.lines()
+    ]
     match: dict[int, int] = {}
     for n, keys in t_lines.items():
         if len(keys) < 3:

@@ -252,7 +252,7 @@ def test_text_beyond_the_transcribed_part_is_untranscribed_info_never_a_substitu
     transcript = "\n".join(LINES) + "\nSincerely yours,\n"
     r = check_pages(_transcript(transcript), [page_from_text(scan, 1)], LEX)
     assert {f.kind for f in r.findings} == {Kind.UNTRANSCRIBED}
-    assert all(f.severity is Severity.INFO and f.transcript is None for f in r.findings)
+    assert all(f.severity is Severity.INFO and f.transcript.text == "" for f in r.findings)
     assert {f.scan.text for f in r.findings} == {"LEGATION OF THE UNITED STATES", "John Q. Smithers"}
 
 

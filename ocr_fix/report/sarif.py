@@ -44,8 +44,9 @@ RULES: tuple[tuple[Kind, str], ...] = (
     (Kind.NONWORD, "A word near a lexicon term that is in no dictionary (no scans)."),
     (Kind.MISMATCH, "The scans are not of this transcript."),
     (Kind.NO_SCAN, "A stretch of the transcript has no scan page."),
-    (Kind.UNTRANSCRIBED, "A scan page has no transcript text."),
+    (Kind.UNTRANSCRIBED, "Scan text the transcript leaves out: a page, a letterhead, stamps, a signatory."),
     (Kind.PAGE_ORDER, "The scan pages come in another order than the transcript's."),
+    (Kind.LINE_ORDER, "Two transcript lines come in the other order on the scan."),
 )
 _RULE_INDEX = {kind: i for i, (kind, _) in enumerate(RULES)}
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
