@@ -33,6 +33,7 @@ __all__ = [
     "KINDS",
     "EvidenceModel",
     "KindModel",
+    "TreeModel",
     "load_model",
     "row",
 ]
@@ -46,15 +47,18 @@ CLIP = 20.0
 def row(features: Mapping[str, float], names: Sequence[str]) -> np.ndarray:
     """The design row for ``names`` (missing features are 0; see the module docstring
     for ``a*b`` and ``clip:name``)."""
+
+    def value(part: str) -> float:
+        if part.startswith("clip:"):
+            return max(-CLIP, min(CLIP, features.get(part[5:], 0.0)))
+        return features.get(part, 0.0)
+
     out = np.zeros(len(names))
     for i, name in enumerate(names):
-        if "*" in name:
-            a, b = name.split("*", 1)
-            out[i] = features.get(a, 0.0) * features.get(b, 0.0)
-        elif name.startswith("clip:"):
-            out[i] = max(-CLIP, min(CLIP, features.get(name[5:], 0.0)))
-        else:
-            out[i] = features.get(name, 0.0)
+        x = 1.0
+        for part in name.split("*"):
+            x *= value(part)
+        out[i] = x
     return out
 
 
@@ -97,10 +101,74 @@ class KindModel:
 
 
 @dataclass(frozen=True)
+class TreeModel:
+    """Gradient-boosted trees (fitted by scikit-learn's ``HistGradientBoostingClassifier``,
+    evaluated here): the logit is ``baseline`` plus, per tree, the value of the leaf
+    reached by going left where ``x[feature] <= threshold``."""
+
+    names: tuple[str, ...]
+    baseline: float
+    trees: tuple[dict[str, np.ndarray], ...]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TreeModel:
+        trees = tuple(
+            {
+                "feature": np.asarray(t["feature"], dtype=int),
+                "threshold": np.asarray(t["threshold"], dtype=float),
+                "left": np.asarray(t["left"], dtype=int),
+                "right": np.asarray(t["right"], dtype=int),
+                "value": np.asarray(t["value"], dtype=float),
+                "leaf": np.asarray(t["leaf"], dtype=bool),
+            }
+            for t in d["trees"]
+        )
+        return cls(tuple(d["features"]), float(d["baseline"]), trees)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "trees",
+            "features": list(self.names),
+            "baseline": round(self.baseline, 6),
+            "trees": [
+                {
+                    "feature": [int(x) for x in t["feature"]],
+                    "threshold": [round(float(x), 6) for x in t["threshold"]],
+                    "left": [int(x) for x in t["left"]],
+                    "right": [int(x) for x in t["right"]],
+                    "value": [round(float(x), 6) for x in t["value"]],
+                    "leaf": [bool(x) for x in t["leaf"]],
+                }
+                for t in self.trees
+            ],
+        }
+
+    def logit(self, features: Mapping[str, float]) -> float:
+        x = row(features, self.names)
+        z = self.baseline
+        for t in self.trees:
+            node = 0
+            while not t["leaf"][node]:
+                node = int(
+                    t["left"][node] if x[t["feature"][node]] <= t["threshold"][node] else t["right"][node]
+                )
+            z += float(t["value"][node])
+        return z
+
+    def score(self, features: Mapping[str, float]) -> float:
+        z = self.logit(features)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+def _kind_model(d: Mapping[str, Any]) -> KindModel | TreeModel:
+    return TreeModel.from_dict(d) if d.get("type") == "trees" else KindModel.from_dict(d)
+
+
+@dataclass(frozen=True)
 class EvidenceModel:
     """Per-kind ``first`` and ``full`` models and the severity thresholds."""
 
-    models: Mapping[tuple[str, str], KindModel]
+    models: Mapping[tuple[str, str], KindModel | TreeModel]
     error: float
     warning: float
     reread: float
@@ -109,7 +177,7 @@ class EvidenceModel:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> EvidenceModel:
         models = {
-            (kind, stage): KindModel.from_dict(m)
+            (kind, stage): _kind_model(m)
             for kind, stages in d["models"].items()
             for stage, m in stages.items()
         }

@@ -98,6 +98,9 @@ DESCRIPTIONS: dict[str, str] = {
     "second_contradicts_both": "the second reading agrees with neither",
     "second_is_lexicon": "the second reading is a lexicon term the transcript lacks",
     "glyph_doubt": "Tesseract weighed the transcript's characters for the differing glyphs",
+    "triage_rank": "the severity triage's rules give before any other evidence (1 info, 2 warning, 3 error)",
+    "rule_backed": "triage's rules rest the verdict on the lexicon (a term or an identifier pattern)",
+    "rule_pending": "triage's rules would raise the finding if a second reading confirmed it",
     "verifier_scored": "the verifier scored both readings on the crop",
     "verifier_llr": "verifier log-likelihood (nats) of the scan's reading minus the transcript's",
 }

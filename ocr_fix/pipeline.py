@@ -86,6 +86,8 @@ class CheckOptions:
     verifier: Scorer | None = field(default=None, compare=False)
     #: The evidence model; None: the shipped one (:func:`ocr_fix.decide.load_model`).
     model: EvidenceModel | None = field(default=None, compare=False)
+    #: False: severities are triage's rule verdicts (and the second reading's), no model.
+    use_model: bool = True
     #: Editorial marks (:mod:`ocr_fix.editorial`): aligned like text, never flagged.
     editorial_marks: tuple[str, ...] = DEFAULT_EDITORIAL_MARKS
     #: Accepted spellings (:func:`ocr_fix.suppress.drop_accepted`): never flagged.
@@ -155,10 +157,12 @@ def decide(
     """Evidence from the image, then the model: the verifier scores the readings of every
     disagreement; the model scores each; those whose score a second reading could move
     get one (their line read again by Tesseract) and are scored again."""
-    out = list(findings)
+    # Triage's own verdict, from the hand-made rules it still applies, is one more
+    # feature: the model learns how far to trust it against the image's evidence.
+    out = [f.with_features(triage_rank=f.severity.rank) if f.features else f for f in findings]
     if options.verifier is not None:
         out = verifier_features(out, pages, options.verifier, text)
-    model = options.model or load_model()
+    model = (options.model or load_model()) if options.use_model else None
     if model is None:  # no fitted model shipped: the hand-made rules of triage and verify
         return verify(out, pages, options.reader, lexicon) if options.reader is not None else out
     if options.reader is not None:

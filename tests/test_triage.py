@@ -1,4 +1,7 @@
-"""Triage rules, one at a time, on small transcripts against fake OCR pages."""
+"""Triage's rule verdicts (the ``triage_rank`` feature the evidence model weighs), one at
+a time, on small transcripts against fake OCR pages; severities here are the rules'
+(``use_model=False``). Line order and untranscribed text are structural: the same with
+or without the model."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import pytest
 
 from ocr_fix.lexicon import Lexicon, Pattern, Term
 from ocr_fix.model import Kind, Severity
-from ocr_fix.pipeline import check_pages
+from ocr_fix.pipeline import CheckOptions, check_pages
 from ocr_fix.transcript import Transcript
 from tests.fakes import page_from_text
 
@@ -19,6 +22,7 @@ BODY = (
     "of the special envoy was in no way made clear so it was impossible for the "
     "government to give a definite reply to the proposal that had been made earlier"
 )
+RULES = CheckOptions(use_model=False)
 LEX = Lexicon.build(
     [Term("Konoye", "name"), Term("Lozovsky", "name"), Term("Togo", "name")],
     [Pattern(re.compile(r"H-\d{6}"))],
@@ -42,7 +46,7 @@ def _wrap(text: str, width: int = 60) -> str:
 
 def _check(transcript_text: str, page_text: str, conf=95.0, lexicon: Lexicon = LEX):
     page = page_from_text(_wrap(page_text), 1, conf=conf)
-    return check_pages(_transcript(transcript_text), [page], lexicon)
+    return check_pages(_transcript(transcript_text), [page], lexicon, RULES)
 
 
 def _only(result, severities=(Severity.ERROR, Severity.WARNING)):
@@ -169,7 +173,7 @@ def test_a_page_with_no_transcript_text_is_reported_once(conf):
     extra = page_from_text(
         _wrap(" ".join(["harvest rice fields dry season scheme ashes weak"] * 4)), 2, conf=conf
     )
-    r = check_pages(_transcript(BODY), [page_from_text(_wrap(BODY), 1), extra], LEX)
+    r = check_pages(_transcript(BODY), [page_from_text(_wrap(BODY), 1), extra], LEX, RULES)
     kinds = [f.kind for f in r.findings]
     assert kinds == [Kind.UNTRANSCRIBED]
 

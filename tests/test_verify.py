@@ -1,4 +1,4 @@
-"""The second-reading step: agreement with the transcript or ambiguous glyphs lower a
+"""The second-reading step (with triage's rule verdicts, ``use_model=False``): agreement with the transcript or ambiguous glyphs lower a
 finding; agreement with the scan keeps it; errors backed by the lexicon stay."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Reader:
 
 def _run(transcript: str, page: str, reader) -> list:
     t = Transcript(path=Path("t.txt"), text=transcript, kind="text")
-    r = check_pages(t, [page_from_text(page, 1)], LEX, CheckOptions(reader=reader))
+    r = check_pages(t, [page_from_text(page, 1)], LEX, CheckOptions(reader=reader, use_model=False))
     return list(r.findings)
 
 
@@ -76,7 +76,7 @@ def test_lexicon_errors_are_not_lowered_by_doubt():
 def test_no_reader_no_second_reading():
     scan = TEXT.replace("bore", "bare")
     t = Transcript(path=Path("t.txt"), text=TEXT, kind="text")
-    (f,) = check_pages(t, [page_from_text(scan, 1)], LEX).findings
+    (f,) = check_pages(t, [page_from_text(scan, 1)], LEX, CheckOptions(use_model=False)).findings
     assert f.severity is Severity.WARNING
 
 
@@ -100,7 +100,9 @@ def test_lexicon_backed_errors_are_not_read_again():
 
 def _run_conf(transcript: str, page: str, reader, conf: dict[str, float]) -> list:
     t = Transcript(path=Path("t.txt"), text=transcript, kind="text")
-    r = check_pages(t, [page_from_text(page, 1, conf=conf)], LEX, CheckOptions(reader=reader))
+    r = check_pages(
+        t, [page_from_text(page, 1, conf=conf)], LEX, CheckOptions(reader=reader, use_model=False)
+    )
     return list(r.findings)
 
 
@@ -176,3 +178,71 @@ def test_tesseract_reader_reads_lines_of_several_pages_in_one_go_and_caches(tmp_
     assert (tmp_path / "runs").read_text().split() == ["3"]
     assert reader.read_lines(requests) == got
     assert (tmp_path / "runs").read_text().split() == ["3"]
+
+
+# ---- the second reading's features, one case each --------------------------------
+
+
+def _sub(t: str, o: str, suggestion: str | None = None, **features: float):
+    from ocr_fix.model import BBox, Finding, Kind, ScanSpan, TranscriptSpan
+
+    return Finding(
+        Severity.WARNING,
+        Kind.SUBSTITUTION,
+        TranscriptSpan(1, 1, 1 + len(t), t, 0, len(t)),
+        ScanSpan(1, 1, o, 96.0, BBox(0, 0, 10, 10)),
+        o if suggestion is None else suggestion,
+        "m",
+        tuple(features.items()),
+    )
+
+
+def _words(text: str):
+    return [(w, [(c, {}) for c in w]) for w in text.split()]
+
+
+def test_a_second_reading_differing_only_in_punctuation_or_spacing_agrees():
+    from ocr_fix.verify import second_features
+
+    f = second_features(_sub("from", "form"), _words("form."), LEX)
+    assert f["second_agrees_ocr"] == 1 and f["second_contradicts_both"] == 0
+    f = second_features(_sub("war", "was"), _words("was ,"), LEX)
+    assert f["second_agrees_ocr"] == 1
+
+
+def test_a_non_word_one_letter_off_the_first_reading_agrees_with_it():
+    from ocr_fix.verify import second_features
+
+    f = second_features(_sub("tho", "the"), _words("tbe"), LEX)
+    assert f["second_agrees_ocr"] == 1 and f["second_agrees_transcript"] == 0
+
+
+def test_a_second_reading_contradicting_both_sides_says_so():
+    from ocr_fix.verify import second_features
+
+    f = second_features(_sub("1921", "1927"), _words("1989"), LEX)
+    assert f["second_contradicts_both"] == 1 and f["second_agrees_ocr"] == 0
+
+
+def test_a_second_reading_of_the_transcripts_text_agrees_with_it():
+    from ocr_fix.verify import second_features
+
+    f = second_features(_sub("bore", "bare"), _words("Bore"), LEX)
+    assert f["second_agrees_transcript"] == 1 and f["second_agrees_ocr"] == 0
+
+
+def test_a_case_only_finding_compares_exactly():
+    from ocr_fix.verify import second_features
+
+    f = second_features(_sub("Government", "government", case_only=1.0), _words("Government"), LEX)
+    assert f["second_agrees_transcript"] == 1
+
+
+def test_a_second_reading_of_a_lexicon_term_and_glyph_doubt():
+    from ocr_fix.verify import second_features
+
+    f = second_features(_sub("Kenoye", "Kcnoyc"), _words("Konoye"), LEX)
+    assert f["second_is_lexicon"] == 1
+    doubt = [("bare", [("b", {}), ("a", {"o": 40.0}), ("r", {}), ("e", {})])]
+    f = second_features(_sub("bore", "bare"), doubt, LEX)
+    assert f["glyph_doubt"] == 1
