@@ -1,5 +1,6 @@
-"""The second-reading step (with triage's rule verdicts, ``use_model=False``): agreement with the transcript or ambiguous glyphs lower a
-finding; agreement with the scan keeps it; errors backed by the lexicon stay."""
+"""The second-reading step (with triage's rule verdicts, ``use_model=False``): agreement
+with the transcript or ambiguous glyphs lower a finding; agreement with the scan keeps
+it; errors backed by the lexicon stay. Then the second reading's features, one case each."""
 
 from __future__ import annotations
 
