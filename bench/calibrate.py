@@ -21,7 +21,7 @@
    reading; ``full``: with it) and picks the thresholds on the pooled held-out scores
    of a leave-one-group-out run (fit without a group, score it): ``error`` at the
    lowest score whose held-out precision is >= 0.95, ``warning`` at the lowest whose
-   band precision is >= 0.70 while error+warning precision stays >= 0.95;
+   band (scores between it and the error threshold) has held-out precision >= 0.70;
 5. writes ``ocr_fix/data/evidence_model.json`` and prints the held-out figures: recall
    per error (an error or warning candidate overlaps it), precision of error+warning
    candidates (true: on an error; false: on an unaltered line), precision of ``error``,
@@ -71,6 +71,7 @@ DESIGN: dict[str, list[str]] = {
         "conf_high",
         "case_only",
         "punct_only",
+        "space_only",
         "marks_only",
         "t_in_lexicon",
         "o_in_lexicon",
@@ -138,6 +139,12 @@ DESIGN: dict[str, list[str]] = {
 #: from the image for the scan's reading never lowers P(transcript wrong).
 NON_NEGATIVE = {"clip:verifier_llr", "second_agrees_ocr"}
 NON_POSITIVE = {"second_agrees_transcript"}
+
+
+def _increasing(name: str) -> bool:
+    """A design column whose coefficient must not be negative: the monotonic features
+    and every product of them with a non-negative feature."""
+    return name in NON_NEGATIVE or (name.startswith("clip:verifier_llr*"))
 
 
 def design(kind: str, stage: str) -> list[str]:
@@ -338,7 +345,7 @@ def fit_one(rows: list[dict[str, Any]], names: list[str], c: float = 0.5) -> Kin
         bad = [
             n
             for n, w in zip(names, coef, strict=True)
-            if (n in NON_NEGATIVE and w < 0) or (n in NON_POSITIVE and w > 0)
+            if (_increasing(n) and w < 0) or (n in NON_POSITIVE and w > 0)
         ]
         if not bad:
             return KindModel(tuple(names), mean, scale, coef, float(lr.intercept_[0]))
@@ -355,7 +362,7 @@ def fit_trees(rows: list[dict[str, Any]], names: list[str]) -> TreeModel | KindM
     if len(set(y)) < 2 or len(y) < 30:
         return fit_one(rows, names)
     x = _matrix(rows, names)
-    cst = [1 if n in NON_NEGATIVE else -1 if n in NON_POSITIVE else 0 for n in names]
+    cst = [1 if _increasing(n) else -1 if n in NON_POSITIVE else 0 for n in names]
     clf = HistGradientBoostingClassifier(
         max_depth=3,
         max_iter=150,
@@ -421,16 +428,14 @@ def choose_thresholds(scored: list[tuple[float, int]]) -> tuple[float, float]:
         tp += y
         if i >= 20 and tp / i >= 0.95:
             error = s
-    above = [(s, y) for s, y in pairs if s >= error]
     warning = error
-    tp_all, n_all = sum(y for _, y in above), len(above)
     band_tp, band_n = 0, 0
     for s, y in pairs:
         if s >= error:
             continue
         band_tp += y
         band_n += 1
-        if band_tp / band_n >= 0.70 and (tp_all + band_tp) / (n_all + band_n) >= 0.95:
+        if band_n >= 10 and band_tp / band_n >= 0.70:
             warning = s
     return round(error, 4), round(warning, 4)
 

@@ -59,6 +59,7 @@ DESCRIPTIONS: dict[str, str] = {
     "conf_high": "the scan reading's confidence is at least 0.85",
     "case_only": "the readings differ in letter case only",
     "punct_only": "the readings differ in punctuation or spacing only",
+    "space_only": "the readings differ in spacing only",
     "marks_only": "one reading has no letters or digits",
     "t_in_lexicon": "the transcript's reading is a lexicon term",
     "o_in_lexicon": "the scan's reading (as suggested) is a lexicon term",
@@ -115,14 +116,23 @@ def _alnum(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
 
 
+def _digits_among_letters(text: str) -> int:
+    """Digits with a letter on both sides (``Wash1ngton``), not a number after a word
+    (``espionage14``, a footnote mark) nor one beside punctuation."""
+    return sum(
+        1
+        for i, c in enumerate(text)
+        if c.isdigit() and 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()
+    )
+
+
 def _lookalike_side(t: str, o: str) -> tuple[float, float]:
     """(digit in transcript, digit on scan) for a difference made only of digit/letter
-    look-alikes: which side holds the digit among letters."""
+    look-alikes: which side holds a digit inside a run of letters."""
     a, b = _alnum(t), _alnum(o)
     if not homoglyphs_only(a, b):
         return 0.0, 0.0
-    t_digits = sum(c.isdigit() for c in a)
-    o_digits = sum(c.isdigit() for c in b)
+    t_digits, o_digits = _digits_among_letters(t), _digits_among_letters(o)
     return float(t_digits > o_digits), float(o_digits > t_digits)
 
 
@@ -199,6 +209,7 @@ def substitution_features(
         "conf_high": float(conf >= 85),
         "case_only": float(case_only),
         "punct_only": float(same_key and not case_only),
+        "space_only": float(t != o and "".join(t.split()) == "".join(o.split())),
         "marks_only": float(not any(c.isalnum() for c in t) or not any(c.isalnum() for c in o)),
         "t_in_lexicon": float(t_lex),
         "o_in_lexicon": float(o_lex),

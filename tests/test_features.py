@@ -176,8 +176,8 @@ def test_model_round_trips_through_its_dict():
     assert again.score(f) == pytest.approx(model.score(f))
 
 
-@given(st.floats(-40, 40), st.floats(0, 30))
-def test_higher_verifier_llr_never_lowers_the_shipped_score(llr, more):
+@given(st.floats(-40, 40), st.floats(0, 30), st.floats(0, 1), st.sampled_from([0.0, 1.0]))
+def test_higher_verifier_llr_never_lowers_the_shipped_score(llr, more, similarity, high):
     from ocr_fix.decide import load_model
 
     model = load_model()
@@ -185,8 +185,9 @@ def test_higher_verifier_llr_never_lowers_the_shipped_score(llr, more):
         pytest.skip("no fitted model shipped yet")
     for kind, stage in model.models:
         m = model.models[(kind, stage)]
-        base = {"verifier_scored": 1.0, "verifier_llr": llr}
-        bigger = {"verifier_scored": 1.0, "verifier_llr": llr + more}
+        common = {"verifier_scored": 1.0, "similarity": similarity, "conf_high": high, "ocr_conf": 0.9}
+        base = {**common, "verifier_llr": llr}
+        bigger = {**common, "verifier_llr": llr + more}
         assert m.score(bigger) >= m.score(base) - 1e-12
 
 
@@ -279,3 +280,14 @@ def test_a_lexicon_term_read_at_any_confidence_waits_for_a_second_reading():
     model = _model({"x": 1.0})
     assert model.wants_second_reading(_finding(x=-9, o_in_lexicon=1, t_in_lexicon=0, ocr_conf=0.0))
     assert not model.wants_second_reading(_finding(x=-9, o_in_lexicon=1, t_in_lexicon=1))
+
+
+def test_a_footnote_number_after_a_word_is_no_digit_among_letters():
+    f = sub("espionage14", "espionagei4")
+    assert f["lookalike_digit_in_transcript"] == 0
+    assert sub("c0mmittee", "committee")["lookalike_digit_in_transcript"] == 1
+
+
+def test_spacing_only():
+    assert sub("demands.19", "demands .19")["space_only"] == 1
+    assert sub("said.", "said")["space_only"] == 0
