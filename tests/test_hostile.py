@@ -842,3 +842,21 @@ def test_batch_report_over_a_document_file_is_refused(tmp_path: Path) -> None:
         )
         fails(r, ExitCode.USAGE, "would overwrite the input")
     assert snapshot(root) == before and not (tmp_path / "out").exists()
+
+
+def test_batch_on_an_out_that_cannot_be_locked_is_exit_10(tmp_path: Path, monkeypatch) -> None:
+    """A read-only OUT (the tests may run as root, who ignores modes: the OS error itself)."""
+    import filelock
+
+    def read_only(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", read_only)
+    m = _manifest(tmp_path, "m.csv", ["a"])
+    out = tmp_path / "out"
+    fails(
+        runner.invoke(app, ["batch", "--manifest", str(m), "-o", str(out), "-q"]),
+        ExitCode.CANNOT_WRITE,
+        "cannot lock",
+    )
+    assert not (out / "summary.jsonl").exists()
