@@ -21,11 +21,12 @@ from ocr_fix.metrics import cer
 from ocr_fix.model import Finding, Page, Severity
 from ocr_fix.normalize.tokens import Token, tokenize
 from ocr_fix.normalize.typography import normalize_transcript
+from ocr_fix.ocr.reread import LineReader
 from ocr_fix.suppress import drop_accepted
 from ocr_fix.transcript import Transcript, read_transcript
 from ocr_fix.triage import TriageSettings, mismatch_finding, triage
 from ocr_fix.variants import lexicon_only
-from ocr_fix.verify import LineReader, verify
+from ocr_fix.verify import verify
 
 if TYPE_CHECKING:
     from ocr_fix.ocr.cache import OcrCache

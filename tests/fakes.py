@@ -17,7 +17,7 @@ from ocr_fix.ocr.engine import Capabilities, OcrEngine
 
 if TYPE_CHECKING:
     from ocr_fix.ocr.cache import OcrCache
-    from ocr_fix.verify import ReadWord
+    from ocr_fix.ocr.reread import ReadWord
 
 CHAR_W, LINE_H, MARGIN = 25, 50, 300
 

@@ -599,8 +599,8 @@ def test_a_corrupt_second_reading_cache_entry_is_a_miss(tmp_path: Path) -> None:
 
     from ocr_fix.model import BBox, Page, PageRef
     from ocr_fix.ocr.cache import OcrCache
+    from ocr_fix.ocr.reread import TesseractLineReader, _cached_lines
     from ocr_fix.ocr.tesseract import TesseractEngine
-    from ocr_fix.verify import TesseractLineReader, _cached_lines
 
     binary = fake_tesseract(
         tmp_path,

@@ -358,7 +358,7 @@ def test_images_sharing_one_tesseract_process_read_as_they_do_alone():
 
     import cv2
 
-    from ocr_fix.verify import parse_hocr_glyphs, parse_hocr_pages
+    from ocr_fix.ocr.reread import parse_hocr_glyphs, parse_hocr_pages
 
     images = []
     for text in ("Special Envoy Konoye", "H-197715 of 1945", "the Soviet Government."):

@@ -10,9 +10,9 @@ from PIL import Image
 
 from ocr_fix.lexicon import Lexicon, Term
 from ocr_fix.model import Page, PageRef, Severity
+from ocr_fix.ocr.reread import parse_hocr_glyphs, parse_hocr_pages
 from ocr_fix.pipeline import CheckOptions, check_pages
 from ocr_fix.transcript import Transcript
-from ocr_fix.verify import parse_hocr_glyphs, parse_hocr_pages
 from tests.fakes import page_from_text
 
 TEXT = "the enemy in order to accomplish the destruction of our strength sent Konoye bore gifts"
@@ -151,8 +151,8 @@ def test_tesseract_reader_reads_lines_of_several_pages_in_one_go_and_caches(tmp_
     call is served from the cache without running Tesseract."""
     from ocr_fix.model import BBox
     from ocr_fix.ocr.cache import OcrCache
+    from ocr_fix.ocr.reread import TesseractLineReader
     from ocr_fix.ocr.tesseract import TesseractEngine
-    from ocr_fix.verify import TesseractLineReader
 
     binary = tmp_path / "fake-tesseract"
     # Stand-in Tesseract: one hOCR page per listed image, reading "w<index>" on each.

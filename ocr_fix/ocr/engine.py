@@ -19,7 +19,7 @@ from ocr_fix.model import Page, PageRef
 
 if TYPE_CHECKING:
     from ocr_fix.ocr.cache import OcrCache
-    from ocr_fix.verify import LineReader
+    from ocr_fix.ocr.reread import LineReader
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from ocr_fix.scans import Prepared, Preprocess, load_image, map_point_back, prep
 
 if TYPE_CHECKING:
     from ocr_fix.ocr.cache import OcrCache
-    from ocr_fix.verify import LineReader
+    from ocr_fix.ocr.reread import LineReader
 
 TESSERACT = "tesseract"
 #: Default page timeout: 10 s per megapixel Tesseract reads, at least 120 s. A typed US
@@ -172,7 +172,7 @@ class TesseractEngine(OcrEngine):
 
     def line_reader(self, cache: OcrCache | None) -> LineReader:
         """Second readings with this engine in single-line mode, cached beside page OCR."""
-        from ocr_fix.verify import TesseractLineReader
+        from ocr_fix.ocr.reread import TesseractLineReader
 
         return TesseractLineReader(self, cache)
 
