@@ -308,6 +308,18 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Fin
     )
 
 
+def _dehyphenated(ctx: _Ctx, toks: Sequence[Token]) -> str | None:
+    """``rück-`` + ``sichtslos`` as ``rücksichtslos`` when the transcript hyphenates the
+    word at a line end (in any language; ``Ein- und Ausgang`` on one line stays apart)."""
+    if len(toks) != 2:
+        return None
+    a, b = toks
+    if len(a.text) < 3 or not a.text.endswith("-") or not a.text[-2].isalpha() or not b.text[:1].islower():
+        return None
+    gap = ctx.transcript.text[a.end : b.start]
+    return a.text[:-1] + b.text if "\n" in gap or "\r" in gap else None
+
+
 def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
     t_toks = ctx.tokens[pair.t[0] : pair.t[1]]
     o_toks = pa.tokens[pair.o[0] : pair.o[1]]
@@ -317,13 +329,15 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         o = o.replace(" ", "")  # one word the OCR broke apart (``Konoye' s``)
     scan = _scan(pa, o_toks)
     context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
-    severity, suggestion, _, backed = _judge(ctx, t, o, scan.confidence, context)
+    # A word the transcript breaks at a line end (``rück-`` / ``sichtslos``) is judged whole.
+    judged = _dehyphenated(ctx, t_toks) or t
+    severity, suggestion, _, backed = _judge(ctx, judged, o, scan.confidence, context)
     pending = 0.0
     if severity is I and scan.confidence < ctx.settings.low_conf:
         # What a confident reading would have meant: a second reading can confirm it.
         # Only strong verdicts wait on one; a digit or a real word read at low confidence
         # is too often confirmed by a second reading of the same bad pixels.
-        confident = _judge(ctx, t, o, ctx.settings.high_conf, context)
+        confident = _judge(ctx, judged, o, ctx.settings.high_conf, context)
         if confident.severity is E or confident.backed:
             severity, suggestion, backed = I, confident.suggestion, False
             pending = float(confident.severity.rank)
@@ -336,7 +350,7 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         severity = E
     feats = substitution_features(
         ctx.evidence,
-        t,
+        judged,
         o,
         suggestion,
         scan.confidence,

@@ -136,3 +136,20 @@ def test_line_end_hyphenation_is_rejoined_in_german(tmp_path: Path) -> None:
         doc = _check(path, scans)
         assert [f for f in doc["findings"] if f["severity"] in ("error", "warning")] == []
     runner.engine = None
+
+
+def test_a_word_the_transcript_breaks_at_a_line_end_is_judged_whole(
+    tmp_path: Path, german_page: Path
+) -> None:
+    """``rück-`` / ``sichtslos`` against an OCR slip ``rücksichtlos``: the transcript's
+    word is a word (joined), so this is no ``error`` against the transcript."""
+    from tests.fakes import FakeEngine
+
+    text = GERMAN.replace("notwendigen Papiere", "rücksichtslos Papiere")
+    runner.engine = FakeEngine({"01.png": text.replace("rücksichtslos", "rücksichtlos")})
+    path = tmp_path / "brief.txt"
+    path.write_text(text.replace("rücksichtslos Papiere", "rück-\nsichtslos Papiere"))
+    doc = _check(path, german_page)
+    hit = [f for f in doc["findings"] if f["transcript"] and "sichtslos" in f["transcript"]["text"]]
+    assert hit and all(f["severity"] != "error" for f in hit), hit
+    assert all(f["features"]["t_is_word"] == 1.0 for f in hit if "t_is_word" in f["features"])
