@@ -71,5 +71,8 @@ class OcrCache:
                 # dumps, not dump: only the one-shot encoder is the C one (5x faster).
                 fh.write(json.dumps(data, separators=(",", ":")))
             os.replace(tmp, path)
-        except OSError:
+        except OSError:  # a cache that cannot be written is skipped
             Path(tmp).unlink(missing_ok=True)
+        except BaseException:  # Ctrl-C, SIGTERM: no half-written temp file stays behind
+            Path(tmp).unlink(missing_ok=True)
+            raise
