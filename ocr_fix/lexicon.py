@@ -85,6 +85,57 @@ def _fullmatch(p: Pattern, token: str) -> bool:
         ) from None
 
 
+#: Longest ``re:`` pattern, and the most one piece of it may be repeated counting nested
+#: bounds (``(?:a{100}){100}`` is 10,000). An identifier pattern needs a few dozen of
+#: each; the ``regex`` package takes over 20 s to compile ``(?:(?:(?:a{100}){100}){100}){100}``.
+MAX_PATTERN = 1000
+MAX_REPETITION = 1000
+
+
+def repetition(pattern: str) -> int:
+    """The largest product of nested bounded repeat counts in ``pattern`` (unbounded
+    repeats count as 1: their cost is the matching, which the timeout bounds); 0 when
+    only the ``regex`` package can parse it."""
+    try:
+        sre: Any = importlib.import_module("re._parser")
+        tree = sre.parse(pattern)
+    except Exception:
+        return 0
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
+
+    def most(seq: Any) -> int:
+        best = 1
+        for op, av in seq:
+            if op in repeats:
+                lo, hi, body = av
+                count = lo if hi == sre.MAXREPEAT else hi
+                best = max(best, max(count, 1) * most(body))
+            elif op is sre.SUBPATTERN:
+                best = max(best, most(av[-1]))
+            elif op is sre.BRANCH:
+                best = max(best, *(most(branch) for branch in av[1]))
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                best = max(best, most(av[1]))
+        return best
+
+    return most(tree)
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why the ``re:`` ``pattern`` is refused before it is compiled, or None."""
+    if len(pattern) > MAX_PATTERN:
+        return f"unsafe regex: {len(pattern)} characters, at most {MAX_PATTERN}"
+    times = repetition(pattern)
+    if times > MAX_REPETITION:
+        return f"unsafe regex {pattern!r}: repeats a piece {times:,} times, at most {MAX_REPETITION:,}"
+    if nested_quantifier(pattern):
+        return (
+            f"unsafe regex {pattern!r}: a repeated group that itself repeats "
+            "(exponential matching time); write it without the nesting"
+        )
+    return None
+
+
 def nested_quantifier(pattern: str) -> bool:
     """Whether ``pattern`` repeats without bound a group that can match by repeating,
     without bound, something inside it alone: ``(a+)+``, ``(\\w+\\s?)*``, ``(a|b+)*``.
@@ -438,17 +489,11 @@ def parse_lexicon(text: str, source: str = "") -> tuple[list[Term], list[Pattern
             try:
                 if not pattern:
                     raise regex.error("empty regex")
-                compiled = regex.compile(pattern)
-                if nested_quantifier(pattern):
-                    problems.append(
-                        Problem(
-                            n,
-                            f"unsafe regex {pattern!r}: a repeated group that itself repeats "
-                            "(exponential matching time); write it without the nesting",
-                        )
-                    )
+                unsafe = regex_problem(pattern)
+                if unsafe is not None:  # checked before compiling: compiling can be the cost
+                    problems.append(Problem(n, unsafe))
                 else:
-                    patterns.append(Pattern(compiled, kind or "identifier", note, n, source))
+                    patterns.append(Pattern(regex.compile(pattern), kind or "identifier", note, n, source))
             except regex.error as exc:
                 problems.append(Problem(n, f"bad regex {pattern!r}: {exc}" if pattern else "empty regex"))
         else:
