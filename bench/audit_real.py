@@ -15,13 +15,22 @@ Printed: per set (realdata folder) and overall, words and error+warning findings
 1,000 words. Words are whitespace-separated tokens of the transcript, as :mod:`sets`
 counts them.
 
-Usage: ``python bench/audit_real.py [--workers N]``, or ``python bench/run.py audit``.
+The verdicts live in ``bench/real_findings_audit.md`` (one table row per finding: verdict
+``slip``, ``false alarm`` or ``unclear`` and a note). ``--write-md`` rewrites that file
+from this run: a finding already judged (same document, line:column and transcript
+text) keeps its verdict, a new one gets ``?`` until someone looks at its crop; the
+totals (findings, slips and false alarms per 1,000 words, per set and overall) are
+computed from the verdicts. Without ``--write-md`` the totals are printed only.
+
+Usage: ``python bench/audit_real.py [--workers N] [--write-md]``, or
+``python bench/run.py audit``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -39,14 +48,18 @@ for _p in (str(HERE), str(ROOT)):
 from bench_verdicts import run_check  # noqa: E402
 from sets import InjectedSet, _read_lines, _real_docs, _slug  # noqa: E402
 
-__all__ = ["AuditRow", "audit", "run"]
+__all__ = ["VERDICTS", "AuditRow", "audit", "read_verdicts", "render_md", "run", "totals"]
 
 REALDATA = ROOT.parent / "shared" / "realdata"
 WORK = ROOT / ".bench" / "audit"
-#: Margin around the finding's box: this many box heights above and below, and this
-#: many pixels (at least) left and right, so the crop shows the line around the word.
-V_MARGIN = 1.6
-H_MARGIN = 700
+MD = HERE / "real_findings_audit.md"
+#: What a look at the crop can say about a finding.
+VERDICTS = ("slip", "false alarm", "unclear")
+#: Margin around the finding's box: this many box heights above and below. The crop
+#: spans the page's whole width: an insertion's box is a neighbouring word, and the
+#: transcript's words may sit at the other end of the line (a short last line of a
+#: paragraph at the left margin).
+V_MARGIN = 2.2
 #: Crops wider than this are scaled down to it (a viewer shows them whole).
 MAX_WIDTH = 1600
 
@@ -104,9 +117,9 @@ def _crop(image: Path, bbox: Sequence[int], out: Path) -> None:
     x0, y0, x1, y1 = bbox
     h = max(20, y1 - y0)
     box = (
-        max(0, x0 - H_MARGIN),
+        0,
         max(0, int(y0 - V_MARGIN * h)),
-        min(page.width, x1 + H_MARGIN),
+        page.width,
         min(page.height, int(y1 + V_MARGIN * h)),
     )
     crop = page.crop(box)
@@ -152,8 +165,10 @@ def _rows(s: InjectedSet, report: Path, folders: list[str], work: Path) -> list[
     return rows
 
 
-def audit(realdata: Path = REALDATA, work: Path = WORK, workers: int = 1) -> dict[str, Any]:
-    """Check every real document, write crops and rows, return words and findings per set."""
+def audit(
+    realdata: Path = REALDATA, work: Path = WORK, workers: int = 1
+) -> tuple[list[AuditRow], dict[str, int]]:
+    """Check every real document, write crops and rows; the rows and the words per set."""
     docs = _real_docs(realdata)
     prepared = [_doc_set(d, work) for d in docs]
     words: Counter[str] = Counter()
@@ -186,41 +201,119 @@ def audit(realdata: Path = REALDATA, work: Path = WORK, workers: int = 1) -> dic
         ),
         encoding="utf-8",
     )
-    found = Counter(r.set for r in rows)
-    per_set = {
-        name: {
-            "words": words[name],
-            "findings": found[name],
-            "per_1000_words": round(1000 * found[name] / words[name], 2) if words[name] else 0.0,
+    return rows, dict(words)
+
+
+# --- verdicts ----------------------------------------------------------------------------
+
+
+def _key(r: AuditRow) -> tuple[str, str, str]:
+    return (r.document, f"{r.line}:{r.column}", _cell(r.transcript))
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ⏎ ").replace("\t", " ")
+
+
+def read_verdicts(md: Path) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(document, line:col, transcript cell) -> (verdict, note) from the table of ``md``."""
+    out: dict[tuple[str, str, str], tuple[str, str]] = {}
+    if not md.is_file():
+        return out
+    for line in md.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) == 12 and cells[0].isdigit():
+            out[(cells[2], cells[3], cells[4].strip("`"))] = (cells[10], cells[11])
+    return out
+
+
+def totals(
+    rows: Sequence[AuditRow], words: dict[str, int], verdicts: dict[tuple[str, str, str], tuple[str, str]]
+) -> dict[str, dict[str, Any]]:
+    """Per set and overall: words, findings, slips, false alarms, unclear, unjudged, and
+    each count per 1,000 words."""
+
+    def line(ws: int, rs: Sequence[AuditRow]) -> dict[str, Any]:
+        said = Counter(verdicts.get(_key(r), ("?", ""))[0] for r in rs)
+        counts = {
+            "findings": len(rs),
+            "slips": said["slip"],
+            "false_alarms": said["false alarm"],
+            "unclear": said["unclear"],
+            "unjudged": len(rs) - sum(said[v] for v in VERDICTS),
         }
-        for name in sorted(words)
-    }
-    total_words, total = sum(words.values()), len(rows)
-    per_set["overall"] = {
-        "words": total_words,
-        "findings": total,
-        "per_1000_words": round(1000 * total / total_words, 2) if total_words else 0.0,
-    }
-    return per_set
+        per = {f"{k}_per_1000": round(1000 * v / ws, 2) if ws else 0.0 for k, v in counts.items()}
+        return {"words": ws, **counts, **per}
+
+    out = {name: line(words[name], [r for r in rows if r.set == name]) for name in sorted(words)}
+    out["overall"] = line(sum(words.values()), rows)
+    return out
 
 
-def print_table(per_set: dict[str, Any]) -> None:
-    print(f"{'set':34s} {'words':>7s} {'err+warn':>8s} {'/1000 w':>8s}")
+def render_md(
+    rows: Sequence[AuditRow],
+    words: dict[str, int],
+    verdicts: dict[tuple[str, str, str], tuple[str, str]],
+    head: str,
+) -> str:
+    """The audit file: ``head``, one table row per finding with its verdict, the totals."""
+    out = [head.rstrip(), "", "## Findings", ""]
+    out.append(
+        "| # | set | document | line:col | transcript | scan | suggestion | severity | kind | score "
+        "| verdict | note |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n, r in enumerate(rows, start=1):
+        verdict, note = verdicts.get(_key(r), ("?", ""))
+        score = "" if r.score is None else f"{r.score:.2f}"
+        out.append(
+            f"| {n} | {r.set} | {r.document} | {r.line}:{r.column} | `{_cell(r.transcript)}` | "
+            f"`{_cell(r.scan)}` | `{_cell(r.suggestion)}` | {r.severity} | {r.kind} | {score} | "
+            f"{verdict} | {note} |"
+        )
+    out += ["", "## Totals (error + warning findings)", ""]
+    out.append("| set | words | findings | /1000 w | slips | /1000 w | false alarms | /1000 w | unclear |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for name, t in totals(rows, words, verdicts).items():
+        out.append(
+            f"| {name} | {t['words']} | {t['findings']} | {t['findings_per_1000']:.2f} | {t['slips']} | "
+            f"{t['slips_per_1000']:.2f} | {t['false_alarms']} | {t['false_alarms_per_1000']:.2f} | "
+            f"{t['unclear']} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def print_table(per_set: dict[str, dict[str, Any]]) -> None:
+    print(
+        f"{'set':32s} {'words':>6s} {'found':>5s} {'/1000':>6s} {'slips':>5s} {'/1000':>6s} "
+        f"{'false':>5s} {'/1000':>6s} {'uncl':>4s} {'?':>3s}"
+    )
     for name, v in per_set.items():
-        print(f"{name:34s} {v['words']:7d} {v['findings']:8d} {v['per_1000_words']:8.2f}")
+        print(
+            f"{name:32s} {v['words']:6d} {v['findings']:5d} {v['findings_per_1000']:6.2f} {v['slips']:5d} "
+            f"{v['slips_per_1000']:6.2f} {v['false_alarms']:5d} {v['false_alarms_per_1000']:6.2f} "
+            f"{v['unclear']:4d} {v['unjudged']:3d}"
+        )
 
 
 def run(argv: Sequence[str] = ()) -> dict[str, Any]:
     """The ``audit`` section of ``bench/run.py``."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workers", type=int, default=1, help="checks run at the same time")
+    ap.add_argument("--write-md", action="store_true", help=f"rewrite {MD.name} from this run")
     a = ap.parse_args(list(argv))
     if not REALDATA.is_dir():
         print(f"[audit] {REALDATA} absent: skipped")
         return {}
-    per_set = audit(workers=a.workers)
+    rows, words = audit(workers=a.workers)
+    verdicts = read_verdicts(MD)
+    per_set = totals(rows, words, verdicts)
     print_table(per_set)
     print(f"rows: {WORK / 'findings.tsv'}; crops: {WORK / 'crops'}")
+    if a.write_md:
+        text = MD.read_text(encoding="utf-8") if MD.is_file() else "# Audit of check on realdata\n"
+        MD.write_text(render_md(rows, words, verdicts, text.split("\n## Findings")[0]), encoding="utf-8")
+        print(f"wrote {MD}")
     return per_set
 
 
