@@ -145,7 +145,7 @@ def _rows(s: InjectedSet, report: Path, folders: list[str], work: Path) -> list[
         if sc.get("bbox") and sc.get("image"):
             out = work / "crops" / f"{_slug(s.name)}-{n:03d}-l{line}.png"
             _crop(Path(sc["image"]), sc["bbox"], out)
-            crop = str(out.relative_to(ROOT))
+            crop = str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out)
         rows.append(
             AuditRow(
                 set=folder,
