@@ -129,3 +129,21 @@ def test_the_readme_example_is_a_valid_config(tmp_path):
     from ocr_fix.editorial import DEFAULT_EDITORIAL_MARKS
 
     assert settings["editorial-marks"] == DEFAULT_EDITORIAL_MARKS
+
+
+def test_scans_on_the_command_line_override_the_configs_scans(project):
+    """`scans = "auto"` in the config and a scan named on the command line: the command
+    line wins, as for every other setting; only --scans given with scans is ambiguous."""
+    from tests.fakes import FakeEngine, OcrCliRunner
+
+    with open(project / "pyproject.toml", "a") as f:
+        f.write('scans = "auto"\n')
+    page = project / "scan" / "01.png"
+    page.parent.mkdir()
+    shutil.copy(ROOT / "scans" / "psis-400-23" / "01.png", page)
+    ocr = OcrCliRunner(FakeEngine({"01.png": WRONG.replace("Kenoye", "Konoye")}))
+    r = ocr.invoke(app, ["check", "docs/a/t.md", "scan/01.png", "--quiet", "--no-cache", "--jobs", "1"])
+    assert r.exit_code == 0, r.output  # fail-on never
+    assert "docs/a/t.md:1:26: error substitution: " in r.stdout  # the scan was used
+    r = ocr.invoke(app, ["check", "docs/a/t.md", "scan/01.png", "--scans", "auto", "--quiet", "--no-cache"])
+    assert r.exit_code == 2 and "not both" in r.output

@@ -188,7 +188,10 @@ def check(
         }
     )
     formatter = get_format(settings["format"])
-    todo = plan_jobs(paths, settings["scans"])
+    # Scans named on the command line override the config file's `scans` (as every
+    # option given there does); only --scans given with them is ambiguous.
+    scan_mode = None if scans is None and any(is_scan(p) for p in paths) else settings["scans"]
+    todo = plan_jobs(paths, scan_mode)
     lexicons = tuple(Path(p) for p in settings["lexicons"])
     baseline_path = Path(settings["baseline"]) if settings["baseline"] is not None else None
     inputs: list[Path | None] = [
@@ -229,7 +232,7 @@ def check(
     with progress_reporter(enabled=not quiet) as report:
         ocr_together(todo, run, report)
         for job, transcript in zip(todo, read, strict=True):
-            if settings["scans"] is not None and not job.scans and not quiet:
+            if scan_mode is not None and not job.scans and not quiet:
                 err_console.print(f"ocr-fix: {job.transcript}: no scans found, lexicon-only", markup=False)
             results.append(
                 check_document(transcript, list(job.scans), (), run, report, textequiv_level.value, options)
