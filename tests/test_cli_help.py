@@ -33,3 +33,26 @@ def test_every_help_has_an_example_and_no_bool_type(command: list[str]) -> None:
     text = _help(*command)
     assert "<bool>" not in text
     assert f"Example: ocr-fix {command[0]}" in text
+
+
+@pytest.mark.parametrize(
+    "command", [[c] for c in COMMANDS] + [["lexicon", "suggest"], ["lexicon", "check"], ["lexicon", "merge"]]
+)
+def test_help_shows_element_types_and_whole_paragraphs(command: list[str]) -> None:
+    """No `<list[Path]>` type, and a docstring's source line breaks do not break the
+    wide help mid-sentence (at 200 columns a paragraph wraps only near the width)."""
+    text = _help(*command)
+    assert "list[" not in text
+    body = text.split("Example:")[1].split("╭")[0]
+    lines = [line.strip() for line in body.splitlines()]
+    paragraphs = "\n".join(lines).strip().split("\n\n")
+    for p in paragraphs[1:]:
+        *full, _last = p.split("\n")
+        assert all(len(line) > 150 for line in full), p  # wrapped only at the terminal's width
+
+
+def test_check_help_lists_its_exit_codes_and_list_metavars() -> None:
+    text = _help("check")
+    flat = " ".join(text.split())
+    assert "5: unusable lexicon" in flat and "7: Tesseract failed on a page" in flat
+    assert re.search(r"--lexicon\s+-l\s+<path>\s", text)

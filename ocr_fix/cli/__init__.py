@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from typing import Any
 
 import typer
@@ -22,6 +24,10 @@ def _flags_without_type(command: Any) -> None:
     for param in command.params:
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
+        elif hasattr(param, "display_type"):
+            param.display_type = _element_type(param.display_type, param.param_type_name == "argument")
+    if command.help:
+        command.help = reflow(command.help)
     make_help = command.get_help_option
 
     def get_help_option(ctx: Any) -> Any:
@@ -33,6 +39,27 @@ def _flags_without_type(command: Any) -> None:
     command.get_help_option = get_help_option
     for sub in getattr(command, "commands", {}).values():
         _flags_without_type(sub)
+
+
+def _element_type(display_type: Any, many: bool) -> Any:
+    """Typer shows a repeatable option or a many-valued argument as ``<list[Path]>``;
+    show its element type, ``<path>`` (one per ``--option``) or ``<path>...``."""
+
+    def shown(ctx: Any) -> str:
+        label = str(display_type(ctx))
+        m = re.fullmatch(r"<list\[(.+)\]>", label)
+        return label if m is None else f"<{m.group(1).lower()}>" + ("..." if many else "")
+
+    return shown
+
+
+def reflow(help_text: str) -> str:
+    """``help_text`` with each paragraph on one line. Typer's rich help keeps a
+    docstring's single line breaks after the first paragraph, so lines wrapped at 90
+    columns in the source broke again mid-sentence at the terminal's width. A line
+    starting with ``-`` or ``*`` (a list item) keeps its break."""
+    paragraphs = inspect.cleandoc(help_text).split("\n\n")
+    return "\n\n".join(re.sub(r"\n(?![-*] )", " ", p) for p in paragraphs)
 
 
 class _Commands(TyperGroup):

@@ -170,7 +170,10 @@ def check(
     Every finding names the transcript line:column, the scan page and line, what the scan
     shows, and a suggestion. Settings come from the command line, then the config file,
     then the defaults (see `ocr-fix config`). One exit code for the whole call. Exit 0:
-    nothing at or above --fail-on; 1: something is.
+    nothing at or above --fail-on; 1: something is; 2: usage or config error; 3: an
+    input is missing; 4: an input is unreadable; 5: unusable lexicon; 6: Tesseract or
+    the language is not installed; 7: Tesseract failed on a page; 10: the output cannot
+    be written; 130: interrupted.
     """
     first = next((p for p in paths if not is_scan(p)), None)
     settings = load_settings(config, first.parent if first is not None else None).override(
