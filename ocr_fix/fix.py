@@ -216,7 +216,10 @@ def findings_from_dict(doc: Any, path: Path | str = "findings", source: Source |
     if isinstance(doc, dict) and doc.get("schema") == MANY_SCHEMA and isinstance(doc.get("results"), list):
         doc = _one_of_many(doc["results"], path, source)
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise BadInput(f"not an {SCHEMA} findings file (schema: {_schema(doc)!r})", path)
+        raise BadInput(
+            f"not an {SCHEMA} findings file (schema: {_schema(doc)!r}); make one with check --format json",
+            path,
+        )
     digest, findings = doc.get("transcript_sha256"), doc.get("findings")
     if not isinstance(digest, str) or not isinstance(findings, list):
         raise BadInput("findings file lacks transcript_sha256 or findings", path)

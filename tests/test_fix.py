@@ -119,6 +119,18 @@ def test_dry_run_writes_only_the_diff(tmp_path: Path) -> None:
     body = patch.read_bytes().decode()
     assert "-Prince **Kenoye** went to Moskow.  \r\n+Prince **Kenoye** went to Moscow.  \r\n" in body
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json", "p.diff", "t.md"]
+    assert "would apply 1 fix(es)" in res.stderr and "dry run" in res.stderr  # not "applied"
+
+
+def test_writing_says_applied_and_a_sarif_report_says_what_fix_needs(tmp_path: Path) -> None:
+    t, f = write_case(tmp_path, [finding("Moskow", "Moscow")])
+    res = runner.invoke(app, ["fix", str(t), "--findings", str(f), "-o", str(tmp_path / "out.md")])
+    assert res.exit_code == 0 and "ocr-fix: applied 1 fix(es), skipped 0\n" in res.stderr
+    sarif = tmp_path / "r.sarif"
+    sarif.write_text('{"version": "2.1.0", "runs": []}')
+    res = runner.invoke(app, ["fix", str(t), "--findings", str(sarif)])
+    assert res.exit_code == ExitCode.BAD_INPUT
+    assert "check --format json" in res.stderr and res.stderr.count("\n") == 1
 
 
 def test_stale_hash_exits_9_and_writes_nothing(tmp_path: Path) -> None:
@@ -206,7 +218,7 @@ def test_unplaced_findings_never_applied(tmp_path: Path) -> None:
     res = runner.invoke(app, ["fix", str(t), "--findings", str(f)])
     assert res.exit_code == 0
     assert res.stdout == ""
-    assert "applied 0" in res.stderr
+    assert "would apply 0" in res.stderr
 
 
 def test_in_place_keeps_backup(tmp_path: Path) -> None:

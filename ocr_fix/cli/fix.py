@@ -87,7 +87,7 @@ def _asker(source: Source, total: int):
     return decide
 
 
-def _report(result: FixResult, unplaced: int) -> None:
+def _report(result: FixResult, unplaced: int, dry_run: bool) -> None:
     for s in result.skipped:
         if s.reason != "skipped":
             err_console.print(
@@ -95,8 +95,11 @@ def _report(result: FixResult, unplaced: int) -> None:
                 highlight=False,
             )
     extra = f"; {unplaced} finding(s) without a transcript fix" if unplaced else ""
+    verb, note = (
+        ("would apply", " (dry run: -o FILE or --in-place writes them)") if dry_run else ("applied", "")
+    )
     err_console.print(
-        f"ocr-fix: applied {len(result.applied)} fix(es), skipped {len(result.skipped)}{extra}",
+        f"ocr-fix: {verb} {len(result.applied)} fix(es), skipped {len(result.skipped)}{extra}{note}",
         highlight=False,
     )
 
@@ -147,7 +150,7 @@ def fix(
         result = plan(source, found.candidates, threshold, _asker(source, total), _by_position)
     else:
         result = plan(source, found.candidates, threshold)
-    _report(result, found.unplaced)
+    _report(result, found.unplaced, dry_run=output is None and not in_place)
     patch = unified_diff(source.file_text, result.file_text, str(transcript))
     if diff is not None:
         write_atomic(diff, patch)
