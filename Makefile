@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 # synth types with Courier Prime by default; the other monospaced fonts give the benchmark's
 # injected sets (bench/sets.py) pages in several typefaces.
-APT_PKGS := tesseract-ocr tesseract-ocr-eng fonts-courier-prime fonts-freefont-ttf fonts-liberation fonts-dejavu-core fonts-texgyre
+APT_PKGS := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-courier-prime fonts-freefont-ttf fonts-liberation fonts-dejavu-core fonts-texgyre
 
 .PHONY: setup system-deps demo test test-fast lint bench calibrate clean browser-deps
 
@@ -14,6 +14,7 @@ setup: system-deps $(STAMP)
 system-deps:
 	@missing=""; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	tesseract --list-langs 2>/dev/null | grep -qx osd || missing="$$missing tesseract-ocr-osd"; \
 	[ -e /usr/share/fonts/opentype/courier-prime/CourierPrime-Regular.otf ] || [ -n "$$(fc-list 2>/dev/null | grep -i 'Courier Prime')" ] || missing="$$missing fonts-courier-prime"; \
 	for pair in "FreeMono:fonts-freefont-ttf" "Liberation Mono:fonts-liberation" \
 	            "DejaVu Sans Mono:fonts-dejavu-core" "TeX Gyre Cursor:fonts-texgyre"; do \

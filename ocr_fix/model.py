@@ -76,12 +76,24 @@ class PageRef:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """OCR result of one page image."""
+    """OCR result of one page image, with how it was read.
+
+    Word boxes are in the pixels of the image as given, whatever was done to read it:
+    ``rotation`` is the counter-clockwise quarter turn (0, 90, 180, 270) the page was
+    read at, ``skew`` the degrees it was then rotated by to level its lines,
+    ``redactions`` the solid bars found on it (text under them is withheld, not
+    missing), and ``variant`` which reading was kept (``first``; ``turned``,
+    ``restore`` or ``plain`` when the first went wrong, see :mod:`ocr_fix.readings`).
+    """
 
     ref: PageRef
     width: int
     height: int
     words: tuple[Word, ...]
+    rotation: int = 0
+    skew: float = 0.0
+    redactions: tuple[BBox, ...] = ()
+    variant: str = "first"
 
     @property
     def number(self) -> int:

@@ -18,7 +18,7 @@ from ocr_fix.editorial import DEFAULT_EDITORIAL_MARKS, apply_marks, compile_mark
 from ocr_fix.errors import BadInput
 from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
 from ocr_fix.metrics import cer
-from ocr_fix.model import Finding, Page, Severity
+from ocr_fix.model import BBox, Finding, Page, Severity
 from ocr_fix.normalize.tokens import Token, tokenize
 from ocr_fix.normalize.typography import normalize_transcript
 from ocr_fix.ocr.reread import LineReader
@@ -53,6 +53,10 @@ class PageStat:
     mean_confidence: float
     words: int
     agreement: float = 0.0  # share of the page's words matched exactly in the transcript
+    rotation: int = 0  # counter-clockwise degrees the scan was turned to read it
+    skew: float = 0.0  # degrees it was then levelled by
+    redactions: tuple[BBox, ...] = ()  # solid bars: text under them is withheld, not missing
+    variant: str = "first"  # which reading was kept (ocr_fix.readings)
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,18 @@ def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[P
             agreement = round(pa.matched / len(pa.tokens), 4) if pa.tokens else 0.0
         label = str(page.ref.path) + (f"#{page.ref.frame + 1}" if page.ref.multi else "")
         out.append(
-            PageStat(page.number, label, rate, round(page.mean_confidence, 1), len(page.words), agreement)
+            PageStat(
+                page.number,
+                label,
+                rate,
+                round(page.mean_confidence, 1),
+                len(page.words),
+                agreement,
+                page.rotation,
+                page.skew,
+                page.redactions,
+                page.variant,
+            )
         )
     return tuple(out)
 

@@ -23,6 +23,8 @@ from PIL import Image, UnidentifiedImageError
 
 from ocr_fix.errors import BadInput, InputNotFound
 from ocr_fix.model import PageRef
+from ocr_fix.orientation import is_sideways, is_upside_down, map_back, turn
+from ocr_fix.pagefix import find_marks, paint_over
 
 #: What Pillow reads here (its wheels bundle OpenJPEG and libwebp): PNG, JPEG, TIFF, JPEG
 #: 2000 (archival masters), WebP, BMP and the Netpbm formats.
@@ -297,6 +299,14 @@ class Preprocess:
     13.79; binarise on (EHRI) 10.58, so Tesseract's own Otsu is kept and binarisation is
     available but off. Upscaling only pays below ~21 px capitals: scaling 25 px text to
     30 px made the bundled pages worse (2.23 %).
+
+    The hard-scan steps (bench/bench_degrade.py): ``mask`` paints over scanner borders,
+    punch holes, redaction bars and stamp frames (:mod:`ocr_fix.pagefix`) before anything
+    is measured; ``orient`` turns sideways and upside-down pages upright
+    (:mod:`ocr_fix.orientation`); skew is searched within ``max_skew`` degrees. The
+    engine may read a page a second way when the first reading goes wrong
+    (``adaptive``, the ``restore`` treatment below) and falls back to Tesseract's plain
+    reading when that is clearly better (``safety``).
     """
 
     grey: bool = True
@@ -305,18 +315,43 @@ class Preprocess:
     binarise: bool = False
     upscale: bool = True  # bring low-resolution scans up to ~300 dpi text size
     char_height: float = 30.0  # px: capital height that small text (< 70 % of it) is scaled up to
+    mask: bool = True
+    orient: bool = True
+    max_skew: float = 10.0
+    adaptive: bool = True
+    safety: bool = True
+    #: The second treatment: flatten uneven paper, stretch faint ink, drop specks,
+    #: binarise, and bring text to a good x-height.
+    restore: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A preprocessed image and the factor that maps its pixels back to the original."""
+    """A preprocessed image and what maps its pixels back to the original page.
+
+    Forward, the page was: painted over where ``redactions`` and other marks are,
+    turned ``rotation`` degrees counter-clockwise, scaled by ``scale``, then rotated by
+    ``angle`` degrees about its centre onto a canvas grown to hold the corners
+    (``inner`` is the (height, width) before that rotation; None: same size).
+    """
 
     image: np.ndarray
     scale: float  # prepared pixel = original pixel * scale
     angle: float  # degrees the page was rotated by to deskew it
+    rotation: int = 0  # quarter turns applied first, counter-clockwise degrees
+    original: tuple[int, int] | None = None  # (height, width) of the page as given
+    inner: tuple[int, int] | None = None
+    redactions: tuple[tuple[int, int, int, int], ...] = ()  # bars, in original pixels
+    guess: int = 0  # rotation the ink-shape tests suggest (may differ from ``rotation``)
+    marks: int = 0  # borders, solids and frames painted over
+    #: Centres of the letter-sized marks on the page (:func:`letter_spots`), in the
+    #: original's pixels; None when not measured.
+    spots: np.ndarray | None = None
 
 
 MAX_UPSCALE = 4.0
+#: ``restore`` brings capitals to this height (px) when they are smaller.
+RESTORE_CHAR_HEIGHT = 34.0
 
 
 def preprocess(img: np.ndarray, settings: Preprocess = Preprocess()) -> np.ndarray:
@@ -324,31 +359,280 @@ def preprocess(img: np.ndarray, settings: Preprocess = Preprocess()) -> np.ndarr
     return prepare(img, settings).image
 
 
-def prepare(img: np.ndarray, settings: Preprocess = Preprocess()) -> Prepared:
-    """Run the enabled steps in order: grey, upscale, deskew, denoise, binarise."""
+def prepare(img: np.ndarray, settings: Preprocess = Preprocess(), rotation: int | None = None) -> Prepared:
+    """Run the enabled steps in order: grey, mask marks, turn upright, upscale, deskew,
+    denoise (or restore), binarise.
+
+    ``rotation`` (counter-clockwise degrees) turns the page before reading; None lets the
+    ink-shape tests decide when ``settings.orient`` is on (their guess is reported as
+    ``Prepared.guess`` either way).
+
+    Everything is measured on one ink mask and its connected components: the marks
+    (:mod:`ocr_fix.pagefix`) are the components far larger than a letter, and the
+    letter height, the orientation tests and the skew use only the letter-sized ones
+    (specks, rules, borders and bars would pull them off).
+    """
     out = _grey(img) if settings.grey or img.ndim == 2 else img
     if out.ndim == 3:
         out = _grey(out)
-    # One ink mask serves both measurements; skew does not depend on scale, so it is
-    # measured before upscaling, on the smaller image.
-    mask = _ink_mask(out) if settings.upscale or settings.deskew else None
+    original = (int(out.shape[0]), int(out.shape[1]))
+    redactions: tuple[tuple[int, int, int, int], ...] = ()
+    painted = 0
+    letter = 0.0
+    letters: np.ndarray | None = None
+    if settings.upscale or settings.deskew or settings.mask or settings.orient or settings.restore:
+        mask = _ink_mask(out)
+        labels, stats = _components(mask)
+        letter = _letter_height(stats, out.shape[0])
+        if letter > 0:
+            letters = _letters_mask(labels, stats, letter, out.shape[0])
+        elif settings.restore or settings.orient or settings.mask:
+            # Faint ink on uneven paper defeats the global threshold: try a local one.
+            local, local_stats = _components(_local_ink_mask(out))
+            letter = _letter_height(local_stats, out.shape[0])
+            letters = _letters_mask(local, local_stats, letter, out.shape[0])
+            del local
+        else:
+            letters = _letters_mask(labels, stats, letter, out.shape[0])
+        # Marks are measured in letters: without a letter height, nothing is a mark.
+        if settings.mask and letter > 0:
+            marks = find_marks(out, labels, stats, letter)
+            if marks.any:
+                out = paint_over(out, marks, mask)
+                redactions = marks.redactions
+                painted = marks.border + marks.solids + marks.frames
+        del labels, mask
+    level = _downsized(letters, SKEW_SIDE) if letters is not None else None
+    guess = 0
+    sideways = settings.orient and level is not None and level.any()
+    if sideways and level is not None and is_sideways(_downsized(level, COARSE_SKEW_SIDE).astype(np.float32)):
+        guess = 90
+        level = turn(level, 90)
+    turned = guess if rotation is None and settings.orient else (rotation or 0) % 360
+    angle = 0.0
+    if level is not None and turned % 180 != guess % 180:
+        level = turn(level, 90)
+    if settings.deskew and level is not None:
+        angle = estimate_skew(level, max_angle=settings.max_skew, mask=level)
+    if settings.orient and level is not None:
+        upright = rotate_expand(level, angle, fill=0) if abs(angle) >= 0.05 else level
+        if is_upside_down(upright):
+            guess = (guess + 180) % 360
+        if rotation is None:
+            turned = guess
+    if turned:
+        out = turn(out, turned)
+    spots = None
+    if settings.adaptive and letters is not None:
+        # Found on the upright page (they are looked for along lines), kept in the
+        # original's pixels like the words they are compared with.
+        spots = letter_spots(out, letter)
+        if turned and len(spots):
+            bx, by = map_back(spots[:, 0], spots[:, 1], turned, original)  # type: ignore[arg-type]
+            spots = np.stack([bx, by], axis=1).astype(np.float32)
+    if settings.restore:
+        out = flatten(out)
     scale = 1.0
-    if settings.upscale:
-        scale = _upscale_factor(out, settings.char_height, mask)
-    angle = estimate_skew(out, mask=mask) if settings.deskew else 0.0
+    if settings.upscale or settings.restore:
+        target = max(settings.char_height, RESTORE_CHAR_HEIGHT) if settings.restore else settings.char_height
+        floor = 0.85 if settings.restore else 0.7
+        if 0 < letter < target * floor:
+            scale = float(min(MAX_UPSCALE, target / letter))
     if scale > 1.0:
         out = cv2.resize(out, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    inner = None
     if abs(angle) >= 0.05:
-        out = rotate(out, angle)
+        inner = (int(out.shape[0]), int(out.shape[1]))
+        out = rotate_expand(out, angle)
     else:
         angle = 0.0
-    if settings.denoise:
+    if settings.restore:
+        out = despeckle(binarise(out), letter * scale)
+    elif settings.denoise:
         # Median removes specks; the slight blur after it smooths the jagged stroke edges
         # a median leaves (measured: -0.06 pt CER on bundled pages, -0.15 pt on EHRI).
         out = cv2.GaussianBlur(cv2.medianBlur(out, 3), (0, 0), 0.7)
-    if settings.binarise:
+    if settings.binarise and not settings.restore:
         out = binarise(out)
-    return Prepared(image=out, scale=scale, angle=angle)
+    return Prepared(
+        image=out,
+        scale=scale,
+        angle=angle,
+        rotation=turned,
+        original=original,
+        inner=inner,
+        redactions=redactions,
+        guess=guess,
+        marks=painted,
+        spots=spots,
+    )
+
+
+def _components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        # 16-bit labels: the same components three times faster than 32-bit ones on a
+        # 300 dpi page; OpenCV raises rather than wrap when a page has more than 65535.
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
+    except cv2.error:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return labels, stats
+
+
+def _letter_like(stats: np.ndarray, page_height: int) -> np.ndarray:
+    h = stats[:, cv2.CC_STAT_HEIGHT]
+    w = stats[:, cv2.CC_STAT_WIDTH]
+    area = stats[:, cv2.CC_STAT_AREA]
+    # Letters: not specks, not rules or borders, roughly letter-shaped.
+    keep = (h >= 4) & (h <= page_height / 20) & (w <= 3 * h) & (area >= 6) & (w >= 2)
+    keep[0] = False
+    return keep
+
+
+def _letter_height(stats: np.ndarray, page_height: int) -> float:
+    """Capital height of the page's type in pixels (0 when fewer than 20 letters).
+
+    The 75th percentile of the heights of letter-like components (capitals and
+    ascenders define "text size") among those with at least a fifth of the area of the
+    largest letters: a photocopy's toner specks outnumber the letters tenfold and, left
+    in, once made a 300 dpi page look like 7 px text (and had it upscaled four times).
+    """
+    keep = _letter_like(stats, page_height)
+    if keep.sum() < 20:
+        return 0.0
+    area = stats[keep, cv2.CC_STAT_AREA]
+    heights = stats[keep, cv2.CC_STAT_HEIGHT]
+    solid = area >= 0.2 * np.percentile(area, 99)
+    if solid.sum() >= 20:
+        heights = heights[solid]
+    return float(np.percentile(heights, 75))
+
+
+def _letters_mask(labels: np.ndarray, stats: np.ndarray, letter: float, page_height: int) -> np.ndarray:
+    """255 on the components that could be letters (specks, rules and marks left out)."""
+    keep = _letter_like(stats, page_height)
+    if letter > 0:
+        h = stats[:, cv2.CC_STAT_HEIGHT]
+        w = stats[:, cv2.CC_STAT_WIDTH]
+        area = stats[:, cv2.CC_STAT_AREA]
+        keep &= (h <= 2.5 * letter) & (w <= 3 * letter) & (area >= 0.02 * letter * letter)
+    lut = np.where(keep, 255, 0).astype(np.uint8)
+    return lut[labels]
+
+
+def _local_ink_mask(img: np.ndarray, offset: int = 12) -> np.ndarray:
+    """Ink as pixels ``offset`` grey levels darker than their neighbourhood (a window of a
+    few letters)."""
+    block = max(15, (min(img.shape[:2]) // 60) | 1)
+    return cv2.adaptiveThreshold(
+        cv2.GaussianBlur(img, (3, 3), 0),
+        255,
+        cv2.ADAPTIVE_THRESH_MEAN_C,
+        cv2.THRESH_BINARY_INV,
+        block,
+        offset,
+    )
+
+
+def flatten(img: np.ndarray) -> np.ndarray:
+    """Even out the paper and stretch faint ink: divide by the paper's brightness (a max
+    filter far wider than a stroke, on a quarter-size copy), then map the darkest ink to
+    black."""
+    small = cv2.resize(img, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    k = max(5, (min(small.shape[:2]) // 40) | 1)
+    paper = cv2.dilate(small, np.ones((k, k), np.uint8))
+    paper = cv2.GaussianBlur(paper, (0, 0), k / 2.0)
+    paper = cv2.resize(paper, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+    flat = img.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0)
+    ink = float(np.percentile(flat, 0.5))
+    if ink >= 0.98:
+        return np.full_like(img, 255)
+    stretched = (flat - ink) / (1.0 - ink) * 255.0
+    return np.clip(stretched, 0, 255).astype(np.uint8)
+
+
+def despeckle(binary: np.ndarray, letter: float) -> np.ndarray:
+    """Remove specks on blank paper: components under :data:`SPECK_AREA` of a letter
+    height squared with no larger component on their line within :data:`SPECK_REACH`
+    letters (toner and dust; a full stop, a colon, a row of dots sit on a line of type
+    and stay)."""
+    if letter <= 0:
+        return binary
+    inv = (binary == 0).astype(np.uint8)
+    try:
+        n, labels, stats, centroids = cv2.connectedComponentsWithStats(inv, connectivity=8, ltype=cv2.CV_16U)
+    except cv2.error:
+        n, labels, stats, centroids = cv2.connectedComponentsWithStats(inv, connectivity=8)
+    if n <= 2:
+        return binary
+    small = stats[:, cv2.CC_STAT_AREA] < SPECK_AREA * letter * letter
+    small[0] = False
+    if not small.any():
+        return binary
+    # Count the larger components (type) in a band a letter or so high and a dozen
+    # letters wide round each component: a speck on blank paper has none, while a full
+    # stop, a colon or a row of dots sits on a line of type.
+    cell = letter
+    big = ~small
+    big[0] = False
+    gx = (centroids[:, 0] // cell).astype(np.int64) + SPECK_REACH
+    gy = (centroids[:, 1] // cell).astype(np.int64) + 1
+    grid = np.zeros((int(gy.max()) + 2, int(gx.max()) + SPECK_REACH + 1), np.int32)
+    np.add.at(grid, (gy[big], gx[big]), 1)
+    near = np.zeros_like(grid)
+    for dy in (-1, 0, 1):
+        for dx in range(-SPECK_REACH, SPECK_REACH + 1):
+            near += np.roll(np.roll(grid, dy, 0), dx, 1)
+    lone = near[gy, gx] == 0
+    drop = small & lone
+    if not drop.any():
+        return binary
+    out = binary.copy()
+    out[drop[labels]] = 255
+    return out
+
+
+#: Despeckle: a component under this share of a letter height squared is a speck
+#: candidate (a typed full stop is ~0.03, a letter 0.15-0.5) ...
+SPECK_AREA = 0.12
+#: ... and is dropped when no larger component is within this many letters along its line.
+SPECK_REACH = 6
+
+
+#: Grey levels a letter mark must be darker than its neighbourhood (faint type on dim
+#: paper: 15-30; the texture of paper: under 10).
+SPOT_CONTRAST = 10
+
+
+def letter_spots(img: np.ndarray, letter: float) -> np.ndarray:
+    """Centres (x, y; float32, in ``img``'s pixels) of the letter-sized marks the page
+    shows under a local threshold, so faint and unevenly lit type counts too; found at
+    half size when letters are large enough."""
+    small = _downsized(img, max(img.shape) / 2) if letter >= 24 else img
+    k = small.shape[0] / img.shape[0]
+    mask = _local_ink_mask(small, offset=SPOT_CONTRAST)
+    _, stats = _components(mask)
+    keep = _letter_like(stats, small.shape[0])
+    if letter > 0:
+        h = stats[:, cv2.CC_STAT_HEIGHT]
+        keep &= (h >= 0.3 * letter * k) & (h <= 2.0 * letter * k)
+    st = stats[keep]
+    x = (st[:, cv2.CC_STAT_LEFT] + st[:, cv2.CC_STAT_WIDTH] / 2.0) / k
+    y = (st[:, cv2.CC_STAT_TOP] + st[:, cv2.CC_STAT_HEIGHT] / 2.0) / k
+    spots = np.stack([x, y], axis=1).astype(np.float32)
+    if letter <= 0 or len(spots) == 0:
+        return spots
+    # Type comes in lines of words: keep marks with at least three others in a band
+    # about a letter high and five letters wide round them (blotches of paper texture
+    # and specks lie about at random and rarely so).
+    gx = (spots[:, 0] // float(letter)).astype(np.int64) + 2
+    gy = (spots[:, 1] // (0.5 * float(letter))).astype(np.int64) + 1
+    grid = np.zeros((int(gy.max()) + 2, int(gx.max()) + 3), np.int32)
+    np.add.at(grid, (gy, gx), 1)
+    near = np.zeros_like(grid)
+    for dy in (-1, 0, 1):
+        for dx in (-2, -1, 0, 1, 2):
+            near += np.roll(np.roll(grid, dy, 0), dx, 1)
+    return spots[near[gy, gx] >= 4]
 
 
 def _grey(img: np.ndarray) -> np.ndarray:
@@ -371,32 +655,10 @@ def _ink_mask(img: np.ndarray) -> np.ndarray:
 
 
 def char_height(img: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """Median height of character-sized connected components, 0 when there are none."""
+    """Capital height of the page's type in pixels (:func:`_letter_height`), 0 when unknown."""
     mask = _ink_mask(img) if mask is None else mask
-    try:
-        # 16-bit labels: the same components three times faster than 32-bit ones on a
-        # 300 dpi page; OpenCV raises rather than wrap when a page has more than 65535.
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
-    except cv2.error:
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if n <= 1:
-        return 0.0
-    h = stats[1:, cv2.CC_STAT_HEIGHT]
-    w = stats[1:, cv2.CC_STAT_WIDTH]
-    area = stats[1:, cv2.CC_STAT_AREA]
-    # Letters: not specks, not rules or borders, roughly letter-shaped.
-    keep = (h >= 4) & (h <= img.shape[0] / 20) & (w <= 3 * h) & (area >= 6) & (w >= 2)
-    if keep.sum() < 20:
-        return 0.0
-    # Capitals and ascenders define "text size"; take the upper part of the distribution.
-    return float(np.percentile(h[keep], 75))
-
-
-def _upscale_factor(img: np.ndarray, target: float, mask: np.ndarray | None = None) -> float:
-    height = char_height(img, mask)
-    if height <= 0 or height >= target * 0.7:
-        return 1.0
-    return float(min(MAX_UPSCALE, target / height))
+    _, stats = _components(mask)
+    return _letter_height(stats, img.shape[0])
 
 
 def estimate_skew(
@@ -463,6 +725,21 @@ def _profile_sharpness(img: np.ndarray) -> Callable[[float], float]:
     return score
 
 
+def rotate_expand(img: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
+    """Rotate about the centre by ``angle`` degrees (CCW) onto a canvas grown to hold
+    the corners (centred, so :func:`map_point_back` can undo it), ``fill`` around."""
+    h, w = img.shape[:2]
+    a = math.radians(angle)
+    c, s = abs(math.cos(a)), abs(math.sin(a))
+    width, height = math.ceil(w * c + h * s), math.ceil(h * c + w * s)
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+    m[0, 2] += (width - w) / 2.0
+    m[1, 2] += (height - h) / 2.0
+    return cv2.warpAffine(
+        img, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+    )
+
+
 def rotate(img: np.ndarray, angle: float) -> np.ndarray:
     """Rotate about the centre by ``angle`` degrees (CCW), same size, white border."""
     h, w = img.shape[:2]
@@ -487,15 +764,19 @@ def binarise(img: np.ndarray) -> np.ndarray:
 def map_point_back(x: float, y: float, prepared: Prepared, shape: tuple[int, int]) -> tuple[float, float]:
     """Map a point of the prepared image back to the original page's pixel space.
 
-    Undoes the deskew rotation about the (scaled) centre, then the upscale.
-    ``shape`` is the prepared image's (height, width).
+    Undoes the deskew rotation about the centre (and the canvas growth around it), then
+    the upscale, then the quarter turn. ``shape`` is the prepared image's (height, width).
     """
     if prepared.angle:
         h, w = shape
         cx, cy = w / 2.0, h / 2.0
+        ih, iw = prepared.inner if prepared.inner is not None else shape
         # rotate() used getRotationMatrix2D(angle): invert with -angle.
         a = math.radians(-prepared.angle)
         cos, sin = math.cos(a), math.sin(a)
         dx, dy = x - cx, y - cy
-        x, y = cx + cos * dx + sin * dy, cy - sin * dx + cos * dy
-    return x / prepared.scale, y / prepared.scale
+        x, y = iw / 2.0 + cos * dx + sin * dy, ih / 2.0 - sin * dx + cos * dy
+    x, y = x / prepared.scale, y / prepared.scale
+    if prepared.rotation and prepared.original is not None:
+        x, y = map_back(x, y, prepared.rotation, prepared.original)
+    return x, y

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from enum import Enum
@@ -17,7 +18,7 @@ from ocr_fix.errors import BadInput, CannotWrite, UsageError
 from ocr_fix.fileio import make_dir, refuse_input_as_output, write_atomic
 from ocr_fix.model import Page
 from ocr_fix.ocr.cache import OcrCache
-from ocr_fix.ocr.formats import page_alto, page_hocr, page_pagexml, page_tsv
+from ocr_fix.ocr.formats import page_alto, page_hocr, page_json, page_pagexml, page_tsv
 from ocr_fix.ocr.scheduler import ocr_pages
 from ocr_fix.ocr.tesseract import OcrSettings, TesseractEngine
 from ocr_fix.report.visible import visible
@@ -31,13 +32,26 @@ class Format(str, Enum):
     hocr = "hocr"
     alto = "alto"
     page = "page"
+    json = "json"
+
+
+OCR_SCHEMA = "ocr-fix/ocr/1"
 
 
 #: File suffix of each format's per-page output.
-SUFFIX = {"txt": ".txt", "tsv": ".tsv", "hocr": ".hocr", "alto": ".alto.xml", "page": ".page.xml"}
+SUFFIX = {
+    "txt": ".txt",
+    "tsv": ".tsv",
+    "hocr": ".hocr",
+    "alto": ".alto.xml",
+    "page": ".page.xml",
+    "json": ".json",
+}
 
 
 def render_page(page: Page, fmt: Format) -> str:
+    if fmt is Format.json:
+        return json.dumps({"schema": OCR_SCHEMA, **page_json(page)}, ensure_ascii=False, indent=2) + "\n"
     if fmt is Format.tsv:
         return page_tsv(page)
     if fmt is Format.hocr:
@@ -65,7 +79,8 @@ def ocr(
         Format.txt,
         "--format",
         "-f",
-        help="txt, tsv (word boxes), hocr, alto (ALTO 4.2) or page (PAGE XML 2019).",
+        help="txt, tsv (word boxes), hocr, alto (ALTO 4.2), page (PAGE XML 2019) or json (words, "
+        "and per page the rotation, skew, redaction bars and reading kept).",
     ),
     jobs: Jobs = None,
     no_cache: NoCache = False,
@@ -129,6 +144,11 @@ def ocr(
             write_atomic(out_dir / f"{page.ref.stem}{SUFFIX[fmt.value]}", render_page(page, fmt))
         return
     out = sys.stdout
+    if fmt is Format.json:
+        doc = {"schema": OCR_SCHEMA, "pages": [page_json(p) for p in pages]}
+        out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        out.flush()
+        return
     shown = (lambda s: visible(s, keep_layout=True)) if out.isatty() else (lambda s: s)
     for i, page in enumerate(pages):
         if fmt is Format.tsv:

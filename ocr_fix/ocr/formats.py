@@ -28,6 +28,10 @@ def page_to_json(page: Page) -> dict[str, Any]:
         "width": page.width,
         "height": page.height,
         "words": [[w.text, *w.box.as_list(), w.conf, w.line, w.block, w.par] for w in page.words],
+        "rotation": page.rotation,
+        "skew": page.skew,
+        "redactions": [b.as_list() for b in page.redactions],
+        "variant": page.variant,
     }
 
 
@@ -51,12 +55,43 @@ def page_from_json(data: dict[str, Any]) -> Page:
             )
             for t, x0, y0, x1, y1, conf, line, block, par in data["words"]
         )
-        return Page(ref=ref, width=int(data["width"]), height=int(data["height"]), words=words)
+        return Page(
+            ref=ref,
+            width=int(data["width"]),
+            height=int(data["height"]),
+            words=words,
+            rotation=int(data.get("rotation", 0)),
+            skew=float(data.get("skew", 0.0)),
+            redactions=tuple(BBox(*(int(v) for v in b)) for b in data.get("redactions", ())),
+            variant=str(data.get("variant", "first")),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise BadInput(f"malformed page JSON ({type(exc).__name__}: {exc})") from None
 
 
 # --- output formats ------------------------------------------------------------------
+
+
+def page_json(page: Page) -> dict[str, Any]:
+    """The ``ocr --format json`` form of a page: its words with boxes in the pixels of the
+    image as given, and how it was read (``rotation``: counter-clockwise degrees it was
+    turned by; ``skew``: degrees it was then levelled by; ``redactions``: solid bars
+    found, ``[x0, y0, x1, y1]``; ``variant``: which reading was kept)."""
+    return {
+        "page": page.number,
+        "image": str(page.ref.path) + (f"#{page.ref.frame + 1}" if page.ref.multi else ""),
+        "width": page.width,
+        "height": page.height,
+        "rotation": page.rotation,
+        "skew": page.skew,
+        "redactions": [b.as_list() for b in page.redactions],
+        "variant": page.variant,
+        "mean_confidence": round(page.mean_confidence, 1),
+        "text": page.text(),
+        "words": [
+            {"text": w.text, "bbox": w.box.as_list(), "conf": w.conf, "line": w.line} for w in page.words
+        ],
+    }
 
 
 def page_tsv(page: Page) -> str:

@@ -12,10 +12,15 @@ directory (``ocr-fix-*``) that holds every file it reads and writes, so :func:`s
 (Ctrl-C, SIGTERM, in the parent and in OCR workers) can kill it and remove its files
 even when it runs in another thread.
 
-Word boxes are reported in the pixel space of the page image as given: the upscale is
-undone and each box corner is rotated back through the deskew angle, then the box is
-the corners' bounding rectangle (for the small angles deskew handles, < 5 degrees,
-that widens a word box by at most a few pixels).
+Word boxes are reported in the pixel space of the page image as given: each box corner
+is rotated back through the deskew angle, the upscale is undone and the quarter turn
+reversed, then the box is the corners' bounding rectangle (at the largest skew deskew
+handles, 10 degrees, that widens a word box by about a sixth of its height).
+
+A page is read once the cheap way; when that reading went wrong by its own measures,
+:mod:`ocr_fix.readings` tries it turned (OSD), restored, and with Tesseract's defaults,
+and keeps the best. What was done is on the :class:`Page` (rotation, skew, redactions,
+variant) and so in the cache and the JSON.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -39,6 +45,7 @@ import numpy as np
 from ocr_fix.errors import OcrFailed, OcrFixError, TesseractMissing
 from ocr_fix.model import BBox, Page, PageRef, Word
 from ocr_fix.ocr.engine import Capabilities, OcrEngine
+from ocr_fix.readings import confirmed_rotation, read_page
 from ocr_fix.scans import Prepared, Preprocess, load_image, map_point_back, prepare
 
 if TYPE_CHECKING:
@@ -55,6 +62,9 @@ MIN_TIMEOUT = 120.0
 INSTALL_HINT = "sudo apt-get install tesseract-ocr tesseract-ocr-eng"
 #: Bump when this module's output for the same image and settings changes.
 ENGINE_REVISION = 2
+#: Bump when preprocessing or the choice of readings (scans.py, pagefix.py,
+#: orientation.py, readings.py) changes what a page reads as; part of the cache key.
+PREPROCESS_VERSION = 1
 #: Characters no typewriter types; Tesseract's language model likes to produce them.
 TYPEWRITER_CONFIG = "tessedit_char_blacklist=\u201c\u201d\u2018\u2019\u2014\u2013"
 
@@ -161,6 +171,7 @@ class TesseractEngine(OcrEngine):
                 "engine": "tesseract",
                 "version": self.version,
                 "revision": ENGINE_REVISION,
+                "preprocess_version": PREPROCESS_VERSION,
                 "settings": self.settings.token_dict(),
             },
             sort_keys=True,
@@ -185,12 +196,81 @@ class TesseractEngine(OcrEngine):
 
     def recognise(self, ref: PageRef) -> Page:
         original = load_image(ref, self.settings.dpi)
-        return self._read(ref, original.shape[:2], prepare(original, self.settings.preprocess))
+        first, osd_done = self._first(original)
+        words = parse_tsv(
+            self.run(first.image, ref, "tsv"), first, original.shape[:2], f"page {ref.number} ({ref.label})"
+        )
+        return self._finish(ref, original, first, words, osd_done)
 
-    def _read(self, ref: PageRef, shape: tuple[int, int], prepared: Prepared) -> Page:
-        tsv = self.run(prepared.image, ref, "tsv")
-        words = parse_tsv(tsv, prepared, shape, f"page {ref.number} ({ref.label})")
-        return Page(ref=ref, width=int(shape[1]), height=int(shape[0]), words=words)
+    def _first(self, original: np.ndarray) -> tuple[Prepared, bool]:
+        """The cheap preparation of a page, turned the way OSD confirms when the
+        ink-shape tests think it is not upright; and whether OSD was asked."""
+        pre = self.settings.preprocess
+        prepared = prepare(original, pre)
+        if not pre.orient or prepared.guess == 0:
+            return prepared, False
+        rotation = confirmed_rotation(prepared, self.osd)
+        if rotation is not None:
+            prepared = prepare(original, pre, rotation=rotation)
+        return prepared, True
+
+    def _finish(
+        self, ref: PageRef, original: np.ndarray, first: Prepared, words: tuple[Word, ...], osd_done: bool
+    ) -> Page:
+        """The page from its first reading, or from a better one when that went wrong
+        (:func:`ocr_fix.readings.read_page`)."""
+        shape = original.shape[:2]
+        what = f"page {ref.number} ({ref.label})"
+
+        def read(prepared: Prepared, plain: bool) -> tuple[Word, ...]:
+            engine = self.plain() if plain else self
+            return parse_tsv(engine.run(prepared.image, ref, "tsv"), prepared, shape, what)
+
+        reading = read_page(
+            original, self.settings.preprocess, first, words, read, self.osd, self._known(), osd_done
+        )
+        p = reading.prepared
+        return Page(
+            ref=ref,
+            width=int(shape[1]),
+            height=int(shape[0]),
+            words=reading.words,
+            rotation=p.rotation,
+            skew=round(p.angle, 2),
+            redactions=tuple(BBox(*r) for r in p.redactions),
+            variant=reading.variant,
+        )
+
+    def _known(self) -> Callable[[str], bool] | None:
+        """The dictionary test for reading measures; None when the language is not English."""
+        if self.settings.lang.split("+")[0] != "eng":
+            return None
+        from ocr_fix.lexicon import Dictionary
+
+        return Dictionary.english().__contains__
+
+    def plain(self) -> TesseractEngine:
+        """This engine with Tesseract's own defaults (layout analysis, no character limits)."""
+        return replace(self, settings=replace(self.settings, psm=3, config=""))
+
+    def osd(self, image: np.ndarray) -> tuple[int, float] | None:
+        """Tesseract's orientation detection on an image: (counter-clockwise degrees to
+        turn it upright, confidence), or None when it cannot tell (too little text, no
+        ``osd`` language data, a failure)."""
+        with tempfile.TemporaryDirectory(prefix="ocr-fix-") as tmp:
+            path = os.path.join(tmp, "page.bmp")
+            if not cv2.imwrite(path, image):
+                return None
+            base = os.path.join(tmp, "out")
+            timeout = self.settings.timeout if self.settings.timeout is not None else default_timeout([image])
+            try:
+                run_tesseract(
+                    [self.binary, path, base, "-l", "osd", "--psm", "0"], "orientation", timeout, workdir=tmp
+                )
+                with open(f"{base}.osd", encoding="utf-8", errors="replace") as fh:
+                    return parse_osd(fh.read())
+            except (OcrFailed, OSError):
+                return None
 
     def recognise_many(self, refs: Sequence[PageRef]) -> list[Page | OcrFixError]:
         """Several pages through one Tesseract process (see
@@ -199,22 +279,24 @@ class TesseractEngine(OcrEngine):
 
         A page that cannot be read fails alone. When the shared Tesseract run fails
         (a crash, or the pages' summed timeout), every page is read again on its own,
-        so the failure names its page and the other pages still count.
+        so the failure names its page and the other pages still count. A page whose
+        first reading went wrong is read again on its own (:mod:`ocr_fix.readings`).
         """
         out: list[Page | OcrFixError | None] = [None] * len(refs)
-        ready: list[tuple[int, tuple[int, int], Prepared]] = []
+        ready: list[tuple[int, np.ndarray, Prepared, bool]] = []
         for i, ref in enumerate(refs):
             try:
                 original = load_image(ref, self.settings.dpi)
-                ready.append((i, original.shape[:2], prepare(original, self.settings.preprocess)))
+                ready.append((i, original, *self._first(original)))
             except OcrFixError as exc:
                 out[i] = exc
+        tsvs: list[str | None] = [None] * len(ready)
         if len(ready) > 1:
             first, last = refs[ready[0][0]], refs[ready[-1][0]]
             timeout = None if self.settings.timeout is None else self.settings.timeout * len(ready)
             try:
                 tsv = self.run_many(
-                    [p.image for _, _, p in ready],
+                    [p.image for _, _, p, _ in ready],
                     "tsv",
                     f"pages {first.number}-{last.number} ({first.label} to {last.label})",
                     timeout,
@@ -222,18 +304,15 @@ class TesseractEngine(OcrEngine):
             except OcrFixError:
                 pass
             else:
-                for (i, shape, prepared), text in zip(ready, split_tsv_pages(tsv, len(ready)), strict=True):
-                    try:
-                        words = parse_tsv(text, prepared, shape, f"page {refs[i].number} ({refs[i].label})")
-                    except OcrFailed as exc:  # malformed output fails its page alone
-                        out[i] = exc
-                        continue
-                    out[i] = Page(ref=refs[i], width=int(shape[1]), height=int(shape[0]), words=words)
-                ready = []
-        for i, shape, prepared in ready:
+                tsvs = list(split_tsv_pages(tsv, len(ready)))
+        for (i, original, prepared, osd_done), text in zip(ready, tsvs, strict=True):
+            what = f"page {refs[i].number} ({refs[i].label})"
             try:
-                out[i] = self._read(refs[i], shape, prepared)
-            except OcrFixError as exc:
+                if text is None:
+                    text = self.run(prepared.image, refs[i], "tsv")
+                words = parse_tsv(text, prepared, original.shape[:2], what)
+                out[i] = self._finish(refs[i], original, prepared, words, osd_done)
+            except OcrFixError as exc:  # malformed output or a failed run fails its page alone
                 out[i] = exc
         return [r for r in out if r is not None]
 
@@ -398,6 +477,16 @@ def parse_tsv(tsv: str, prepared: Prepared, shape: tuple[int, int], what: str = 
         box = _map_box(left, top, left + w, top + h, prepared, pshape, width, height)
         words.append(Word(text=text, box=box, conf=round(conf, 2), line=number, block=block, par=par))
     return tuple(words)
+
+
+def parse_osd(text: str) -> tuple[int, float] | None:
+    """(counter-clockwise degrees to turn the image upright, confidence) from Tesseract's
+    OSD output, whose ``Rotate:`` is clockwise; None when a field is missing."""
+    rotate = re.search(r"^Rotate:\s*(\d+)", text, re.MULTILINE)
+    conf = re.search(r"^Orientation confidence:\s*([\d.]+)", text, re.MULTILINE)
+    if rotate is None or conf is None:
+        return None
+    return (360 - int(rotate.group(1))) % 360, float(conf.group(1))
 
 
 def split_tsv_pages(tsv: str, pages: int) -> list[str]:

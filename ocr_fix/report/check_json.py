@@ -86,6 +86,10 @@ def result_dict(r: CheckResult) -> dict[str, Any]:
                 "mean_confidence": p.mean_confidence,
                 "words": p.words,
                 "agreement": p.agreement,
+                "rotation": p.rotation,
+                "skew": p.skew,
+                "redactions": [b.as_list() for b in p.redactions],
+                "variant": p.variant,
             }
             for p in r.pages
         ],

@@ -1,0 +1,225 @@
+"""Which reading of a page to keep, decided by measuring the readings themselves.
+
+One fixed chain of clean-up steps cannot suit every page: the median filter that helps a
+dusty page eats faint type, the threshold that rescues faint type breaks on a photocopy.
+So a page is read once the cheap way (:func:`ocr_fix.scans.prepare` with the engine's
+settings), and only when that reading *went wrong* by its own measures
+(:func:`went_wrong`) are other readings tried, in this order, stopping at the first that
+reads well:
+
+1. ``turned``: the page turned the way Tesseract's orientation detection (OSD) says,
+   when it says so with confidence (typed pages that read badly are often upside down);
+2. ``restore``: flattened paper, stretched ink, specks dropped, binarised, upscaled to a
+   good x-height (``Preprocess.restore``);
+3. ``plain``: Tesseract with its own defaults on the page as given (only turned
+   upright) -- the safety net: ocr-fix never keeps a reading that its measures say is
+   clearly worse than the plain engine's.
+
+The best-scoring reading is kept (:func:`score`); ``plain`` must beat the others by
+:data:`PLAIN_MARGIN`, because Tesseract's defaults read typed archival pages worse on
+average (README, "Measured") and a small difference in score is noise.
+
+A reading's measures: the words' mean confidence, for English the share of word
+characters in dictionary words (:class:`ocr_fix.lexicon.Dictionary`), and the characters
+share of the page's letter-sized marks inside the words read
+(:func:`ocr_fix.scans.letter_spots`). The score
+adds up the characters of known words, each weighted by its confidence,
+takes off :data:`UNKNOWN_PENALTY` times its doubt (1 - confidence) for every character of
+an unknown word (names score nothing, junk read confidently costs little, junk read
+doubtfully costs), and :data:`JUNK_PENALTY` for every character of a token that is no
+word at all (``|``, ``_``, ``~``: what Tesseract reads in
+bars, borders and specks).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ocr_fix.errors import OcrFixError
+from ocr_fix.model import Word
+from ocr_fix.scans import Prepared, Preprocess, prepare
+
+__all__ = ["Quality", "Reading", "better", "measure", "read_page", "went_wrong"]
+
+#: A first reading with a mean word confidence below this went wrong (clean typed pages:
+#: 88-95; real EHRI pages 64-94).
+MIN_CONFIDENCE = 80.0
+#: ... or, for English, with fewer of its characters in dictionary words than this.
+MIN_KNOWN = 0.75
+#: ... or when fewer than this share of the letter-sized marks on the page lie inside
+#: the words it read (faint type read only where the light was good; specks).
+MIN_COVERAGE = 0.9
+#: Pages showing fewer letter-sized marks than this (a few lines, a blank page) keep their
+#: first reading: there is too little text to measure a reading by, or to gain.
+MIN_LETTERS = 200
+UNKNOWN_PENALTY = 0.5
+JUNK_PENALTY = 0.5
+#: ``plain`` is kept only when its score beats the best other reading by this factor.
+PLAIN_MARGIN = 1.1
+#: OSD confidence at or above which its orientation is taken (upright typed pages score
+#: 7-20 for the right answer; a wrong "180" on an upright page scored 0.4).
+OSD_CONFIDENT = 2.0
+
+_ALNUM = re.compile(r"[^\W_]", re.UNICODE)
+_NUMBER = re.compile(r"^[\W_]*\d[\d.,:/-]*[\W_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """A reading measured by itself (no ground truth)."""
+
+    words: int
+    mean_confidence: float
+    known_share: float | None  # None when no dictionary applies (not English)
+    score: float
+    coverage: float | None = None  # share of the page's letter-sized marks inside words read
+    letters: int = 0  # letter-sized marks on the page (0: not counted)
+
+
+def measure(
+    words: Sequence[Word], known: Callable[[str], bool] | None, spots: np.ndarray | None = None
+) -> Quality:
+    """Measures of a reading; ``known`` tells dictionary words (None: not English);
+    ``spots`` are the centres of the letter-sized marks on the page (None: unknown), in
+    the words' pixel space."""
+    score = 0.0
+    chars = 0
+    known_chars = 0
+    confs: list[float] = []
+    for w in words:
+        conf = max(0.0, w.conf) / 100.0
+        if w.conf >= 0:
+            confs.append(w.conf)
+        if not _ALNUM.search(w.text):
+            score -= JUNK_PENALTY * len(w.text)
+            continue
+        # Every character counts, punctuation too: a treatment that loses the stops and
+        # commas must not win on its letters alone.
+        n = len(w.text)
+        chars += n
+        ok = _NUMBER.match(w.text) is not None or (known(w.text) if known is not None else True)
+        if ok:
+            known_chars += n
+        score += n * conf if ok else -n * (1.0 - conf) * UNKNOWN_PENALTY
+    mean = sum(confs) / len(confs) if confs else 0.0
+    share = (known_chars / chars if chars else 0.0) if known is not None else None
+    letters = 0 if spots is None else len(spots)
+    coverage = covered(spots, words) if spots is not None and letters >= MIN_LETTERS else None
+    return Quality(len(words), mean, share, score, coverage, letters)
+
+
+def covered(spots: np.ndarray, words: Sequence[Word], cell: int = 4) -> float:
+    """Share of ``spots`` (x, y) inside some word's box (grown by a pixel or two)."""
+    if len(spots) == 0:
+        return 1.0
+    xs = (spots[:, 0] // cell).astype(np.int64)
+    ys = (spots[:, 1] // cell).astype(np.int64)
+    grid = np.zeros((int(ys.max()) + 2, int(xs.max()) + 2), bool)
+    for w in words:
+        b = w.box
+        grid[max(0, b.y0 // cell - 1) : b.y1 // cell + 2, max(0, b.x0 // cell - 1) : b.x1 // cell + 2] = True
+    return float(grid[ys, xs].mean())
+
+
+def went_wrong(q: Quality) -> bool:
+    """True when a reading's own measures say it should not be trusted as it is (only on
+    pages with enough text to tell, :data:`MIN_LETTERS`)."""
+    if q.letters < MIN_LETTERS:
+        return False
+    return (
+        q.mean_confidence < MIN_CONFIDENCE
+        or (q.known_share is not None and q.known_share < MIN_KNOWN)
+        or (q.coverage is not None and q.coverage < MIN_COVERAGE)
+    )
+
+
+def better(a: Quality, b: Quality, margin: float = 1.0) -> bool:
+    """``a`` scores more than ``margin`` times ``b``."""
+    return a.score > margin * b.score if b.score > 0 else a.score > b.score
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The reading kept for a page and how it was chosen."""
+
+    prepared: Prepared
+    words: tuple[Word, ...]
+    variant: str  # first | turned | restore | plain
+    quality: Quality
+    tried: tuple[str, ...]  # every variant read, in order
+
+
+ReadFn = Callable[[Prepared, bool], tuple[Word, ...]]
+OsdFn = Callable[[np.ndarray], "tuple[int, float] | None"]
+
+
+def confirmed_rotation(prepared: Prepared, osd: OsdFn) -> int | None:
+    """The rotation to read a page at when the ink-shape tests think it is not upright:
+    what OSD says, on the prepared image, when it is confident; else only the sideways
+    part of the guess (the upside-down test is the less sure one). None: keep it."""
+    found = osd(prepared.image)
+    if found is not None and found[1] >= OSD_CONFIDENT:
+        rotation = (prepared.rotation + found[0]) % 360
+    else:
+        rotation = prepared.guess if prepared.guess in (90, 270) else 0
+        if prepared.guess in (90, 270) and prepared.rotation in (90, 270):
+            rotation = prepared.rotation
+    return None if rotation == prepared.rotation else rotation
+
+
+def read_page(
+    original: np.ndarray,
+    settings: Preprocess,
+    first: Prepared,
+    first_words: tuple[Word, ...],
+    read: ReadFn,
+    osd: OsdFn,
+    known: Callable[[str], bool] | None,
+    osd_done: bool = False,
+) -> Reading:
+    """Keep ``first_words`` (the reading of ``first``) unless it went wrong; then try the
+    other readings (module docstring) and keep the best. ``read(prepared, plain)`` runs
+    Tesseract on a prepared image (``plain``: with Tesseract's defaults); ``osd(image)``
+    returns (counter-clockwise degrees to turn it upright, confidence) or None."""
+    q = measure(first_words, known, first.spots)
+    best = Reading(first, first_words, "first", q, ("first",))
+    if not settings.adaptive or not went_wrong(q):
+        return best
+    tried = ["first"]
+
+    def consider(prepared: Prepared, variant: str, plain: bool = False) -> None:
+        nonlocal best
+        try:
+            words = read(prepared, plain)
+        except OcrFixError:  # a second reading that fails leaves the first standing
+            tried.append(f"{variant}:failed")
+            return
+        quality = measure(words, known, first.spots)
+        tried.append(variant)
+        if better(quality, best.quality, PLAIN_MARGIN if plain else 1.0):
+            best = Reading(prepared, words, variant, quality, ())
+
+    if settings.orient and not osd_done:
+        found = osd(first.image)
+        if found is not None and found[1] >= OSD_CONFIDENT and found[0] % 360:
+            consider(prepare(original, settings, rotation=(first.rotation + found[0]) % 360), "turned")
+    if went_wrong(best.quality):
+        restore = replace(settings, restore=True, denoise=False)
+        consider(prepare(original, restore, rotation=best.prepared.rotation), "restore")
+    if settings.safety and went_wrong(best.quality):
+        upright = Preprocess(
+            grey=True,
+            deskew=False,
+            denoise=False,
+            upscale=False,
+            mask=False,
+            orient=False,
+            adaptive=False,
+            safety=False,
+        )
+        consider(prepare(original, upright, rotation=best.prepared.rotation), "plain", plain=True)
+    return Reading(best.prepared, best.words, best.variant, best.quality, tuple(tried))
