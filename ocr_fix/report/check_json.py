@@ -175,6 +175,10 @@ def load_result(doc: Any, transcript: Transcript) -> CheckResult:
                 float(p.get("mean_confidence", 0.0)),
                 int(p.get("words", 0)),
                 float(p.get("agreement", 0.0)),
+                int(p.get("rotation", 0)),
+                float(p.get("skew", 0.0)),
+                tuple(BBox(*(int(v) for v in b)) for b in p.get("redactions") or ()),
+                str(p.get("variant", "first")),
             )
             for p in doc.get("pages") or ()
         )
