@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -309,7 +309,7 @@ class PageScheduler:
             except Exception as exc:
                 yield self._finished(PageDone(group, ref, error=exc, task=(ref,)))
                 continue
-            page = Page(ref, page.width, page.height, page.words)
+            page = replace(page, ref=ref)
             if self.cache is not None:
                 self.cache.put(ref, self.engine, page)
             yield self._finished(PageDone(group, ref, page=page))
