@@ -11,13 +11,14 @@ reads well:
    when it says so with confidence (typed pages that read badly are often upside down);
 2. ``restore``: flattened paper, stretched ink, specks dropped, binarised, upscaled to a
    good x-height (``Preprocess.restore``);
-3. ``plain``: Tesseract with its own defaults on the page as given (only turned
-   upright) -- the safety net: ocr-fix never keeps a reading that its measures say is
-   clearly worse than the plain engine's.
+3. ``plain``: Tesseract with its own defaults on the page exactly as given -- the
+   safety net: ocr-fix never keeps a reading that its measures say is clearly worse
+   than the plain engine's (a page wrongly turned included).
 
-The best-scoring reading is kept (:func:`score`); ``plain`` must beat the others by
-:data:`PLAIN_MARGIN`, because Tesseract's defaults read typed archival pages worse on
-average (README, "Measured") and a small difference in score is noise.
+The best-scoring reading is kept (:func:`measure`); ``plain`` and ``turned`` must beat
+the others by :data:`PLAIN_MARGIN`, because Tesseract's defaults read typed archival
+pages worse on average (README, "Measured"), OSD is not always right, and a small
+difference in score is noise.
 
 A reading's measures: the words' mean confidence, for English the share of word
 characters in dictionary words (:class:`ocr_fix.lexicon.Dictionary`), and the characters
@@ -41,6 +42,7 @@ import numpy as np
 
 from ocr_fix.errors import OcrFixError
 from ocr_fix.model import Word
+from ocr_fix.orientation import turn
 from ocr_fix.scans import Prepared, Preprocess, prepare
 
 __all__ = ["Quality", "Reading", "better", "measure", "read_page", "went_wrong"]
@@ -58,11 +60,12 @@ MIN_COVERAGE = 0.9
 MIN_LETTERS = 200
 UNKNOWN_PENALTY = 0.5
 JUNK_PENALTY = 0.5
-#: ``plain`` is kept only when its score beats the best other reading by this factor.
+#: ``plain`` (and ``turned``, which rests on OSD) is kept only when its score beats the
+#: best other reading by this factor.
 PLAIN_MARGIN = 1.1
-#: OSD confidence at or above which its orientation is taken (upright typed pages score
-#: 7-20 for the right answer; a wrong "180" on an upright page scored 0.4).
-OSD_CONFIDENT = 2.0
+#: OSD confidence at or above which its orientation is taken (typed pages score 7-20
+#: for the right answer; wrong answers on upright pages scored 0.4 and 2.3).
+OSD_CONFIDENT = 5.0
 
 _ALNUM = re.compile(r"[^\W_]", re.UNICODE)
 _NUMBER = re.compile(r"^[\W_]*\d[\d.,:/-]*[\W_]*$")
@@ -159,15 +162,17 @@ OsdFn = Callable[[np.ndarray], "tuple[int, float] | None"]
 
 def confirmed_rotation(prepared: Prepared, osd: OsdFn) -> int | None:
     """The rotation to read a page at when the ink-shape tests think it is not upright:
-    what OSD says, on the prepared image, when it is confident; else only the sideways
-    part of the guess (the upside-down test is the less sure one). None: keep it."""
-    found = osd(prepared.image)
+    what OSD says about the page as given, when it is confident; else only the sideways
+    part of the guess (the upside-down test is the less sure one). None: keep
+    ``prepared`` as it is."""
+    as_given = turn(prepared.image, (360 - prepared.rotation) % 360)
+    found = osd(as_given)
     if found is not None and found[1] >= OSD_CONFIDENT:
-        rotation = (prepared.rotation + found[0]) % 360
+        rotation = found[0] % 360
+    elif prepared.guess in (90, 270):
+        rotation = prepared.rotation if prepared.rotation in (90, 270) else prepared.guess
     else:
-        rotation = prepared.guess if prepared.guess in (90, 270) else 0
-        if prepared.guess in (90, 270) and prepared.rotation in (90, 270):
-            rotation = prepared.rotation
+        rotation = 0
     return None if rotation == prepared.rotation else rotation
 
 
@@ -191,7 +196,7 @@ def read_page(
         return best
     tried = ["first"]
 
-    def consider(prepared: Prepared, variant: str, plain: bool = False) -> None:
+    def consider(prepared: Prepared, variant: str, plain: bool = False, margin: float = 1.0) -> None:
         nonlocal best
         try:
             words = read(prepared, plain)
@@ -200,13 +205,14 @@ def read_page(
             return
         quality = measure(words, known, first.spots)
         tried.append(variant)
-        if better(quality, best.quality, PLAIN_MARGIN if plain else 1.0):
+        if better(quality, best.quality, margin):
             best = Reading(prepared, words, variant, quality, ())
 
     if settings.orient and not osd_done:
         found = osd(first.image)
         if found is not None and found[1] >= OSD_CONFIDENT and found[0] % 360:
-            consider(prepare(original, settings, rotation=(first.rotation + found[0]) % 360), "turned")
+            turned = prepare(original, settings, rotation=(first.rotation + found[0]) % 360)
+            consider(turned, "turned", margin=PLAIN_MARGIN)
     if went_wrong(best.quality):
         restore = replace(settings, restore=True, denoise=False)
         consider(prepare(original, restore, rotation=best.prepared.rotation), "restore")
@@ -221,5 +227,7 @@ def read_page(
             adaptive=False,
             safety=False,
         )
-        consider(prepare(original, upright, rotation=best.prepared.rotation), "plain", plain=True)
+        # The page exactly as given, as plain Tesseract reads it: the net also catches a
+        # wrong turn (OSD is not always right).
+        consider(prepare(original, upright, rotation=0), "plain", plain=True, margin=PLAIN_MARGIN)
     return Reading(best.prepared, best.words, best.variant, best.quality, tuple(tried))

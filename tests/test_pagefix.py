@@ -319,3 +319,27 @@ def test_ocr_json_reports_the_rotation_and_reads_a_sideways_page(tmp_path):
     (page,) = json.loads(result.stdout)["pages"]
     assert page["rotation"] == 270
     assert "Ambassador" in page["text"] and "Minister" in page["text"]
+
+
+def test_osd_decides_the_turn_only_when_confident():
+    from ocr_fix.readings import confirmed_rotation
+
+    page = _page()
+    p = prepare(turn(page, 180), _quiet(upscale=False))
+    assert p.guess == 180 == p.rotation
+    seen: list[tuple[int, int]] = []
+
+    def osd(answer: tuple[int, float]):
+        def look(img: np.ndarray) -> tuple[int, float]:
+            seen.append(img.shape)
+            return answer
+
+        return look
+
+    assert confirmed_rotation(p, osd((180, 12.0))) is None  # OSD agrees: keep the turn
+    assert confirmed_rotation(p, osd((0, 2.3))) == 0  # unsure: an upside-down guess is dropped
+    assert seen[0] == page.shape  # OSD looks at the page as given
+    side = prepare(turn(page, 90), _quiet(upscale=False))
+    assert side.guess == 270
+    assert confirmed_rotation(side, osd((90, 1.0))) is None  # unsure: the sideways turn stays
+    assert confirmed_rotation(side, osd((90, 9.0))) == 90  # sure: OSD's way round
