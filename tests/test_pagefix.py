@@ -343,3 +343,16 @@ def test_osd_decides_the_turn_only_when_confident():
     assert side.guess == 270
     assert confirmed_rotation(side, osd((90, 1.0))) is None  # unsure: the sideways turn stays
     assert confirmed_rotation(side, osd((90, 9.0))) == 90  # sure: OSD's way round
+
+
+def test_second_reading_crops_are_turned_and_levelled_like_their_page():
+    from pathlib import Path
+
+    from ocr_fix.ocr.reread import upright
+
+    ref = PageRef(Path("p.png"), 0, 1)
+    crop = np.full((300, 40), 255, np.uint8)
+    assert upright(crop, Page(ref, 10, 10, (), rotation=90)).shape == (40, 300)
+    assert upright(crop, Page(ref, 10, 10, ())).shape == (300, 40)
+    levelled = upright(np.full((40, 300), 255, np.uint8), Page(ref, 10, 10, (), skew=-8.0))
+    assert levelled.shape[0] > 40  # rotated onto a grown canvas

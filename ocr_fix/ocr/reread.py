@@ -88,7 +88,7 @@ class TesseractLineReader:
         def line_crops(i: int) -> list[np.ndarray]:
             page, boxes = requests[i]
             image = load_image(page.ref, self.engine.settings.dpi)
-            return [crop_line(image, b) for b in boxes]
+            return [upright(crop_line(image, b), page) for b in boxes]
 
         crops: list[np.ndarray] = []
         owners: list[int] = []  # request index of each crop
@@ -167,6 +167,20 @@ def _glyph_words(root: etree._Element) -> list[ReadWord]:
         if text:
             words.append((text, glyphs))
     return words
+
+
+#: Line crops of pages read at least this skewed (degrees) are levelled before reading.
+LEVEL_SKEW = 2.0
+
+
+def upright(crop: np.ndarray, page: Page) -> np.ndarray:
+    """A line crop the way the page was read: turned by the page's rotation and, on a
+    strongly skewed page, levelled (word boxes are in the pixels of the page as given)."""
+    from ocr_fix.orientation import turn
+    from ocr_fix.scans import rotate_expand
+
+    crop = turn(crop, page.rotation)
+    return rotate_expand(crop, page.skew) if abs(page.skew) >= LEVEL_SKEW else crop
 
 
 def crop_line(image: np.ndarray, box: BBox) -> np.ndarray:
