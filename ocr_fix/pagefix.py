@@ -16,8 +16,11 @@ one connected component of the ink mask far larger than a letter, told apart by 
   a blot; a solid that fills :data:`BAR_FILL` of its rectangle and is at least
   :data:`BAR_MIN_LENGTH` letters long is a **redaction bar** and is reported.
 * **frame**: at least :data:`FRAME_MIN_CHARS` letters high and wide but filling less than
-  :data:`FRAME_FILL` of its rectangle: the outline of a stamp or a box (its lettering is
-  separate components and stays).
+  :data:`FRAME_FILL` of its rectangle: the outline of a stamp or a box. Frames are kept
+  out of every measurement (only letter-sized components are measured) but not painted:
+  a stamp's frame keeps Tesseract from reading its lettering as a line of text (painted
+  over, a real despatch's untranscribed stamps were read and its CER against the
+  transcript rose from 0.198 to 0.260).
 
 Sizes are in units of the page's letter height (:func:`ocr_fix.scans.char_height`), so
 the rules hold at any resolution.
@@ -63,7 +66,8 @@ class Marks:
 
     @property
     def any(self) -> bool:
-        return bool(self.border or self.solids or self.frames)
+        """Anything to paint (frames are not painted)."""
+        return bool(self.border or self.solids)
 
 
 def find_marks(
@@ -131,10 +135,12 @@ def find_marks(
             continue
         if not kind:
             continue
-        border += kind == "border"
-        frames += kind == "frame"
+        if kind == "frame":
+            frames += 1
+            continue
+        border += 1
         mask[y0:y1, x0:x1][region] = 255
-    if border or solids or frames:
+    if border or solids:
         mask = np.asarray(cv2.dilate(mask, np.ones((2 * GROW + 1, 2 * GROW + 1), np.uint8)), np.uint8)
     return Marks(mask=mask, redactions=tuple(redactions), border=border, solids=solids, frames=frames)
 

@@ -343,7 +343,7 @@ class Prepared:
     inner: tuple[int, int] | None = None
     redactions: tuple[tuple[int, int, int, int], ...] = ()  # bars, in original pixels
     guess: int = 0  # rotation the ink-shape tests suggest (may differ from ``rotation``)
-    marks: int = 0  # borders, solids and frames painted over
+    marks: int = 0  # borders and solids (holes, bars) painted over
     #: Centres of the letter-sized marks on the page (:func:`letter_spots`), in the
     #: original's pixels; None when not measured.
     spots: np.ndarray | None = None
@@ -400,7 +400,7 @@ def prepare(img: np.ndarray, settings: Preprocess = Preprocess(), rotation: int 
             if marks.any:
                 out = paint_over(out, marks, mask)
                 redactions = marks.redactions
-                painted = marks.border + marks.solids + marks.frames
+                painted = marks.border + marks.solids
         del labels, mask
     level = _downsized(letters, SKEW_SIDE) if letters is not None else None
     guess = 0

@@ -18,12 +18,15 @@ from ocr_fix.model import BBox, Page, PageRef, Word
 from ocr_fix.ocr.formats import page_from_json, page_to_json
 from ocr_fix.ocr.tesseract import parse_osd
 from ocr_fix.orientation import is_sideways, is_upside_down, map_back, turn
+from ocr_fix.pagefix import find_marks
 from ocr_fix.readings import covered, measure, read_page, went_wrong
 from ocr_fix.scans import (
     Prepared,
     Preprocess,
+    _components,
     _downsized,
     _ink_mask,
+    _letter_height,
     despeckle,
     estimate_skew,
     map_point_back,
@@ -68,10 +71,10 @@ def _marked_page() -> tuple[np.ndarray, tuple[int, int, int, int]]:
     return page, bar
 
 
-def test_border_bar_hole_and_frame_are_painted_over_and_the_bar_reported():
+def test_border_bar_and_hole_are_painted_over_the_bar_reported_and_a_frame_left():
     page, bar = _marked_page()
     p = prepare(page, _quiet(deskew=False, upscale=False, orient=False))
-    assert p.marks >= 4  # the joined left and top border, the bar, the hole, the frame
+    assert p.marks == 3  # the joined left and top border, the bar, the hole
     ((x0, y0, x1, y1),) = p.redactions
     # Within a few pixels: a letter touching the bar's end leaves a stub on it.
     assert max(abs(x0 - bar[0]), abs(y0 - bar[1]), abs(x1 - bar[2]), abs(y1 - bar[3])) <= 8
@@ -81,9 +84,12 @@ def test_border_bar_hole_and_frame_are_painted_over_and_the_bar_reported():
         out[:25, :],
         out[425:462, 600:950],
         out[880:920, 75:115],
-        out[1317:1326, 850:1200],
     ):
         assert region.min() > 200  # paper now
+    # A stamp's frame stays: it keeps the stamp's lettering from being read as a text line.
+    assert out[1317:1326, 850:1200].min() < 100
+    labels, stats = _components(_ink_mask(page))
+    assert find_marks(page, labels, stats, _letter_height(stats, page.shape[0])).frames == 1
     # The type is untouched: as much ink in the text block as before (bar rows aside).
     text_rows = slice(200, 410)
     assert (out[text_rows, 150:1300] < 128).sum() == (page[text_rows, 150:1300] < 128).sum()
