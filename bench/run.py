@@ -18,7 +18,19 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-SECTIONS = ["ocr", "speed", "score", "check", "verdicts", "fix", "batch", "verifier", "lexicon", "audit", "degrade"]
+SECTIONS = [
+    "ocr",
+    "speed",
+    "score",
+    "check",
+    "verdicts",
+    "fix",
+    "batch",
+    "verifier",
+    "lexicon",
+    "audit",
+    "degrade",
+]
 #: Sections whose module is not ``bench_<name>``.
 MODULES = {"audit": "audit_real"}
 
