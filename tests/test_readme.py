@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import typer
 from typer.testing import CliRunner
 
 from ocr_fix.cli import app
@@ -33,3 +34,9 @@ def test_the_json_description_names_every_kind_and_top_level_key(tmp_path) -> No
     assert r.exit_code == 1, r.output
     for key in json.loads(r.stdout):
         assert re.search(rf"`{key}[`:]", para), key  # `key` or `key: [...]`
+
+
+def test_the_command_table_names_every_command() -> None:
+    table = README.split("## Commands")[1].split("\n## ")[0].split("\n\n")[1]
+    listed = set(re.findall(r"^\| `ocr-fix (\w+)", table, re.M))
+    assert listed == set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
