@@ -56,3 +56,26 @@ def test_check_help_lists_its_exit_codes_and_list_metavars() -> None:
     flat = " ".join(text.split())
     assert "5: unusable lexicon" in flat and "7: Tesseract failed on a page" in flat
     assert re.search(r"--lexicon\s+-l\s+<path>\s", text)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["check", "t.md", "-f", "bogus"], "'bogus' is not one of"),
+        (["check", "--form", "json"], "No such option: --form"),
+        (["check"], "Missing argument"),
+        (["bogus"], "No such command 'bogus'"),
+        (["lexicon", "check"], "Missing argument"),
+    ],
+)
+def test_a_usage_error_is_one_line_exit_2(args: list[str], needle: str) -> None:
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert r.stderr.startswith("ocr-fix: ") and r.stderr.count("\n") == 1, r.stderr
+    assert needle in r.stderr and "--help)" in r.stderr and "Value error" not in r.stderr
+
+
+def test_no_arguments_still_show_the_help() -> None:
+    r = runner.invoke(app, [])
+    assert r.exit_code == 2 and "Commands" in r.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 from typing import Any
 
 import typer
@@ -41,6 +42,12 @@ def _flags_without_type(command: Any) -> None:
         _flags_without_type(sub)
 
 
+# Click's exception classes, as the Click that Typer runs on defines them (recent Typers
+# vendor their own copy, so ``import click`` would name other classes).
+_USAGE_ERROR: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_EXCEPTION: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def _element_type(display_type: Any, many: bool) -> Any:
     """Typer shows a repeatable option or a many-valued argument as ``<list[Path]>``;
     show its element type, ``<path>`` (one per ``--option``) or ``<path>...``."""
@@ -68,6 +75,41 @@ class _Commands(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _flags_without_type(self)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """As Typer's, but a usage error (unknown option, bad value, missing argument) is
+        one line on stderr, like every other error of ocr-fix, instead of the usage, a
+        hint and a framed box; still exit 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **kwargs)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **kwargs)
+        except _USAGE_ERROR as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError" or exc.ctx is None:
+                from typer import rich_utils
+
+                rich_utils.rich_format_error(exc)
+            else:
+                # (recent Typers validate choices with pydantic, which prefixes "Value error, ")
+                message = " ".join(exc.format_message().replace("Value error, ", "").split())
+                typer.echo(f"ocr-fix: {message} (see: {exc.ctx.command_path} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except _CLICK_EXCEPTION as exc:
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(exc)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
