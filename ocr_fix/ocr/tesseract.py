@@ -29,7 +29,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import cv2
 import numpy as np
+from pytesseract.pytesseract import osd_to_dict
 
 from ocr_fix.errors import OcrFailed, OcrFixError, TesseractMissing
 from ocr_fix.model import BBox, Page, PageRef, Word
@@ -481,12 +481,14 @@ def parse_tsv(tsv: str, prepared: Prepared, shape: tuple[int, int], what: str = 
 
 def parse_osd(text: str) -> tuple[int, float] | None:
     """(counter-clockwise degrees to turn the image upright, confidence) from Tesseract's
-    OSD output, whose ``Rotate:`` is clockwise; None when a field is missing."""
-    rotate = re.search(r"^Rotate:\s*(\d+)", text, re.MULTILINE)
-    conf = re.search(r"^Orientation confidence:\s*([\d.]+)", text, re.MULTILINE)
-    if rotate is None or conf is None:
+    OSD output, whose ``Rotate:`` is clockwise; None when a field is missing.
+
+    pytesseract's own OSD parser reads the text (Tesseract itself is run by
+    :func:`run_tesseract`, with binary and environment passed per call)."""
+    fields = osd_to_dict(text)
+    if "rotate" not in fields or "orientation_conf" not in fields:
         return None
-    return (360 - int(rotate.group(1))) % 360, float(conf.group(1))
+    return (360 - int(fields["rotate"])) % 360, float(fields["orientation_conf"])
 
 
 def split_tsv_pages(tsv: str, pages: int) -> list[str]:
