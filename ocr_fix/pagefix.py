@@ -13,8 +13,9 @@ one connected component of the ink mask far larger than a letter, told apart by 
   and stays (it holds text).
 * **solid**: inside the page, at least :data:`SOLID_MIN_CHARS` letters high and wide,
   filling at least :data:`SOLID_FILL` of its minimum-area rectangle, dark: a punch hole or
-  a blot; a solid that fills :data:`BAR_FILL` of its rectangle and is at least
-  :data:`BAR_MIN_LENGTH` letters long is a **redaction bar** and is reported.
+  a blot; a solid that fills :data:`BAR_FILL` of its rectangle, is at least
+  :data:`BAR_MIN_LENGTH` letters long and :data:`BAR_ASPECT` times as long as high is a
+  **redaction bar** and is reported.
 * **frame**: at least :data:`FRAME_MIN_CHARS` letters high and wide but filling less than
   :data:`FRAME_FILL` of its rectangle: the outline of a stamp or a box. Frames are kept
   out of every measurement (only letter-sized components are measured) but not painted:
@@ -44,6 +45,8 @@ SOLID_MIN_CHARS = 1.2
 SOLID_FILL = 0.7
 BAR_FILL = 0.82
 BAR_MIN_LENGTH = 3.0
+#: ... and at least this many times as long as it is high (a punch hole is round).
+BAR_ASPECT = 2.0
 FRAME_MIN_CHARS = 3.0
 FRAME_FILL = 0.2
 #: Strokes of type, even bold, are thinner than this many letter heights (a bar is not).
@@ -129,7 +132,7 @@ def find_marks(
                     continue
                 solids += 1
                 mask[y0:y1, x0:x1][piece] = 255
-                if c_fill >= BAR_FILL and c_long >= BAR_MIN_LENGTH * unit:
+                if c_fill >= BAR_FILL and c_long >= BAR_MIN_LENGTH * unit and c_long >= BAR_ASPECT * c_short:
                     bx, by, bw, bh = cv2.boundingRect(pts)
                     redactions.append((x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh))
             continue

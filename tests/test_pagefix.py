@@ -362,3 +362,10 @@ def test_second_reading_crops_are_turned_and_levelled_like_their_page():
     assert upright(crop, Page(ref, 10, 10, ())).shape == (300, 40)
     levelled = upright(np.full((40, 300), 255, np.uint8), Page(ref, 10, 10, (), skew=-8.0))
     assert levelled.shape[0] > 40  # rotated onto a grown canvas
+
+
+def test_a_large_punch_hole_is_painted_but_no_redaction():
+    page = _page(top=260, lines=20)
+    cv2.circle(page, (100, 1200), 45, 20, -1)  # wider than three letters, but round
+    p = prepare(page, _quiet(deskew=False, upscale=False, orient=False))
+    assert p.marks == 1 and p.redactions == ()
