@@ -14,6 +14,8 @@ renders reasons from them).
 
 from __future__ import annotations
 
+import re
+
 from rapidfuzz.distance import Levenshtein
 
 from ocr_fix.evidence import (
@@ -60,6 +62,7 @@ DESCRIPTIONS: dict[str, str] = {
     "case_only": "the readings differ in letter case only",
     "punct_only": "the readings differ in punctuation or spacing only",
     "space_only": "the readings differ in spacing only",
+    "footnote_mark": "the transcript's word ends in a number (a footnote mark) the scan reads otherwise",
     "marks_only": "one reading has no letters or digits",
     "t_in_lexicon": "the transcript's reading is a lexicon term",
     "o_in_lexicon": "the scan's reading (as suggested) is a lexicon term",
@@ -124,6 +127,16 @@ def _digits_among_letters(text: str) -> int:
         for i, c in enumerate(text)
         if c.isdigit() and 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()
     )
+
+
+_TRAILING_DIGITS = re.compile(r"(?<=[^\W\d_])[.,;:!?\"')\]]*(\d+)$")
+
+
+def _trailing_digits(text: str) -> int:
+    """Digits that end a word after its letters (``discussions.11``, ``espionage14``):
+    a footnote or reference mark, often superscript, which OCR reads badly."""
+    m = _TRAILING_DIGITS.search(text)
+    return len(m.group(1)) if m else 0
 
 
 def _lookalike_side(t: str, o: str) -> tuple[float, float]:
@@ -210,6 +223,7 @@ def substitution_features(
         "case_only": float(case_only),
         "punct_only": float(same_key and not case_only),
         "space_only": float(t != o and "".join(t.split()) == "".join(o.split())),
+        "footnote_mark": float(_trailing_digits(t) > 0 and _trailing_digits(t) != _trailing_digits(o)),
         "marks_only": float(not any(c.isalnum() for c in t) or not any(c.isalnum() for c in o)),
         "t_in_lexicon": float(t_lex),
         "o_in_lexicon": float(o_lex),

@@ -288,6 +288,12 @@ def test_a_footnote_number_after_a_word_is_no_digit_among_letters():
     assert sub("c0mmittee", "committee")["lookalike_digit_in_transcript"] == 1
 
 
+def test_a_footnote_mark_the_scan_reads_otherwise():
+    assert sub("discussions.11", "discussions.ii")["footnote_mark"] == 1
+    assert sub("espionage14", "espionagei4")["footnote_mark"] == 1
+    assert sub("1921", "1927")["footnote_mark"] == 0 and sub("Wash1ngton", "Washington")["footnote_mark"] == 0
+
+
 def test_spacing_only():
     assert sub("demands.19", "demands .19")["space_only"] == 1
     assert sub("said.", "said")["space_only"] == 0
