@@ -403,11 +403,19 @@ def fit(docs: list[dict[str, Any]]) -> dict[tuple[str, str], KindModel | TreeMod
     for kind in DESIGN:
         rows = [r for d in docs for r in d["rows"] if r["kind"] == kind and r["label"] is not None]
         rows = [r for r in rows if r["features"]]
+        # The same candidates as they would look without the verifier (onnxruntime not
+        # installed, an engine whose pages cannot be asked): the model learns what the
+        # other evidence says on its own instead of reading a missing LLR as "neutral".
+        rows = rows + [{**r, "features": _without_verifier(r["features"])} for r in rows]
         models[(kind, "first")] = fitter(rows, design(kind, "first"))
         if kind != "insertion":
             reread = [r for r in rows if r["features"].get("second_read")]
             models[(kind, "full")] = fitter(reread, design(kind, "full"))
     return models
+
+
+def _without_verifier(features: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in features.items() if not k.startswith("verifier_")}
 
 
 def predict(models: dict[tuple[str, str], KindModel | TreeModel], r: dict[str, Any], reread: float) -> float:
@@ -520,9 +528,9 @@ def main(argv: list[str]) -> int:
     else:
         from sets import build_sets
 
-        from ocr_fix.pipeline import cache_for, verifier_for
+        from ocr_fix.pipeline import cache_for, engine_for, verifier_for
 
-        verifier = verifier_for(cache_for(False, None))
+        verifier = verifier_for(engine_for(), cache_for(False, None))
         for seed in seeds:
             for s in build_sets(ROOT, seed, groups=groups):
                 d = collect(s, seed, verifier)

@@ -219,12 +219,14 @@ def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
     return engine.line_reader(cache) if engine.capabilities.line_rereading else None
 
 
-def verifier_for(cache: OcrCache | None) -> Scorer | None:
-    """The CTC verifier (PP-OCRv5 through onnxruntime), cached beside page OCR; None when
-    it is not installed (then findings rest on Tesseract alone)."""
+def verifier_for(engine: OcrEngine, cache: OcrCache | None) -> Scorer | None:
+    """The CTC verifier (PP-OCRv5 through onnxruntime), cached beside page OCR, for an
+    engine that reads real page images again (``capabilities.line_rereading``; a test
+    fake's pages have no pixels to ask); None too when it is not installed (then
+    findings rest on Tesseract alone)."""
     from ocr_fix.verifier import load_verifier
 
-    return load_verifier(cache)
+    return load_verifier(cache) if engine.capabilities.line_rereading else None
 
 
 def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
@@ -299,7 +301,7 @@ def check(
     options = replace(
         options,
         reader=options.reader or reader_for(engine, cache),
-        verifier=options.verifier or verifier_for(cache),
+        verifier=options.verifier or verifier_for(engine, cache),
     )
     pages = scan_ocr(engine, cache, run.jobs, run.timeout)(list(scan_paths), progress)
     scans = [str(p) for p in scan_paths]

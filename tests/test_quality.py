@@ -217,12 +217,11 @@ def test_the_test_scorer_agrees_with_the_official_one(golden_set):
 # --- metamorphic: one error of each class, exactly one finding on it --------------------
 
 #: Classes for which the property does not hold on the current code, and why (seen in
-#: the findings): flip to passing when the evidence model lands.
+#: the findings). Digit-letter, dropped clause, line order and punctuation passed once the
+#: evidence model landed.
 FAILING_TODAY = {
-    "digit-letter": "a digit among a transcript word's letters ends as info (l0ng vs a 96 reading of long)",
-    "number": "a wrong digit (23 for 21, scan 97) is vetoed by Tesseract's glyph alternatives: info",
-    "punctuation": "a punctuation-only difference (demand, vs demand) is always info",
-    "dropped-clause": "an 8-word clause missing across a line break (scan 76) ends as info",
+    "number": "a wrong digit (23 for 21, scan 97) stays below warning: the evidence model's score"
+    " for a one-digit difference between two numbers is not yet high enough on this page",
 }
 
 META_PAGES = (9, 10)

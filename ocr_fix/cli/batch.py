@@ -166,7 +166,7 @@ def batch(
         page_timeout=page_timeout,
         check=CheckOptions(
             reader=reader_for(engine, cache),
-            verifier=verifier_for(cache),
+            verifier=verifier_for(engine, cache),
             editorial_marks=marks,
             accepted=tuple(spellings),
             language=dictionary or settings["lang"],
