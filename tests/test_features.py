@@ -266,6 +266,14 @@ def test_reasons_are_rendered_from_features_strongest_first():
     assert message(f).startswith("transcript has 'tbe', scan shows 'the' (")
 
 
+def test_a_verifier_tie_is_not_a_preference():
+    for llr in (0.0, -0.03):
+        why = reasons(_finding(verifier_scored=1, verifier_llr=llr))
+        assert why[0] == "the verifier cannot tell the readings apart"
+    why = reasons(_finding(verifier_scored=1, verifier_llr=-0.2))
+    assert why[0] == "the verifier prefers the transcript's reading by 0.2 nats"
+
+
 def test_a_finding_without_features_is_its_message():
     f = Finding(Severity.ERROR, Kind.MISMATCH, None, None, "", "scans do not match")
     assert reasons(f) == [] and message(f) == "scans do not match"

@@ -28,8 +28,11 @@ def reasons(f: Finding) -> list[str]:
     out: list[str] = []
     if f.has("verifier_scored") and g("verifier_scored"):
         llr = g("verifier_llr")
-        side = "the scan's reading" if llr > 0 else "the transcript's reading"
-        out.append(f"the verifier prefers {side} by {abs(llr):.1f} nats")
+        if abs(llr) < 0.05:  # would print "prefers ... by 0.0 nats"
+            out.append("the verifier cannot tell the readings apart")
+        else:
+            side = "the scan's reading" if llr > 0 else "the transcript's reading"
+            out.append(f"the verifier prefers {side} by {abs(llr):.1f} nats")
     if g("second_read"):
         if g("second_agrees_transcript"):
             out.append("a second reading agrees with the transcript")
