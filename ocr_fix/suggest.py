@@ -205,7 +205,9 @@ def _tokens(transcript: Transcript) -> list[_Tok]:
             bare_prev = prev.strip(_QUOTES + "(")
             abbreviation = _INITIAL.fullmatch(bare_prev) or prev.casefold()[:-1] in PERSON_TITLES
             ends = bool(_SENTENCE_END.search(prev)) and not abbreviation
-            out.append(_Tok(word, bare(word), heading or not prev or n == 0 or ends, n == 0))
+            # A sentence may also open inside brackets or quotes: ``(Actually, ...``.
+            opens = word[:1] in "([" + _QUOTES
+            out.append(_Tok(word, bare(word), heading or not prev or n == 0 or ends or opens, n == 0))
     return out
 
 
@@ -250,7 +252,10 @@ def _collect(
                     continue
                 o.forms[word] += 1
                 initial = tok.initial and n == 0
-                if not initial and not heading and not word.isupper() and (d, i) not in covered:
+                # In ``Anglo-American`` or ``Anti-Comintern`` a listed part is capitalised
+                # because the compound is: no evidence that the part is a name.
+                part = len(_names_of(tok.text)) > 1 and word in dictionary
+                if not initial and not heading and not part and not word.isupper() and (d, i) not in covered:
                     o.inner += 1
                     # ``the Government``, but not ``the Potsdam Conference``: the determiner
                     # goes with the head noun, the last capitalised word.
