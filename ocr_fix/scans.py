@@ -599,8 +599,8 @@ SPECK_REACH = 6
 
 
 #: Grey levels a letter mark must be darker than its neighbourhood (faint type on dim
-#: paper: 15-30; the texture of paper: under 10).
-SPOT_CONTRAST = 10
+#: paper: 15-30; texture blotches that pass are no lines, see below).
+SPOT_CONTRAST = 6
 
 
 def letter_spots(img: np.ndarray, letter: float) -> np.ndarray:
