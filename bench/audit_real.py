@@ -138,9 +138,9 @@ def _rows(s: InjectedSet, report: Path, folders: list[str], work: Path) -> list[
     for n, f in enumerate(data["findings"]):
         if f["severity"] not in ("error", "warning"):
             continue
-        t, sc = f["transcript"], f.get("scan") or {}
-        line = int(t["line"])
-        folder = folders[min(line, len(folders)) - 1]
+        t, sc = f.get("transcript") or {}, f.get("scan") or {}
+        line = int(t.get("line") or 0)  # 0: a finding with no transcript place
+        folder = folders[min(line, len(folders)) - 1] if line else Path(sc.get("image", "")).parent.name
         crop = ""
         if sc.get("bbox") and sc.get("image"):
             out = work / "crops" / f"{_slug(s.name)}-{n:03d}-l{line}.png"
@@ -151,7 +151,7 @@ def _rows(s: InjectedSet, report: Path, folders: list[str], work: Path) -> list[
                 set=folder,
                 document=s.name,
                 line=line,
-                column=int(t["column"]),
+                column=int(t.get("column") or 0),
                 transcript=t.get("text", ""),
                 scan=sc.get("text", ""),
                 suggestion=f.get("suggestion") or "",
