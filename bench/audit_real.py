@@ -140,7 +140,7 @@ def _rows(s: InjectedSet, report: Path, folders: list[str], work: Path) -> list[
             continue
         t, sc = f.get("transcript") or {}, f.get("scan") or {}
         line = int(t.get("line") or 0)  # 0: a finding with no transcript place
-        folder = folders[min(line, len(folders)) - 1] if line else Path(sc.get("image", "")).parent.name
+        folder = folders[min(line, len(folders)) - 1] if line else folders[0]  # a page-level finding
         crop = ""
         if sc.get("bbox") and sc.get("image"):
             out = work / "crops" / f"{_slug(s.name)}-{n:03d}-l{line}.png"
