@@ -12,7 +12,6 @@ noise on a speck or a stamp fits badly). For an omission only the fit is known.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -25,9 +24,6 @@ class Scorer(Protocol):
     """What :mod:`ocr_fix.verifier`'s ``Verifier`` offers (structural)."""
 
     def score(self, queries: Sequence[Any]) -> list[tuple[float | None, ...]]: ...
-
-
-_EDGE = re.compile(r"^\W+|\W+$")
 
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
@@ -63,23 +59,7 @@ def readings(f: Finding, text: str = "") -> tuple[str, ...] | None:
         transcript_view, suggested = t.text, f.suggestion or first
     if not transcript_view or (transcript_view == first and suggested == first):
         return None
-    if _beyond_the_box(transcript_view, first):
-        return None
     return (first, suggested, transcript_view)
-
-
-def _beyond_the_box(transcript_view: str, first: str) -> bool:
-    """The transcript's reading is the scan's with more marks at its edges (``reply..."``
-    against the OCR's ``reply.``). The crop is the OCR word's box, cut to what the OCR
-    read, so it cannot show marks the OCR left out: any text longer than the box loses
-    there, whether the page has the marks or not. No evidence either way."""
-    core = _EDGE.sub("", first)
-    return (
-        bool(core)
-        and _EDGE.sub("", transcript_view) == core
-        and len(transcript_view) > len(first)
-        and core in transcript_view
-    )
 
 
 def verifier_features(

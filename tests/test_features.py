@@ -305,16 +305,3 @@ def test_a_footnote_mark_the_scan_reads_otherwise():
 def test_spacing_only():
     assert sub("demands.19", "demands .19")["space_only"] == 1
     assert sub("said.", "said")["space_only"] == 0
-
-
-def test_marks_beyond_the_ocr_box_are_not_asked_of_the_verifier() -> None:
-    """The crop is cut to what the OCR read: a transcript reading with more marks at its
-    edges than the OCR's (``reply..."`` against ``reply.``) cannot fit it whether or not
-    the page has them, so the verifier is not asked; a mark the OCR read and the
-    transcript lacks (``July),`` against ``July,``) is inside the crop and is asked."""
-    from ocr_fix.crosscheck import _beyond_the_box
-
-    assert _beyond_the_box('reply..."', "reply.")
-    assert _beyond_the_box("said.", "said")
-    assert not _beyond_the_box("July,", "July),")
-    assert not _beyond_the_box("Tojo", "Togo")
