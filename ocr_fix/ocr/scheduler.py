@@ -126,7 +126,6 @@ def process_pool(workers: int) -> cf.ProcessPoolExecutor:
 def stop_pool(pool: cf.Executor) -> None:
     """Stop ``pool`` now: queued pages cancelled, running ones killed (each worker's
     SIGTERM handler kills its Tesseract and removes its temp files), workers reaped."""
-    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() drops it
     pool.shutdown(wait=False, cancel_futures=True)
     if isinstance(pool, cf.ProcessPoolExecutor):
         processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -138,11 +137,6 @@ def stop_pool(pool: cf.Executor) -> None:
             if proc.is_alive():
                 proc.kill()
         pool.shutdown(wait=True)
-        # The executor's manager thread closes its wake-up pipe as it ends; joined here,
-        # or Python's exit hook may write to that pipe after it closed and print
-        # "Exception ignored ... Bad file descriptor" (a race in Python 3.11's executor).
-        if manager is not None:
-            manager.join(timeout=5)
     # A thread pool is left to finish on its own: a thread cannot be killed, and its
     # Tesseract was killed by stop_all() on Ctrl-C / SIGTERM.
 
