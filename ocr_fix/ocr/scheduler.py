@@ -126,9 +126,10 @@ def process_pool(workers: int) -> cf.ProcessPoolExecutor:
 def stop_pool(pool: cf.Executor) -> None:
     """Stop ``pool`` now: queued pages cancelled, running ones killed (each worker's
     SIGTERM handler kills its Tesseract and removes its temp files), workers reaped."""
+    # Taken before shutdown(), which drops the executor's list of its workers.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     if isinstance(pool, cf.ProcessPoolExecutor):
-        processes = list((getattr(pool, "_processes", None) or {}).values())
         for proc in processes:
             if proc.is_alive():
                 proc.terminate()

@@ -25,6 +25,7 @@ variant) and so in the cache and the JSON.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -33,7 +34,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -257,7 +258,7 @@ class TesseractEngine(OcrEngine):
         """Tesseract's orientation detection on an image: (counter-clockwise degrees to
         turn it upright, confidence), or None when it cannot tell (too little text, no
         ``osd`` language data, a failure)."""
-        with tempfile.TemporaryDirectory(prefix="ocr-fix-") as tmp:
+        with _workdir() as tmp:
             path = os.path.join(tmp, "page.bmp")
             if not cv2.imwrite(path, image):
                 return None
@@ -350,7 +351,7 @@ class TesseractEngine(OcrEngine):
             config.append("txt")
         else:
             raise ValueError(f"unknown Tesseract output {output!r}")
-        with tempfile.TemporaryDirectory(prefix="ocr-fix-") as tmp:
+        with _workdir() as tmp:
             paths = [os.path.join(tmp, f"image{i:05d}.bmp") for i in range(len(images))]
             for path, image in zip(paths, images, strict=True):
                 if not cv2.imwrite(path, image):
@@ -394,6 +395,21 @@ _live_lock = threading.Lock()
 #: directories: what :func:`stop_all` kills and removes. Process-wide because child
 #: processes and temp files are.
 _live: dict[subprocess.Popen[bytes], str | None] = {}
+_dirs: set[str] = set()  # temp directories of runs in progress
+
+
+@contextlib.contextmanager
+def _workdir() -> Iterator[str]:
+    """A temp directory for one Tesseract run, registered so that :func:`stop_all`
+    removes it even when the worker is stopped before Tesseract starts."""
+    with tempfile.TemporaryDirectory(prefix="ocr-fix-") as tmp:
+        with _live_lock:
+            _dirs.add(tmp)
+        try:
+            yield tmp
+        finally:
+            with _live_lock:
+                _dirs.discard(tmp)
 
 
 def stop_all() -> None:
@@ -410,6 +426,10 @@ def stop_all() -> None:
             pass
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+    with _live_lock:
+        dirs = list(_dirs)
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def run_tesseract(
