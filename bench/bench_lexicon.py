@@ -4,8 +4,8 @@
 It measures the workflow, not the list: on each set (the bundled document with its real
 errors; injected sets built by ``bench/sets.py`` from ``../shared/realdata`` and the
 bundled pages) ``check`` runs with no lexicon, with the suggested lexicon and with a hand
-lexicon (``lexicons/psis-400-23.txt``; ``bench/lexicons/<document>.txt``, written by a
-person from the ground truth), and is scored by ``../shared/tools/score_findings.py``
+lexicon (``lexicons/psis-400-23.txt``; ``bench/lexicons/hand-<document>.txt``, name lists
+a person wrote from reading the ground truth), and is scored by ``../shared/tools/score_findings.py``
 with ``--baseline`` (findings also raised on the unaltered transcript left out). Also
 reported: how many of the injected name misspellings the suggestion proposes as terms
 (target 0), the share of the hand lexicon's names it proposes (as a term, or inside a
@@ -127,7 +127,7 @@ def _sets() -> list[Any]:
 def _hand_lexicon(s: Any) -> Path | None:
     if s.lexicon is not None:
         return Path(s.lexicon)
-    path = HAND / f"{s.name}.txt"
+    path = HAND / f"hand-{s.name.lower()}.txt"
     return path if path.is_file() else None
 
 
