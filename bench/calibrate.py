@@ -223,7 +223,7 @@ def collect(s: Any, seed: int, verifier: Any) -> dict[str, Any]:
     if path.is_file() and path.stat().st_mtime >= s.transcript.stat().st_mtime:
         return json.loads(path.read_text(encoding="utf-8"))
     t0 = time.perf_counter()
-    options = CheckOptions(model=_Collect(), verifier=verifier)
+    options = CheckOptions(model=_Collect(), verifier=verifier, language=s.lang)
     lexicons = [s.lexicon] if s.lexicon else []
     result = check(s.transcript, list(s.scans), lexicons, OcrRun(lang=s.lang, jobs=1), options=options)
     errors = json.loads(s.errors.read_text(encoding="utf-8"))

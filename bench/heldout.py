@@ -104,7 +104,7 @@ def reports_with(models: dict[str, Path], work: Path = bv.WORK) -> Callable[[Inj
                 list(s.scans),
                 [s.lexicon] if s.lexicon else [],
                 OcrRun(lang=s.lang, jobs=1),
-                options=CheckOptions(model=model),
+                options=CheckOptions(model=model, language=s.lang),
             )
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(result_dict(result), ensure_ascii=False), encoding="utf-8")
