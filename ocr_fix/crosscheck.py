@@ -12,10 +12,12 @@ noise on a speck or a stamp fits badly). For an omission only the fit is known.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ocr_fix.model import BBox, Finding, Kind, Page
+from ocr_fix.normalize.markdown import Folded
 
 __all__ = ["Scorer", "readings", "verifier_features"]
 
@@ -35,12 +37,19 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def readings(f: Finding, text: str = "") -> tuple[str, ...] | None:
+def _folded_span(folded: Folded, start: int, end: int) -> tuple[int, int]:
+    """The folded offsets of the raw span ``start..end`` (markup inside it dropped)."""
+    return bisect_left(folded.origin, start), bisect_left(folded.origin, end)
+
+
+def readings(f: Finding, folded: Folded | None = None) -> tuple[str, ...] | None:
     """The candidate texts for ``f``'s crop, each the whole words of the span as they
     would read: scan reading, suggested reading, transcript reading (substitutions); the
     scan reading alone (omissions); None when the finding has nothing to compare.
-    ``text`` is the transcript file's text, from which a span that names only the
-    differing characters (``4`` of ``34-197845,``) is widened to its words."""
+    ``folded`` is the transcript as the alignment saw it (markup stripped, typography
+    folded, with offsets back to the file): a span that names only the differing
+    characters (``4`` of ``34-197845,``) is widened to its words there, so the
+    candidates read as the page does (``gasoline13,``, never ``gasoline<sup>13</sup>,``)."""
     if f.scan is None or f.scan.bbox is None or not f.scan.text.strip():
         return None
     first = f.scan.text
@@ -49,10 +58,12 @@ def readings(f: Finding, text: str = "") -> tuple[str, ...] | None:
     if f.kind is not Kind.SUBSTITUTION or f.transcript is None:
         return None
     t = f.transcript
-    if text and t.end <= len(text) and text[t.start : t.end] == t.text:
-        a, b = _whole_words(text, t.start, t.end)
+    if folded is not None and t.end <= folded.origin[-1]:
+        text = folded.text
+        i, j = _folded_span(folded, t.start, t.end)
+        a, b = _whole_words(text, i, j)
         transcript_view = " ".join(text[a:b].split())
-        suggested = " ".join((text[a : t.start] + f.suggestion + text[t.end : b]).split())
+        suggested = " ".join((text[a:i] + f.suggestion + text[j:b]).split())
     elif f.suggestion and f.suggestion in first:
         transcript_view, suggested = first.replace(f.suggestion, t.text, 1), first
     else:
@@ -63,18 +74,18 @@ def readings(f: Finding, text: str = "") -> tuple[str, ...] | None:
 
 
 def verifier_features(
-    findings: Sequence[Finding], pages: Sequence[Page], verifier: Scorer, text: str = ""
+    findings: Sequence[Finding], pages: Sequence[Page], verifier: Scorer, folded: Folded | None = None
 ) -> list[Finding]:
     """``findings`` with ``verifier_scored``, ``verifier_llr`` and ``verifier_fit`` added
-    where the verifier could score the readings (one batched call for all); ``text`` is
-    the transcript file's text (see :func:`readings`)."""
+    where the verifier could score the readings (one batched call for all); ``folded``
+    is the transcript as the alignment saw it (see :func:`readings`)."""
     from ocr_fix.verifier import ReadingQuery
 
     by_number = {p.number: p for p in pages}
     asked: list[int] = []
     queries: list[Any] = []
     for i, f in enumerate(findings):
-        cands = readings(f, text)
+        cands = readings(f, folded)
         if cands is None or f.scan is None or f.scan.page not in by_number:
             continue
         box: BBox = f.scan.bbox  # type: ignore[assignment]

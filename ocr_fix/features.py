@@ -88,6 +88,8 @@ DESCRIPTIONS: dict[str, str] = {
     "scan_words": "words of the scan reading",
     "near_page_edge": "the scan words lie near the page's edge",
     "speaks": "the dictionary speaks the transcript's language",
+    "dehyphenated": "the transcript breaks the word at a line end with a hyphen",
+    "elsewhere": "share of the scan text's word trigrams that the transcript has in another place",
     "span_conf": "lowest confidence of the span's scan words (0..1)",
     "mean_conf": "mean confidence of the span's scan words (0..1)",
     "word_share": "share of the span's words that are words",

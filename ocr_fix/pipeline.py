@@ -19,6 +19,7 @@ from ocr_fix.errors import BadInput
 from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
 from ocr_fix.metrics import cer
 from ocr_fix.model import BBox, Finding, Page, Severity
+from ocr_fix.normalize.markdown import Folded
 from ocr_fix.normalize.tokens import Token, tokenize
 from ocr_fix.normalize.typography import normalize_transcript
 from ocr_fix.ocr.reread import LineReader
@@ -143,9 +144,7 @@ def check_pages(
     else:
         findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
         # Before any second reading: a mark or an accepted spelling costs no OCR.
-        findings = decide(
-            _unwanted_removed(findings, transcript, options), pages, lexicon, options, transcript.text
-        )
+        findings = decide(_unwanted_removed(findings, transcript, options), pages, lexicon, options, folded)
         findings = apply_marks(findings, transcript.marks)
     return CheckResult(
         transcript, tuple(scans), stats, tuple(findings), alignment.agreement, alignment.order, len(lexicon)
@@ -157,7 +156,7 @@ def decide(
     pages: Sequence[Page],
     lexicon: Lexicon,
     options: CheckOptions,
-    text: str = "",
+    folded: Folded | None = None,
 ) -> list[Finding]:
     """Evidence from the image, then the model: the verifier scores the readings of every
     disagreement; the model scores each; those whose score a second reading could move
@@ -166,7 +165,7 @@ def decide(
     # feature: the model learns how far to trust it against the image's evidence.
     out = [f.with_features(triage_rank=f.severity.rank) if f.features else f for f in findings]
     if options.verifier is not None:
-        out = verifier_features(out, pages, options.verifier, text)
+        out = verifier_features(out, pages, options.verifier, folded)
     model = (options.model or load_model()) if options.use_model else None
     if model is None:  # no fitted model shipped: the hand-made rules of triage and verify
         return verify(out, pages, options.reader, lexicon) if options.reader is not None else out

@@ -14,6 +14,7 @@ matching a lexicon pattern, or an English word, and how far apart the readings a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -84,6 +85,20 @@ class _Ctx:
 
     def span(self, first: Token, lead: int, last: Token, trail: int) -> TranscriptSpan:
         return token_span(self.transcript, self.folded, first, lead, last, trail)
+
+    @functools.cached_property
+    def _trigrams(self) -> frozenset[tuple[str, ...]]:
+        keys = [k for k in (loose_key(t.text) for t in self.tokens) if k]
+        return frozenset(zip(keys, keys[1:], keys[2:], strict=False))
+
+    def elsewhere(self, words: Sequence[str]) -> float:
+        """Share of the word trigrams of scan text ``words`` that the transcript has
+        somewhere: text it holds in another place (a pull quote, a zone read in another
+        order, a line the alignment paired elsewhere) rather than lacks. 0 for fewer
+        than three words."""
+        keys = [k for k in (loose_key(w) for w in words) if k]
+        grams = list(zip(keys, keys[1:], keys[2:], strict=False))
+        return round(sum(g in self._trigrams for g in grams) / len(grams), 3) if grams else 0.0
 
     def unechoed(self, t_toks: Sequence[Token], o: str) -> str:
         """``o`` without edge ``*``/``_`` that the transcript has as markup around the
@@ -360,6 +375,8 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         o_words=len(o_toks),
         edge=_edge(pa, scan.bbox),
     )
+    feats["elsewhere"] = ctx.elsewhere([o.text for o in o_toks])
+    feats["dehyphenated"] = float(judged != t)
     feats["rule_backed"], feats["rule_pending"] = float(backed), pending
     message = f"transcript has {t!r}, scan shows {o!r}"
     if typed is not None:
@@ -581,6 +598,7 @@ def _omission(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
         crosses=len({o.line for o in o_toks}) > 1,
         edge=_edge(pa, scan.bbox),
     )
+    feats["elsewhere"] = ctx.elsewhere([o.text for o in o_toks])
     words = ev.words(missing)
     plausible = sum(1 for w in words if ev.plausible(w))
     confident = scan.confidence >= s.high_conf

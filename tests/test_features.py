@@ -7,6 +7,7 @@ import re
 import sys
 import types
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,7 +27,9 @@ from ocr_fix.features import (
 )
 from ocr_fix.lexicon import Dictionary, Lexicon, Pattern, Term
 from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
+from ocr_fix.normalize.typography import normalize_transcript
 from ocr_fix.report.explain import message, reasons
+from ocr_fix.transcript import Transcript
 from tests.fakes import page_from_text
 
 LEX = Lexicon.build([Term("Konoye", "name"), Term("Togo", "name")], [Pattern(re.compile(r"H-\d{6}"))])
@@ -234,6 +237,23 @@ def test_readings_of_a_substitution_and_an_omission():
         "m",
     )
     assert readings(om) == ("in part",)
+
+
+def test_readings_widen_in_the_transcript_as_the_page_reads_it():
+    """The candidates are whole words of the folded transcript: markup is not text the
+    page shows (a raw ``<sup>13</sup>`` scored as characters would lose by ~180 nats)."""
+    raw = "for gasoline<sup>13</sup>, and"
+    folded = normalize_transcript(Transcript(Path("t.md"), raw, "markdown"))
+    at = raw.index("oline")
+    f = Finding(
+        Severity.INFO,
+        Kind.SUBSTITUTION,
+        TranscriptSpan(1, at + 1, at + 2, "o", at, at + 1),
+        ScanSpan(1, 1, "gascline13,", 90.0, BBox(0, 0, 90, 10)),
+        "c",
+        "m",
+    )
+    assert readings(f, folded) == ("gascline13,", "gascline13,", "gasoline13,")
 
 
 def test_verifier_llr_says_which_reading_the_image_shows(fake_verifier_module):

@@ -271,3 +271,39 @@ def test_fold_table_has_no_ascii_keys():
 @given(st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=40))
 def test_ocr_fold_fast_path_equals_the_full_fold(s):
     assert fold_ocr_text(s) == fold_typography(Folded.identity(s)).text
+
+
+# ---- letter-spaced words ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("Regine R o s e n b a u m , II. Praterstrasse", "Regine Rosenbaum, II. Praterstrasse"),
+        ("in W i e n .\ndie", "in Wien.\ndie"),
+        ("mit: B e r n e r  I s a a k , geb", "mit: Berner  Isaak, geb"),
+        ("T R A V E L & L E I S U R E", "TRAVEL & LEISURE"),
+        # two single letters, digits, and letters inside running text stay as they are
+        ("a b and x y z9 and 1 2 3 and I a", "a b and x y z9 and 1 2 3 and I a"),
+        ("Section A b c.", "Section Abc."),
+    ],
+)
+def test_letter_spaced_words_are_joined(raw: str, folded: str) -> None:
+    f = normalize_transcript(Transcript(Path("t.txt"), raw))
+    assert f.text == folded
+    # every kept character still points at itself in the raw text
+    assert all(raw[f.origin[i]] == ch for i, ch in enumerate(f.text))
+
+
+def test_a_letter_spaced_word_is_one_token_spanning_its_letters() -> None:
+    raw = "Olga H i r s c h l , II."
+    (_, word, _) = tokenize(normalize_transcript(Transcript(Path("t.txt"), raw)))
+    assert word.text == "Hirschl,"
+    assert raw[word.start : word.end] == "H i r s c h l ,"
+
+
+@given(st.text(alphabet="ab .,\n", max_size=40))
+def test_joining_letter_spacing_only_deletes_spaces(raw: str) -> None:
+    f = normalize_transcript(Transcript(Path("t.txt"), raw))
+    assert f.text.replace(" ", "") == raw.replace(" ", "")
+    assert list(f.origin) == sorted(f.origin)

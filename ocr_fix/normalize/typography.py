@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from ocr_fix.normalize.markdown import Folded, strip_markdown, strip_plain
+from ocr_fix.normalize.spacing import join_letter_spacing
 from ocr_fix.transcript import Transcript
 
 # ---------------------------------------------------------------------------------
@@ -105,6 +106,7 @@ def fold_ocr_text(s: str) -> str:
 
 
 def normalize_transcript(t: Transcript) -> Folded:
-    """Markup stripped (Markdown only), typography folded; origins index ``t.text``."""
+    """Markup stripped (Markdown only), typography folded, letter-spaced words joined
+    (:mod:`.spacing`); origins index ``t.text``."""
     stripped = strip_markdown(t.text) if t.kind == "markdown" else strip_plain(t.text)
-    return fold_typography(stripped)
+    return join_letter_spacing(fold_typography(stripped))
