@@ -105,6 +105,8 @@ DESIGN: dict[str, list[str]] = {
         "dehyphenated",
         *_VERIFIER,
         "verifier_scored*conf_high",
+        "clip:verifier_llr_context",
+        "punct_only*clip:verifier_llr_context",
         "clip:verifier_llr*similarity",
         "clip:verifier_llr*conf_high",
         "similarity*o_is_word",
@@ -141,14 +143,14 @@ DESIGN: dict[str, list[str]] = {
 }
 #: Features whose coefficient must not be negative (monotonic sanity): more evidence
 #: from the image for the scan's reading never lowers P(transcript wrong).
-NON_NEGATIVE = {"clip:verifier_llr", "second_agrees_ocr"}
+NON_NEGATIVE = {"clip:verifier_llr", "clip:verifier_llr_context", "second_agrees_ocr"}
 NON_POSITIVE = {"second_agrees_transcript"}
 
 
 def _increasing(name: str) -> bool:
     """A design column whose coefficient must not be negative: the monotonic features
     and every product of them with a non-negative feature."""
-    return name in NON_NEGATIVE or (name.startswith("clip:verifier_llr*"))
+    return name in NON_NEGATIVE or name.startswith("clip:verifier_llr*")
 
 
 def design(kind: str, stage: str) -> list[str]:
@@ -314,6 +316,48 @@ def suspected_slip(group: str, r: dict[str, Any]) -> bool:
             and not f.get("crosses_line")
         )
     return False
+
+
+AUDIT = ROOT / "bench" / "real_findings_audit.md"
+
+
+def audited(path: Path = AUDIT) -> dict[tuple[str, str, str], str]:
+    """The verdicts of the realdata audit (``bench/real_findings_audit.md``: every
+    error/warning finding on an unaltered human transcript judged by eye against its
+    scan crop): ``(document, transcript text, scan text)`` -> ``slip`` / ``false alarm``
+    / ``unclear``."""
+    out: dict[tuple[str, str, str], str] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 12 or not cells[0].isdigit():
+            continue
+        text, scan = (c[1:-1] if c.startswith("`") and c.endswith("`") else c for c in cells[4:6])
+        out[(cells[2], text.replace(" ⏎ ", "\n"), scan)] = cells[10]
+    return out
+
+
+def apply_audit(docs: list[dict[str, Any]]) -> int:
+    """Candidates on unaltered lines of the human transcripts that the audit judged
+    real slips of the transcriber are labelled 1 (the transcript is wrong there: the
+    human ground truth has slips, and the model must not learn to talk them down);
+    ``unclear`` ones are left out. Their number."""
+    verdicts = audited()
+    n = 0
+    for d in docs:
+        if not human(d["group"]):
+            continue
+        for r in d["rows"]:
+            v = verdicts.get((d["name"], r["text"], r["scan"]))
+            if r["label"] != 0 or v is None:
+                continue
+            if v == "slip":
+                r["label"], r["slip"] = 1, True
+                n += 1
+            elif v == "unclear":
+                r["label"] = None
+    return n
 
 
 def unlabel_slips(docs: list[dict[str, Any]]) -> list[str]:
@@ -543,12 +587,14 @@ def main(argv: list[str]) -> int:
                     flush=True,
                 )
                 docs.append(d)
+    confirmed = apply_audit(docs)
     slips = unlabel_slips(docs)
     labelled = Counter(r["label"] for d in docs for r in d["rows"])
     print(
         f"{len(docs)} sets, {sum(labelled.values())} candidates: {labelled[1]} on errors, {labelled[0]} on"
         f" unaltered lines, {labelled[None]} left out"
-        f" ({len(slips)} of them suspected real slips of the human transcribers)"
+        f" ({len(slips)} of them suspected real slips of the human transcribers); {confirmed} real slips"
+        " confirmed by the realdata audit labelled 1"
     )
     held = loso(docs, REREAD)
     pairs = [

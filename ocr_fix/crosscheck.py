@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from ocr_fix.model import BBox, Finding, Kind, Page
 from ocr_fix.normalize.markdown import Folded
 
-__all__ = ["Scorer", "readings", "verifier_features"]
+__all__ = ["Scorer", "in_context", "readings", "verifier_features"]
 
 
 class Scorer(Protocol):
@@ -73,30 +73,80 @@ def readings(f: Finding, folded: Folded | None = None) -> tuple[str, ...] | None
     return (first, suggested, transcript_view)
 
 
+def in_context(f: Finding, page: Page) -> tuple[BBox, str, str] | None:
+    """The crop of ``f``'s scan words widened to the whole OCR words either side on
+    the same line, and those words' texts (``""`` where there is none); None when the
+    scan words have no neighbour. A mark between words (a comma after ``were``, a
+    quotation mark before ``die``) falls outside a word box that the OCR drew without
+    it, so on the word crop neither reading can show it; with its neighbours in the
+    crop, it lies inside whichever box holds it."""
+    if f.scan is None or f.scan.bbox is None:
+        return None
+    b = f.scan.bbox
+    line = [w for w in page.words if w.line == f.scan.line]
+    left = [w for w in line if w.box.x1 <= b.x0 + 1]
+    right = [w for w in line if w.box.x0 >= b.x1 - 1]
+    before = max(left, key=lambda w: w.box.x1, default=None)
+    after = min(right, key=lambda w: w.box.x0, default=None)
+    if before is None and after is None:
+        return None
+    box = b
+    for w in (before, after):
+        if w is not None:
+            box = box.union(w.box)
+    return box, before.text if before else "", after.text if after else ""
+
+
 def verifier_features(
     findings: Sequence[Finding], pages: Sequence[Page], verifier: Scorer, folded: Folded | None = None
 ) -> list[Finding]:
     """``findings`` with ``verifier_scored``, ``verifier_llr`` and ``verifier_fit`` added
-    where the verifier could score the readings (one batched call for all); ``folded``
-    is the transcript as the alignment saw it (see :func:`readings`)."""
+    where the verifier could score the readings, and, for substitutions, the same LLR on
+    the crop widened to the neighbouring words (``verifier_llr_context``, see
+    :func:`in_context`); one batched call for all. ``folded`` is the transcript as the
+    alignment saw it (see :func:`readings`)."""
     from ocr_fix.verifier import ReadingQuery
 
     by_number = {p.number: p for p in pages}
-    asked: list[int] = []
+    asked: list[tuple[int, bool]] = []
     queries: list[Any] = []
     for i, f in enumerate(findings):
         cands = readings(f, folded)
         if cands is None or f.scan is None or f.scan.page not in by_number:
             continue
+        page = by_number[f.scan.page]
         box: BBox = f.scan.bbox  # type: ignore[assignment]
-        asked.append(i)
-        queries.append(ReadingQuery(page=by_number[f.scan.page], box=box, candidates=cands))
+        asked.append((i, False))
+        queries.append(ReadingQuery(page=page, box=box, candidates=cands))
+        wide = in_context(f, page) if f.kind is Kind.SUBSTITUTION else None
+        if wide is not None:
+            wbox, before, after = wide
+            asked.append((i, True))
+            queries.append(
+                ReadingQuery(
+                    page=page, box=wbox, candidates=tuple(f"{before} {c} {after}".strip() for c in cands)
+                )
+            )
     out = list(findings)
     if not queries:
         return out
-    for i, scores in zip(asked, verifier.score(queries), strict=True):
-        out[i] = findings[i].with_features(**_features(findings[i], scores))
+    for (i, wide_query), scores in zip(asked, verifier.score(queries), strict=True):
+        if wide_query:
+            llr = _llr(scores)
+            if llr is not None and out[i].feature("verifier_scored"):
+                out[i] = out[i].with_features(verifier_llr_context=llr)
+        else:
+            out[i] = out[i].with_features(**_features(findings[i], scores))
     return out
+
+
+def _llr(scores: tuple[float | None, ...]) -> float | None:
+    """The better scan reading's log-likelihood minus the transcript's (substitutions)."""
+    scan_side = [s for s in scores[:2] if s is not None]
+    transcript = scores[2] if len(scores) > 2 else None
+    if not scan_side or transcript is None:
+        return None
+    return round(max(scan_side) - transcript, 3)
 
 
 def _features(f: Finding, scores: tuple[float | None, ...]) -> dict[str, float]:
@@ -106,15 +156,11 @@ def _features(f: Finding, scores: tuple[float | None, ...]) -> dict[str, float]:
         if first is None:
             return {"verifier_scored": 0.0}
         return {"verifier_scored": 1.0, "verifier_fit": _fit(first, chars)}
-    scan_side = [s for s in scores[:2] if s is not None]
-    transcript = scores[2] if len(scores) > 2 else None
-    if not scan_side or transcript is None:
+    llr = _llr(scores)
+    if llr is None:
         return {"verifier_scored": 0.0}
-    return {
-        "verifier_scored": 1.0,
-        "verifier_llr": round(max(scan_side) - transcript, 3),
-        "verifier_fit": _fit(max(scan_side), chars),
-    }
+    scan_side = [s for s in scores[:2] if s is not None]
+    return {"verifier_scored": 1.0, "verifier_llr": llr, "verifier_fit": _fit(max(scan_side), chars)}
 
 
 #: Per-character log-likelihoods below this (nats) all mean "the text is not there".

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ocr_fix.crosscheck import readings, verifier_features
+from ocr_fix.crosscheck import in_context, readings, verifier_features
 from ocr_fix.decide import CLIP, EvidenceModel, KindModel, row
 from ocr_fix.evidence import Evidence
 from ocr_fix.features import (
@@ -262,6 +262,31 @@ def test_verifier_llr_says_which_reading_the_image_shows(fake_verifier_module):
     assert f.feature("verifier_scored") == 1 and f.feature("verifier_llr") == 2.0
     (g,) = verifier_features([_finding()], [page], FakeVerifier("tbe"))
     assert g.feature("verifier_llr") == -2.0
+
+
+def test_a_mark_outside_the_word_box_is_seen_with_the_neighbouring_words(fake_verifier_module):
+    """The OCR drew ``were``'s box without the comma the transcript lacks; the word crop
+    cannot tell ``were`` from ``were,``, the crop with ``they`` and ``so`` can."""
+    page = page_from_text("they were so", 1)
+    they, were, so = page.words
+    f = Finding(
+        Severity.INFO,
+        Kind.SUBSTITUTION,
+        TranscriptSpan(1, 6, 10, "were", 5, 9),
+        ScanSpan(1, were.line, "were,", 95.0, were.box),
+        "were,",
+        "m",
+    )
+    assert in_context(f, page) == (they.box.union(so.box), "they", "so")
+
+    class Boxes:
+        def score(self, queries):
+            shows = {were.box: "were", they.box.union(so.box): "they were, so"}
+            return [tuple(-2.0 * (c != shows[q.box]) for c in q.candidates) for q in queries]
+
+    (g,) = verifier_features([f], [page], Boxes())
+    assert g.feature("verifier_llr") == -2.0  # the word crop shows no comma
+    assert g.feature("verifier_llr_context") == 2.0  # with the neighbours it does
 
 
 def test_unscorable_readings_have_no_llr(fake_verifier_module):
