@@ -56,6 +56,7 @@ DESCRIPTIONS: dict[str, str] = {
     "typewriter_in_transcript": "the transcript has a typewriter substitute of the scan's word",
     "editorial_gap": "the transcript's editor marked a gap here (TEI <gap/>)",
     "editorial_unclear": "the transcript's editor marked this text unclear (TEI <unclear>)",
+    "under_redaction": "the scan shows a redaction bar here: the text is withheld, not missing",
     "ocr_conf": "Tesseract's word confidence of the scan reading (0..1; lowest word of the span)",
     "conf_floor": "the scan reading's confidence is below 0.30: hardly evidence",
     "conf_high": "the scan reading's confidence is at least 0.85",

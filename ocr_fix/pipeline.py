@@ -28,6 +28,7 @@ from ocr_fix.transcript import Transcript, read_transcript
 from ocr_fix.triage import TriageSettings, mismatch_finding, triage
 from ocr_fix.variants import lexicon_only
 from ocr_fix.verify import verify
+from ocr_fix.withheld import mark_withheld
 
 if TYPE_CHECKING:
     from ocr_fix.ocr.cache import OcrCache
@@ -146,6 +147,8 @@ def check_pages(
         # Before any second reading: a mark or an accepted spelling costs no OCR.
         findings = decide(_unwanted_removed(findings, transcript, options), pages, lexicon, options, folded)
         findings = apply_marks(findings, transcript.marks)
+        # Last: text under a redaction bar is withheld, whatever the evidence says.
+        findings = mark_withheld(findings, pages)
     return CheckResult(
         transcript, tuple(scans), stats, tuple(findings), alignment.agreement, alignment.order, len(lexicon)
     )

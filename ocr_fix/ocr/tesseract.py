@@ -238,7 +238,9 @@ class TesseractEngine(OcrEngine):
             words=reading.words,
             rotation=p.rotation,
             skew=round(p.angle, 2),
-            redactions=tuple(BBox(*r) for r in p.redactions),
+            # The bars are measured on the page, whichever reading is kept (the plain one
+            # masks nothing, yet its words are as withheld under them).
+            redactions=tuple(BBox(*r) for r in (p.redactions or first.redactions)),
             variant=reading.variant,
         )
 

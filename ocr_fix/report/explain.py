@@ -26,6 +26,8 @@ def reasons(f: Finding) -> list[str]:
         return []
     g = f.feature
     out: list[str] = []
+    if g("under_redaction"):
+        out.append("under a redaction bar on the scan: withheld text")
     if f.has("verifier_scored") and g("verifier_scored"):
         llr = g("verifier_llr")
         if abs(llr) < 0.05:  # would print "prefers ... by 0.0 nats"
