@@ -27,8 +27,10 @@ Also:
   untranscribed letterheads inflate both CERs alike), plain vs ocr-fix.
 
 Plain Tesseract's readings are cached under ``.bench/degrade-cache`` by image content,
-so a rerun only pays for ocr-fix. Run: ``python bench/run.py degrade`` (``--quick`` as
-``python bench/bench_degrade.py --quick`` skips the real pages).
+so a rerun only pays for ocr-fix. Run: ``python bench/run.py degrade``; directly,
+``python bench/bench_degrade.py [--quick] [--only CONDITION,...]``: ``--quick`` skips
+the real pages, ``--only lowres,jpeg`` runs those conditions' cells alone (no clean-page
+timing, no real pages, no totals over the whole table).
 """
 
 from __future__ import annotations
@@ -412,7 +414,7 @@ def _brief(info: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in shown.items()) or "-"
 
 
-def run(quick: bool = False) -> dict[str, Any]:
+def run(quick: bool = False, only: tuple[str, ...] = ()) -> dict[str, Any]:
     engine = TesseractEngine()
     fonts = _fonts()
     # Ten pages: every font twice, every ground-truth page two or three times, and the
@@ -426,6 +428,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ocr-fix-degrade-") as tmp:
         clean_images: list[Path] = []
         for n, cell in enumerate(cells(len(rendered))):
+            if only and cell.condition not in only:
+                continue
             plain_pairs: list[tuple[str, str]] = []
             fix_pairs: list[tuple[str, str]] = []
             seconds: list[float] = []
@@ -463,6 +467,8 @@ def run(quick: bool = False) -> dict[str, Any]:
                 f"{row['cer_ocr_fix']:>9.3f}{row['seconds_per_page']:>8.2f}  {' | '.join(notes)}",
                 flush=True,
             )
+        if only:
+            return {"cells": results}
         timing = _clean_time_ratio(engine, clean_images)
 
     degraded = [r for r in results if r["condition"] != "clean"]
@@ -499,4 +505,6 @@ def run(quick: bool = False) -> dict[str, Any]:
 if __name__ == "__main__":
     import json
 
-    print(json.dumps(run(quick="--quick" in sys.argv), indent=2, default=str))
+    args = sys.argv[1:]
+    chosen = tuple(args[args.index("--only") + 1].split(",")) if "--only" in args else ()
+    print(json.dumps(run(quick="--quick" in args, only=chosen), indent=2, default=str))

@@ -82,8 +82,9 @@ class Page:
     ``rotation`` is the counter-clockwise quarter turn (0, 90, 180, 270) the page was
     read at, ``skew`` the degrees it was then rotated by to level its lines,
     ``redactions`` the solid bars found on it (text under them is withheld, not
-    missing), and ``variant`` which reading was kept (``first``; ``turned``,
-    ``restore`` or ``plain`` when the first went wrong, see :mod:`ocr_fix.readings`).
+    missing), and ``variant`` which reading was kept (``first``; ``unsmoothed`` for small
+    text read better without smoothing; ``turned``, ``restore`` or ``plain`` when the
+    first went wrong, see :mod:`ocr_fix.readings`).
     """
 
     ref: PageRef

@@ -258,6 +258,35 @@ def test_a_good_first_reading_is_kept_without_reading_again():
     assert reading.variant == "first" and log == []
 
 
+def test_small_text_scaled_up_is_also_read_unsmoothed_and_the_better_reading_kept():
+    page = cv2.resize(_page(), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)  # ~11 px capitals
+    first = prepare(page)
+    assert first.scale > 1 and first.spots is not None
+
+    def covering(conf: float) -> tuple[Word, ...]:
+        return tuple(
+            Word("line", BBox(b.x0 // 2, b.y0 // 2, b.x1 // 2, b.y1 // 2), conf, w.line)
+            for w in _covering()
+            for b in [w.box]
+        )
+
+    for conf, kept in ((95.0, "unsmoothed"), (70.0, "first")):
+        log: list[tuple[bool, float]] = []
+
+        def read(prepared: Prepared, plain: bool, conf: float = conf, log: list = log) -> tuple[Word, ...]:
+            log.append((plain, prepared.scale))
+            return covering(conf)
+
+        reading = read_page(page, Preprocess(), first, covering(85.0), read, lambda img: None, None, True)
+        assert reading.variant == kept and reading.tried == ("first", "unsmoothed")
+        assert log == [(False, first.scale)]
+    # A page read at its own size is read once (test above); so is one prepared unsmoothed.
+    log.clear()
+    quiet = Preprocess(denoise=False)
+    read_page(page, quiet, prepare(page, quiet), covering(85.0), read, lambda img: None, None, True)
+    assert log == []
+
+
 def test_a_bad_first_reading_is_replaced_by_a_better_one_and_plain_needs_a_margin():
     page = _page()
     first = _first(page)
