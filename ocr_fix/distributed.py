@@ -42,8 +42,9 @@ thread that is really hung stays busy until you restart that worker.
 The executors
 =============
 
-:class:`PageExecutor` is the one small interface the page scheduler uses: submit a page task, wait
-for any of a set of futures, list the ones that are executing, restart, close. Every
+:class:`PageExecutor` is the one small interface the page scheduler uses: submit a page task
+(or, with ``call``, other per-page work such as the verifier's), wait for any of a set of
+futures, list the ones that are executing, restart, close. Every
 implementation returns objects with ``done()``, ``cancelled()``, ``result()`` and
 ``cancel()``.
 """
@@ -52,7 +53,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocr_fix.errors import ExitCode, OcrFixError
@@ -90,6 +91,11 @@ class PageExecutor(Protocol):
 
     def submit(self, refs: Sequence[PageRef], engine: OcrEngine) -> PageFuture: ...
 
+    def call(self, fn: Callable[..., Any], *args: Any) -> PageFuture:
+        """Run ``fn(*args)`` (module-level, so it pickles) on a worker: other per-page work
+        of a run, such as the verifier's (:func:`~ocr_fix.ocr.scheduler.run_tasks`)."""
+        ...
+
     def wait_any(self, futures: Collection[PageFuture], timeout: float | None) -> set[PageFuture]:
         """Block until at least one of ``futures`` is done (or ``timeout`` passes: empty set)."""
         ...
@@ -126,7 +132,10 @@ class LocalExecutor:
         return process_pool(self.workers)
 
     def submit(self, refs: Sequence[PageRef], engine: OcrEngine) -> cf.Future[Any]:
-        future = self._pool.submit(pages_task, list(refs), engine)
+        return self.call(pages_task, list(refs), engine)
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
+        future = self._pool.submit(fn, *args)
         self._counter += 1
         self._submitted[future] = self._counter
         future.add_done_callback(lambda f: self._submitted.pop(f, None))
@@ -158,9 +167,12 @@ class InlineExecutor:
     workers = 1
 
     def submit(self, refs: Sequence[PageRef], engine: OcrEngine) -> cf.Future[Any]:
+        return self.call(read_pages, refs, engine)
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
         future: cf.Future[Any] = cf.Future()
         try:
-            future.set_result(read_pages(refs, engine))
+            future.set_result(fn(*args))
         except Exception as exc:
             future.set_exception(exc)
         return future
@@ -213,7 +225,10 @@ class DaskExecutor:
         self.workers = max(1, sum(threads.values())) if threads else 1
 
     def submit(self, refs: Sequence[PageRef], engine: OcrEngine) -> Any:
-        return self.client.submit(pages_task, list(refs), engine, pure=False)
+        return self.call(pages_task, list(refs), engine)
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
 
     def wait_any(self, futures: Collection[Any], timeout: float | None) -> set[Any]:
         cancelled = {f for f in futures if f.cancelled()}
@@ -238,6 +253,46 @@ class DaskExecutor:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+class WorkerPool:
+    """The worker processes of one ``check``, shared by its page OCR and its verifier
+    (:mod:`ocr_fix.verifier`), so the verifier's work is spread over the cores by
+    workers already started for the OCR.
+
+    Started on first need: a run served from the cache starts none, and work that one
+    worker does alone (``jobs`` 1, a single page) runs in this process, as the scheduler
+    does with an executor of its own. :meth:`close` stops the workers.
+    """
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.workers = max(1, jobs or os.cpu_count() or 1)
+        self._executor: LocalExecutor | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the workers have been started."""
+        return self._executor is not None
+
+    def executor(self, tasks: int) -> PageExecutor:
+        """Where ``tasks`` tasks run: the shared workers (started now if need be), or
+        this process when there is no pool yet and one worker would do them all."""
+        if self._executor is None:
+            if min(self.workers, tasks) <= 1:
+                return InlineExecutor()
+            self._executor = LocalExecutor(self.workers)
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.close()
+            self._executor = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def executor_for(scheduler: str | None, jobs: int | None) -> PageExecutor:

@@ -31,6 +31,7 @@ from ocr_fix.verify import verify
 from ocr_fix.withheld import mark_withheld
 
 if TYPE_CHECKING:
+    from ocr_fix.distributed import WorkerPool
     from ocr_fix.ocr.cache import OcrCache
     from ocr_fix.ocr.engine import OcrEngine
 
@@ -123,8 +124,10 @@ def check_pages(
     lexicon: Lexicon,
     options: CheckOptions = CheckOptions(),
     scans: Sequence[str] = (),
+    progress: Progress = _quiet,
 ) -> CheckResult:
-    """Check ``transcript`` against already-OCRed ``pages`` (the pure part of ``check``)."""
+    """Check ``transcript`` against already-OCRed ``pages`` (the pure part of ``check``);
+    ``progress`` hears of the stages ``verifier`` and ``reread`` (see :func:`decide`)."""
     folded = normalize_transcript(transcript)
     tokens = tokenize(folded)
     if not any(any(ch.isalnum() for ch in t.text) for t in tokens):
@@ -145,7 +148,9 @@ def check_pages(
     else:
         findings = triage(transcript, folded, tokens, alignment, lexicon, dictionary, options.triage)
         # Before any second reading: a mark or an accepted spelling costs no OCR.
-        findings = decide(_unwanted_removed(findings, transcript, options), pages, lexicon, options, folded)
+        findings = decide(
+            _unwanted_removed(findings, transcript, options), pages, lexicon, options, folded, progress
+        )
         findings = apply_marks(findings, transcript.marks)
         # Last: text under a redaction bar is withheld, whatever the evidence says.
         findings = mark_withheld(findings, pages)
@@ -160,21 +165,29 @@ def decide(
     lexicon: Lexicon,
     options: CheckOptions,
     folded: Folded | None = None,
+    progress: Progress = _quiet,
 ) -> list[Finding]:
     """Evidence from the image, then the model: the verifier scores the readings of every
     disagreement; the model scores each; those whose score a second reading could move
-    get one (their line read again by Tesseract) and are scored again."""
+    get one (their line read again by Tesseract) and are scored again. The two steps
+    that read the image again report as ``progress`` stages ``verifier`` and ``reread``
+    (0 of 1 when they start, 1 of 1 when they end)."""
     # Triage's own verdict, from the hand-made rules it still applies, is one more
     # feature: the model learns how far to trust it against the image's evidence.
     out = [f.with_features(triage_rank=f.severity.rank) if f.features else f for f in findings]
     if options.verifier is not None:
+        progress("verifier", 0, 1)
         out = verifier_features(out, pages, options.verifier, folded)
+        progress("verifier", 1, 1)
     model = (options.model or load_model()) if options.use_model else None
-    if model is None:  # no fitted model shipped: the hand-made rules of triage and verify
-        return verify(out, pages, options.reader, lexicon) if options.reader is not None else out
     if options.reader is not None:
-        out = verify(out, pages, options.reader, lexicon, wanted=model.wants_second_reading)
-    return model.decide(out)
+        progress("reread", 0, 1)
+        if model is None:  # no fitted model shipped: the hand-made rules of triage and verify
+            out = verify(out, pages, options.reader, lexicon)
+        else:
+            out = verify(out, pages, options.reader, lexicon, wanted=model.wants_second_reading)
+        progress("reread", 1, 1)
+    return model.decide(out) if model is not None else out
 
 
 def _page_stats(tokens: Sequence[Token], alignment: Alignment, pages: Sequence[Page]) -> tuple[PageStat, ...]:
@@ -221,14 +234,14 @@ def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
     return engine.line_reader(cache) if engine.capabilities.line_rereading else None
 
 
-def verifier_for(engine: OcrEngine, cache: OcrCache | None) -> Scorer | None:
-    """The CTC verifier (PP-OCRv5 through onnxruntime), cached beside page OCR, for an
-    engine that reads real page images again (``capabilities.line_rereading``; a test
-    fake's pages have no pixels to ask); None too when it is not installed (then
-    findings rest on Tesseract alone)."""
+def verifier_for(engine: OcrEngine, cache: OcrCache | None, pool: WorkerPool | None = None) -> Scorer | None:
+    """The CTC verifier (PP-OCRv5 through onnxruntime), cached beside page OCR, its work
+    on ``pool``'s workers if given, for an engine that reads real page images again
+    (``capabilities.line_rereading``; a test fake's pages have no pixels to ask); None
+    too when it is not installed (then findings rest on Tesseract alone)."""
     from ocr_fix.verifier import load_verifier
 
-    return load_verifier(cache) if engine.capabilities.line_rereading else None
+    return load_verifier(cache, pool) if engine.capabilities.line_rereading else None
 
 
 def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
@@ -240,10 +253,15 @@ def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
 
 
 def scan_ocr(
-    engine: OcrEngine, cache: OcrCache | None, jobs: int | None = None, timeout: float | None = None
+    engine: OcrEngine,
+    cache: OcrCache | None,
+    jobs: int | None = None,
+    timeout: float | None = None,
+    pool: WorkerPool | None = None,
 ) -> Callable[[Sequence[Path], Progress], list[Page]]:
     """The OCR step of :func:`check`: expand scan paths to pages, OCR them (cached,
-    in parallel processes), report progress as stage ``ocr``."""
+    in parallel processes: ``pool``'s, else ``jobs`` of their own), report progress as
+    stage ``ocr``."""
     from ocr_fix.ocr.scheduler import ocr_pages
     from ocr_fix.scans import expand_scans
 
@@ -256,6 +274,7 @@ def scan_ocr(
             cache=cache,
             timeout=timeout,
             progress=lambda done, total: progress("ocr", done, total),
+            pool=pool,
         )
 
     return run
@@ -299,19 +318,26 @@ def check(
     lexicon = load_lexicons(options.lexicons)
     if not scan_paths:
         return check_pages(transcript, [], lexicon, options)
+    from ocr_fix.distributed import WorkerPool
+
     engine, cache = run.engines(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
-    options = replace(
-        options,
-        reader=options.reader or reader_for(engine, cache),
-        verifier=options.verifier or verifier_for(engine, cache),
-    )
-    pages = scan_ocr(engine, cache, run.jobs, run.timeout)(list(scan_paths), progress)
-    scans = [str(p) for p in scan_paths]
-    progress("align", 0, 1)
-    result = check_pages(transcript, pages, lexicon, options, scans)
-    if run.psm is None:
-        result = retry_layout(result, transcript, pages, lexicon, options, scans, engine, cache, run.jobs)
-    progress("align", 1, 1)
+    # One pool of workers for the run: the page OCR, then the verifier's crops of the
+    # disputed places (one task a page), so the verifier is spread over the cores too.
+    with WorkerPool(run.jobs) as pool:
+        options = replace(
+            options,
+            reader=options.reader or reader_for(engine, cache),
+            verifier=options.verifier or verifier_for(engine, cache, pool),
+        )
+        pages = scan_ocr(engine, cache, run.jobs, run.timeout, pool)(list(scan_paths), progress)
+        scans = [str(p) for p in scan_paths]
+        progress("align", 0, 1)
+        result = check_pages(transcript, pages, lexicon, options, scans, progress)
+        if run.psm is None:
+            result = retry_layout(
+                result, transcript, pages, lexicon, options, scans, engine, cache, run.jobs, pool
+            )
+        progress("align", 1, 1)
     return result
 
 
@@ -331,11 +357,12 @@ def retry_layout(
     engine: OcrEngine,
     cache: OcrCache | None,
     jobs: int | None = None,
+    pool: WorkerPool | None = None,
 ) -> CheckResult:
     """The check again with badly aligned pages re-OCRed with automatic layout analysis
     (:meth:`OcrEngine.layout_retry`; for Tesseract psm 3), kept when more of the scans
     then agree with the transcript. Engines that declare no layout retry, or are in a
-    mode the user chose, are left as asked."""
+    mode the user chose, are left as asked. ``pool``: the run's workers, if any."""
     from ocr_fix.ocr.scheduler import ocr_pages
 
     auto = engine.layout_retry() if engine.capabilities.layout_retry else None
@@ -350,6 +377,6 @@ def retry_layout(
     ]
     if not poor:
         return result
-    again = {p.number: p for p in ocr_pages([p.ref for p in poor], auto, jobs=jobs, cache=cache)}
+    again = {p.number: p for p in ocr_pages([p.ref for p in poor], auto, jobs=jobs, cache=cache, pool=pool)}
     retried = check_pages(transcript, [again.get(p.number, p) for p in pages], lexicon, options, scans)
     return retried if (retried.agreement or 0.0) > (result.agreement or 0.0) else result

@@ -46,7 +46,8 @@ import json
 import math
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -58,6 +59,7 @@ from ocr_fix.model import BBox, Page
 from ocr_fix.normalize.typography import fold_ocr_text
 
 if TYPE_CHECKING:
+    from ocr_fix.distributed import WorkerPool
     from ocr_fix.ocr.cache import OcrCache
 
 __all__ = [
@@ -75,6 +77,7 @@ __all__ = [
     "fold_candidate",
     "load_verifier",
     "model_files",
+    "score_page_task",
     "unfit_score",
 ]
 
@@ -275,18 +278,19 @@ def _session_options() -> Any:
 class Recogniser:
     """PP-OCRv5 recognition in onnxruntime: crops in, frame probabilities out.
 
-    The session is created on first use (and not pickled), so a recogniser can be handed
-    to worker processes."""
+    The dictionary and the session are loaded on first use, once per process (and not
+    pickled: a recogniser handed to a worker process travels as its file paths, and
+    each worker loads the model once for all the tasks it runs)."""
 
     def __init__(self, model: Path, dictionary: Path, batch_pixels: int = MAX_BATCH_PIXELS) -> None:
         self.model = Path(model)
+        self.dictionary = Path(dictionary)
         self.batch_pixels = batch_pixels
-        self.alphabet = Alphabet.from_file(dictionary)
-        self._session: Any = None
         self._token: str | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_session": None}
+    @property
+    def alphabet(self) -> Alphabet:
+        return _alphabet(self.dictionary)
 
     def token(self) -> str:
         """Identity of the model for caches: the digest of its file."""
@@ -299,14 +303,9 @@ class Recogniser:
         return self._token
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        if self._session is None:
-            import onnxruntime as ort
-
-            self._session = ort.InferenceSession(
-                str(self.model), _session_options(), providers=["CPUExecutionProvider"]
-            )
-        name = self._session.get_inputs()[0].name
-        return np.asarray(self._session.run(None, {name: batch})[0])
+        session = _session(self.model)
+        name = session.get_inputs()[0].name
+        return np.asarray(session.run(None, {name: batch})[0])
 
     def probabilities(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Frame probabilities ``(T, C)`` of each greyscale crop, crops of the same padded
@@ -324,6 +323,21 @@ class Recogniser:
                 for i, p in zip(chunk, probs, strict=True):
                     out[i] = p
         return [p for p in out if p is not None]
+
+
+@lru_cache(maxsize=4)
+def _alphabet(dictionary: Path) -> Alphabet:
+    """The dictionary's :class:`Alphabet`, read once per process."""
+    return Alphabet.from_file(dictionary)
+
+
+@lru_cache(maxsize=4)
+def _session(model: Path) -> Any:
+    """The onnxruntime session of ``model``, created once per process (~0.1 s; a
+    worker process keeps it for every task it runs)."""
+    import onnxruntime as ort
+
+    return ort.InferenceSession(str(model), _session_options(), providers=["CPUExecutionProvider"])
 
 
 def _model_input(crop: np.ndarray) -> np.ndarray:
@@ -428,13 +442,25 @@ class Verifier(Protocol):
 
 
 Scores = tuple[float | None, ...]
+#: A page and, per box to read on it, the candidate texts.
+PageAsk = tuple[Page, Sequence[tuple[BBox, Sequence[str]]]]
+
+
+#: Without workers running already, the verifier starts the pool for at least this many
+#: pages to score: starting a worker costs ~1 s (spawn, importing OpenCV and numpy), a
+#: page's crops ~0.4 s.
+POOL_PAGES = 6
 
 
 @dataclass
 class CtcVerifier:
     """:class:`Verifier` with a CTC :class:`Recogniser`: each page image is decoded once,
-    all crops of a call go to the model together, and scores are cached per page (keyed
-    by the page's content, the boxes, the candidates, the model and the crop settings)."""
+    and scores are cached per page (keyed by the page's content, the boxes, the
+    candidates, the model and the crop settings).
+
+    With a ``pool`` (the workers of the run's page OCR, :class:`ocr_fix.distributed.WorkerPool`)
+    the pages not in the cache are scored as tasks there, one per page, side by side
+    (:func:`score_page_task`); the scores are the same as in this process."""
 
     recogniser: Recogniser
     cache: OcrCache | None = None
@@ -442,6 +468,7 @@ class CtcVerifier:
     margin_y: float = MARGIN_Y
     dpi: int = 300  # PDF pages are rendered at this resolution, then boxes are rescaled
     level: bool = True  # crops of a skewed page are cut out level (see :func:`crop_box`)
+    pool: WorkerPool | None = field(default=None, compare=False, repr=False)
 
     def _key(self, page: Page, queries: Sequence[ReadingQuery]) -> str:
         from ocr_fix.scans import content_key
@@ -464,7 +491,7 @@ class CtcVerifier:
         groups: dict[tuple[str, int], list[int]] = {}
         for i, q in enumerate(queries):
             groups.setdefault((str(q.page.ref.path), q.page.ref.frame), []).append(i)
-        todo: list[tuple[str | None, list[int], list[np.ndarray | None]]] = []
+        todo: list[tuple[str | None, list[int]]] = []
         for idxs in groups.values():
             page = queries[idxs[0]].page
             key = self._key(page, [queries[i] for i in idxs]) if self.cache is not None else None
@@ -474,21 +501,49 @@ class CtcVerifier:
                 for i, row in zip(idxs, rows, strict=True):
                     out[i] = row
                 continue
-            try:
-                crops_here = self._crops(page, [queries[i].box for i in idxs])
-            except OcrFixError:  # the page cannot be read (any more): nothing to score
-                crops_here, key = [None] * len(idxs), None
-            todo.append((key, idxs, crops_here))
-        crops = [c for _, _, cs in todo for c in cs if c is not None]
-        probs = iter(self.recogniser.probabilities(crops))
-        alphabet = self.recogniser.alphabet
-        for key, idxs, cs in todo:
-            for i, crop in zip(idxs, cs, strict=True):
-                p = next(probs) if crop is not None else None
-                out[i] = tuple(_score(alphabet, p, text) for text in queries[i].candidates)
+            todo.append((key, idxs))
+        asks = [
+            (queries[idxs[0]].page, [(queries[i].box, queries[i].candidates) for i in idxs])
+            for _, idxs in todo
+        ]
+        for (key, idxs), rows in zip(todo, self._score_pages(asks), strict=True):
+            if rows is None:  # the page cannot be read: nothing to score, nothing cached
+                for i in idxs:
+                    out[i] = tuple(None for _ in queries[i].candidates)
+                continue
+            for i, row in zip(idxs, rows, strict=True):
+                out[i] = row
             if self.cache is not None and key is not None:
-                self.cache.put_json(key, [list(out[i] or ()) for i in idxs])
+                self.cache.put_json(key, [list(row) for row in rows])
         return [row if row is not None else () for row in out]
+
+    def _score_pages(self, asks: Sequence[PageAsk]) -> list[list[Scores] | None]:
+        """The rows of each page of ``asks`` (None: the page cannot be read), as tasks on
+        the pool's workers when there is work for more than one, else here."""
+        pool = self.pool
+        if pool is not None and len(asks) > 1 and (pool.running or len(asks) >= POOL_PAGES):
+            from ocr_fix.ocr.scheduler import run_tasks
+
+            plain = replace(self, cache=None, pool=None)  # the settings; what a worker needs
+            # A page reaches the worker as its reference and size: its words stay here.
+            calls = [(plain, replace(page, words=()), boxes) for page, boxes in asks]
+            return run_tasks(pool.executor(len(asks)), score_page_task, calls)
+        return [self.score_page(page, boxes) for page, boxes in asks]
+
+    def score_page(self, page: Page, asks: Sequence[tuple[BBox, Sequence[str]]]) -> list[Scores] | None:
+        """Per box of ``page``, the scores of its candidates (not cached); None when the
+        page cannot be read (any more)."""
+        try:
+            crops = self._crops(page, [box for box, _ in asks])
+        except OcrFixError:
+            return None
+        probs = iter(self.recogniser.probabilities([c for c in crops if c is not None]))
+        alphabet = self.recogniser.alphabet
+        rows: list[Scores] = []
+        for crop, (_, candidates) in zip(crops, asks, strict=True):
+            p = next(probs) if crop is not None else None
+            rows.append(tuple(_score(alphabet, p, text) for text in candidates))
+        return rows
 
     def _crops(self, page: Page, boxes: Sequence[BBox]) -> list[np.ndarray | None]:
         from ocr_fix.scans import estimate_skew, load_image
@@ -510,6 +565,13 @@ class CtcVerifier:
             fits = crop.shape[0] >= MIN_HEIGHT and crop.shape[1] <= MAX_ASPECT * crop.shape[0]
             out.append(crop if fits else None)
         return out
+
+
+def score_page_task(
+    verifier: CtcVerifier, page: Page, asks: Sequence[tuple[BBox, Sequence[str]]]
+) -> list[Scores] | None:
+    """:meth:`CtcVerifier.score_page` as a worker task (module-level, so it pickles)."""
+    return verifier.score_page(page, asks)
 
 
 def _score(alphabet: Alphabet, probs: np.ndarray | None, text: str) -> float | None:
@@ -547,11 +609,12 @@ def _cached_rows(hit: Any, queries: Sequence[ReadingQuery]) -> list[Scores] | No
     return rows
 
 
-def load_verifier(cache: OcrCache | None = None) -> Verifier | None:
-    """The PP-OCRv5 verifier, or None when onnxruntime or the model is not installed."""
+def load_verifier(cache: OcrCache | None = None, pool: WorkerPool | None = None) -> Verifier | None:
+    """The PP-OCRv5 verifier (its work on ``pool``'s workers, if given), or None when
+    onnxruntime or the model is not installed."""
     if importlib.util.find_spec("onnxruntime") is None:
         return None
     files = model_files()
     if files is None:
         return None
-    return CtcVerifier(Recogniser(*files), cache)
+    return CtcVerifier(Recogniser(*files), cache, pool=pool)

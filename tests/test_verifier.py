@@ -370,3 +370,61 @@ def test_load_verifier_is_none_without_the_model(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(verifier, "model_files", lambda: None)
     assert verifier.load_verifier() is None
+
+
+@needs_model
+@needs_font
+@pytest.mark.slow
+def test_pooled_verifier_gives_the_features_of_the_in_process_one(tmp_path: Path) -> None:
+    """The verifier's work on a run's worker processes (one task a page) gives the same
+    scores, and so the same features, as in this process; the model is then loaded in
+    the workers, never here; a page that cannot be read scores None in both."""
+    from ocr_fix.crosscheck import verifier_features
+    from ocr_fix.distributed import WorkerPool
+    from ocr_fix.model import Finding, Kind, ScanSpan, Severity, TranscriptSpan
+    from ocr_fix.verifier import _session
+
+    p1, b1 = _page(tmp_path, "a", LINES, seed=1)
+    p2, b2 = _page(tmp_path, "b", ["Konoye", "", "form from"], seed=2)
+    gone = Page(PageRef(tmp_path / "gone.png", 0, 3), 100, 100, ())
+    pages = [p1, p2, gone]
+
+    def finding(page: Page, box: BBox, scan: str, transcript: str) -> Finding:
+        span = TranscriptSpan(1, 1, 1 + len(transcript), transcript, 0, len(transcript))
+        return Finding(
+            Severity.INFO,
+            Kind.SUBSTITUTION,
+            span,
+            ScanSpan(page.ref.number, 1, scan, 90.0, box),
+            scan,
+            f"transcript has {transcript!r}, scan shows {scan!r}",
+        )
+
+    findings = [
+        finding(p1, b1[0], "Washington", "Wash1ngton"),
+        finding(p2, b2[0], "Konoye", "Kenoye"),
+        finding(p1, b1[1], "the committee met in 1921", "the committee met is 1921"),
+        finding(p2, b2[1], "form from", "from from"),
+        finding(gone, BBox(0, 0, 50, 20), "gone", "gore"),
+    ]
+    files = model_files()
+    assert files is not None
+    here = verifier_features(findings, pages, CtcVerifier(Recogniser(*files)))
+    _session.cache_clear()
+    with WorkerPool(2) as pool:
+        pool.executor(2)  # the workers the page OCR of a run would have started
+        pooled = CtcVerifier(Recogniser(*files), pool=pool)
+        rows = pooled.score(
+            [
+                ReadingQuery(gone, BBox(0, 0, 50, 20), ("x",)),
+                *[ReadingQuery(p, b, ("Konoye",)) for p, b in ((p1, b1[0]), (p2, b2[0]))],
+            ]
+        )
+        there = verifier_features(findings, pages, pooled)
+    assert _session.cache_info().currsize == 0  # the model ran in the workers only
+    assert rows[0] == (None,) and all(r[0] is not None for r in rows[1:])
+    assert [f.feature("verifier_scored") for f in here] == [1.0, 1.0, 1.0, 1.0, 0.0]
+    for a, b in zip(here, there, strict=True):
+        assert [k for k, _ in a.features] == [k for k, _ in b.features]
+        for (_, x), (_, y) in zip(a.features, b.features, strict=True):
+            assert x == pytest.approx(y, abs=1e-6)

@@ -22,7 +22,14 @@ from rich.progress import (
 
 Callback = Callable[[str, int, int], None]
 
-_LABEL = {"ocr": "OCR pages", "align": "aligning", "documents": "documents", "pages": "pages"}
+_LABEL = {
+    "ocr": "OCR pages",
+    "align": "aligning",
+    "verifier": "asking the image",
+    "reread": "second readings",
+    "documents": "documents",
+    "pages": "pages",
+}
 
 
 @contextmanager

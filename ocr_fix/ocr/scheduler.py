@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import cv2
 
@@ -23,7 +23,9 @@ from ocr_fix.ocr.engine import OcrEngine
 from ocr_fix.ocr.formats import page_from_json, page_to_json
 
 if TYPE_CHECKING:
-    from ocr_fix.distributed import PageExecutor, PageFuture
+    from ocr_fix.distributed import PageExecutor, PageFuture, WorkerPool
+
+T = TypeVar("T")
 
 
 def ocr_page_task(ref: PageRef, engine: OcrEngine) -> dict[str, Any]:
@@ -82,13 +84,17 @@ def page_result(payload: tuple[str, Any]) -> dict[str, Any]:
 
 
 def _worker_init() -> None:
-    """Signals in an OCR worker. Ctrl-C goes to the whole process group; the parent alone
-    decides what to cancel, and workers must not each print a KeyboardInterrupt
-    traceback. SIGTERM (from the parent stopping the pool, or from the kernel when the
-    parent dies) kills the worker's Tesseract, removes its temp files and exits at once."""
+    """Signals and threads in an OCR worker. Ctrl-C goes to the whole process group; the
+    parent alone decides what to cancel, and workers must not each print a
+    KeyboardInterrupt traceback. SIGTERM (from the parent stopping the pool, or from the
+    kernel when the parent dies) kills the worker's Tesseract, removes its temp files and
+    exits at once. OpenCV runs on one thread."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_sigterm)
     _die_with_parent(signal.SIGTERM)
+    # One thread per worker for every task, not only page OCR (the verifier's crops too):
+    # the pool is the parallelism (see pages_task).
+    cv2.setNumThreads(1)
 
 
 def _worker_sigterm(signum: int, frame: object) -> None:
@@ -183,7 +189,8 @@ class PageScheduler:
     events; ``progress(done, total)`` follows every page, ``on_start(group)`` tells when
     a group's first page was resolved or submitted.
 
-    Without an ``executor`` the scheduler makes its own for the misses (``jobs``
+    Without an ``executor`` the scheduler takes one from ``pool`` (workers that outlive
+    the run, for the verifier's work after it), or makes its own for the misses (``jobs``
     workers, this process when one is enough) and closes it at the end.
     """
 
@@ -193,6 +200,7 @@ class PageScheduler:
         *,
         cache: OcrCache | None = None,
         executor: PageExecutor | None = None,
+        pool: WorkerPool | None = None,
         jobs: int | None = None,
         timeout: float | None = None,
         progress: Callable[[int, int], None] | None = None,
@@ -205,6 +213,7 @@ class PageScheduler:
         self.progress = progress
         self.on_start = on_start
         self._executor = executor
+        self._pool = pool
         self._pending: dict[PageFuture, tuple[int, list[PageRef]]] = {}
         self._cancelled: set[int] = set()
         self._started: set[int] = set()
@@ -235,8 +244,10 @@ class PageScheduler:
                     yield self._finished(PageDone(group, ref, page=hit))
         if not misses:
             return
-        owned = self._executor is None
-        executor = self._executor if self._executor is not None else self._own_executor(len(misses))
+        owned = self._executor is None and self._pool is None
+        executor = self._executor
+        if executor is None:
+            executor = self._pool.executor(len(misses)) if self._pool else self._own_executor(len(misses))
         try:
             yield from self._through(executor, misses)
         finally:
@@ -364,12 +375,14 @@ def ocr_pages(
     cache: OcrCache | None = None,
     progress: Callable[[int, int], None] | None = None,
     timeout: float | None = None,
+    pool: WorkerPool | None = None,
 ) -> list[Page]:
     """OCR pages in input order through a :class:`PageScheduler`: cache hits first,
-    then the misses in a process pool (``jobs`` workers, default the number of cores;
-    in this process when one is enough). The first failure is raised after the pages
-    not yet started are cancelled. ``timeout`` is seconds per page."""
-    scheduler = PageScheduler(engine, cache=cache, jobs=jobs, timeout=timeout, progress=progress)
+    then the misses in a process pool (``pool``'s workers, else ``jobs`` workers of
+    its own, default the number of cores; in this process when one is enough). The
+    first failure is raised after the pages not yet started are cancelled. ``timeout``
+    is seconds per page."""
+    scheduler = PageScheduler(engine, cache=cache, pool=pool, jobs=jobs, timeout=timeout, progress=progress)
     pages: dict[PageRef, Page] = {}
     with closing(scheduler.run([refs])) as events:
         for done in events:
@@ -378,6 +391,23 @@ def ocr_pages(
             elif done.error is not None:
                 raise _as_ocr_error(done)
     return [pages[r] for r in refs]
+
+
+def run_tasks(executor: PageExecutor, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> list[T]:
+    """``fn(*args)`` for each of ``calls`` as tasks on ``executor`` (other per-page work
+    of a run on the workers of its OCR, e.g. the verifier's), results in order. The first
+    failure is raised after the tasks not yet started are cancelled."""
+    futures = [executor.call(fn, *args) for args in calls]
+    try:
+        waiting = set(futures)
+        while waiting:
+            for future in executor.wait_any(waiting, None):
+                waiting.discard(future)
+                future.result()  # a failure is raised now, not after the slowest task
+        return [f.result() for f in futures]
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def _as_ocr_error(done: PageDone) -> BaseException:
