@@ -398,3 +398,28 @@ def test_a_large_punch_hole_is_painted_but_no_redaction():
     cv2.circle(page, (100, 1200), 45, 20, -1)  # wider than three letters, but round
     p = prepare(page, _quiet(deskew=False, upscale=False, orient=False))
     assert p.marks == 1 and p.redactions == ()
+
+
+@pytest.mark.parametrize("angle", [0.0, 2.0, -3.0])
+def test_bars_on_neighbouring_lines_that_touch_are_each_reported(angle):
+    """Three bars over lines 5-7, offset like stairs and touching (one solid that fills its
+    rectangle poorly), and a block over lines 12-16: four redactions, on a tilted page too."""
+    text = _page(top=260, lines=20)
+    page = text.copy()
+    stairs = [(560, 440, 1100, 490), (300, 484, 800, 534), (700, 528, 1300, 578)]
+    for x0, y0, x1, y1 in stairs:
+        cv2.rectangle(page, (x0, y0), (x1 - 1, y1 - 1), 10, -1)
+    cv2.rectangle(page, (400, 760), (799, 999), 10, -1)
+    if angle:
+        page, text = rotate_expand(page, angle, fill=235), rotate_expand(text, angle, fill=235)
+    p = prepare(page, _quiet(deskew=False, upscale=False, orient=False))
+    assert len(p.redactions) == 4
+    if not angle:
+        found = sorted(p.redactions, key=lambda r: r[1])
+        for (x0, y0, x1, y1), bar in zip(found, [*stairs, (400, 760, 800, 1000)], strict=True):
+            # The bars' overlap rows go to both; letters touching an end leave stubs.
+            assert abs(x0 - bar[0]) <= 8 and abs(x1 - bar[2]) <= 8
+            assert bar[1] - 8 <= y0 and y1 <= bar[3] + 8
+    # All painted over: no more near-black than the type alone has.
+    bars = int((page < 20).sum() - (text < 20).sum())
+    assert (p.image < 20).sum() <= (text < 20).sum() + 0.01 * bars
