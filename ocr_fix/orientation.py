@@ -31,6 +31,8 @@ TILT = 10.0
 SIDEWAYS_MARGIN = 1.5
 #: Ink below the lines must outweigh ink above them by this factor to call a page upside down.
 UPSIDE_DOWN_MARGIN = 1.3
+#: Rows within this many letter heights of an x-height band are its ascenders or descenders.
+REACH = 0.6
 
 
 def turn(img: np.ndarray, rotation: int) -> np.ndarray:
@@ -82,27 +84,34 @@ def is_sideways(mask: np.ndarray) -> bool:
     return cols > SIDEWAYS_MARGIN * rows
 
 
-def is_upside_down(mask: np.ndarray) -> bool:
-    """True when ``mask`` (ink = nonzero, lines level) has clearly more ink just below its
-    lines' x-height bands than just above them."""
-    profile = (mask > 0).sum(axis=1).astype(np.float64)
+def is_upside_down(mask: np.ndarray, letter: float) -> bool:
+    """True when ``mask`` (ink = nonzero, lines level; capitals ``letter`` pixels high)
+    has clearly more ink just below its lines' x-height bands than just above them.
+
+    The bands are the rows holding at least half the ink of the fullest row within a
+    letter height (so lines whose ascenders and descenders touch stay apart, as on a
+    blurred or small scan); each other inked row within :data:`REACH` letters of a band
+    counts above or below the band it is nearer. (Cutting lines at rows of no ink ran
+    lines together on 12 of 62 upright test pages, and called them upside down.)
+    """
+    profile = (mask > 0).sum(axis=1).astype(np.float32)
     if profile.max() <= 0:
         return False
-    above = below = 0.0
-    inked = profile > 0.02 * profile.max()
-    y = 0
-    n = len(profile)
-    while y < n:
-        if not inked[y]:
-            y += 1
-            continue
-        start = y
-        while y < n and inked[y]:
-            y += 1
-        line = profile[start:y]
-        if len(line) < 4:
-            continue
-        core = np.flatnonzero(line >= 0.5 * line.max())
-        above += float(line[: core[0]].sum())
-        below += float(line[core[-1] + 1 :].sum())
+    w = max(2, round(letter))
+    local = cv2.dilate(profile.reshape(-1, 1), np.ones((2 * w + 1, 1), np.uint8)).ravel()
+    core = (profile >= 0.5 * local) & (profile > 0.02 * profile.max())
+    rows = np.flatnonzero(core)
+    if rows.size == 0:
+        return False
+    starts = rows[np.r_[True, np.diff(rows) > 1]]
+    ends = rows[np.r_[np.diff(rows) > 1, True]]
+    others = np.flatnonzero(~core & (profile > 0))
+    nxt = np.searchsorted(starts, others)  # the first band starting below each row
+    big = np.iinfo(np.int64).max // 2
+    to_top = np.where(nxt < len(starts), starts[np.minimum(nxt, len(starts) - 1)] - others, big)
+    to_bottom = np.where(nxt > 0, others - ends[np.maximum(nxt - 1, 0)], big)
+    near = np.minimum(to_top, to_bottom) <= max(2, round(REACH * letter))
+    ink = profile[others]
+    above = float(ink[near & (to_top < to_bottom)].sum())
+    below = float(ink[near & (to_top >= to_bottom)].sum())
     return below > UPSIDE_DOWN_MARGIN * above and below > 0

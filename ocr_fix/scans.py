@@ -416,7 +416,8 @@ def prepare(img: np.ndarray, settings: Preprocess = Preprocess(), rotation: int 
         angle = estimate_skew(level, max_angle=settings.max_skew, mask=level)
     if settings.orient and level is not None:
         upright = rotate_expand(level, angle, fill=0) if abs(angle) >= 0.05 else level
-        if is_upside_down(upright):
+        # The letter height in the pixels of the (downsized) mask.
+        if is_upside_down(upright, letter * min(1.0, SKEW_SIDE / max(out.shape[:2]))):
             guess = (guess + 180) % 360
         if rotation is None:
             turned = guess
