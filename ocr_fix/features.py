@@ -90,6 +90,8 @@ DESCRIPTIONS: dict[str, str] = {
     "near_page_edge": "the scan words lie near the page's edge",
     "speaks": "the dictionary speaks the transcript's language",
     "verifier_llr_context": "the verifier's log-likelihood ratio on a crop with the words either side",
+    "whole_lines": "the omitted scan words are every word of the scan lines they touch",
+    "in_block": "the scan words either side of the omitted ones are in the same text block",
     "dehyphenated": "the transcript breaks the word at a line end with a hyphen",
     "elsewhere": "share of the scan text's word trigrams that the transcript has in another place",
     "span_conf": "lowest confidence of the span's scan words (0..1)",

@@ -608,6 +608,7 @@ def _omission(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
         edge=_edge(pa, scan.bbox),
     )
     feats["elsewhere"] = ctx.elsewhere([o.text for o in o_toks])
+    feats.update(_placement(pa, pair))
     words = ev.words(missing)
     plausible = sum(1 for w in words if ev.plausible(w))
     confident = scan.confidence >= s.high_conf
@@ -622,6 +623,29 @@ def _omission(ctx: _Ctx, pa: PageAlignment, pair: Pair, edge: bool) -> Finding:
         f"scan shows {missing!r}, missing from the transcript",
         tuple(feats.items()),
     )
+
+
+def _placement(pa: PageAlignment, pair: Pair) -> dict[str, float]:
+    """Where omitted scan words sit among the page's text: ``whole_lines`` (they are every
+    word of the scan lines they touch) and ``in_block`` (the scan words either side are
+    in the same Tesseract block as they are). A line dropped from running text is whole
+    and inside its block; a letterhead, stamp or marginal note left out on purpose is
+    usually a block of its own."""
+    o_toks = pa.tokens[pair.o[0] : pair.o[1]]
+    words = {id(w) for o in o_toks for w in o.words}
+    lines = {o.line for o in o_toks}
+    whole = all(id(w) in words for w in pa.page.words if w.line in lines)
+    blocks = {w.block for o in o_toks for w in o.words}
+    before = pa.tokens[pair.o[0] - 1] if pair.o[0] > 0 else None
+    after = pa.tokens[pair.o[1]] if pair.o[1] < len(pa.tokens) else None
+    inside = (
+        before is not None
+        and after is not None
+        and len(blocks) == 1
+        and before.words[-1].block in blocks
+        and after.words[0].block in blocks
+    )
+    return {"whole_lines": float(whole), "in_block": float(inside)}
 
 
 def _coverage_findings(ctx: _Ctx, alignment: Alignment) -> list[Finding]:

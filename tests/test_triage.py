@@ -152,6 +152,16 @@ def test_dropped_words_are_one_omission_per_run():
     assert f.transcript.start == t.index("as follows")
 
 
+def test_an_omission_says_where_it_sits_among_the_scan_lines():
+    lines = _wrap(BODY).split("\n")
+    dropped = "\n".join(lines[:1] + lines[2:])  # the second scan line, whole
+    (f,) = [x for x in _check(dropped, BODY).findings if x.kind is Kind.OMISSION]
+    assert f.suggestion == lines[1]
+    assert f.feature("whole_lines") == 1 and f.feature("in_block") == 1
+    (g,) = _only(_check(BODY.replace("reading in part as follows", "reading as follows"), BODY))
+    assert g.feature("whole_lines") == 0 and g.feature("in_block") == 1
+
+
 def test_repeated_word_in_the_transcript_is_an_error():
     t = BODY.replace("the vice commissar", "the vice vice commissar")
     (f,) = _only(_check(t, BODY))
