@@ -521,14 +521,26 @@ class CtcVerifier:
         """The rows of each page of ``asks`` (None: the page cannot be read), as tasks on
         the pool's workers when there is work for more than one, else here."""
         pool = self.pool
-        if pool is not None and len(asks) > 1 and (pool.running or len(asks) >= POOL_PAGES):
-            from ocr_fix.ocr.scheduler import run_tasks
+        if pool is None or len(asks) < 2 or not (pool.running or len(asks) >= POOL_PAGES):
+            return [self.score_page(page, boxes) for page, boxes in asks]
+        from concurrent.futures.process import BrokenProcessPool
 
-            plain = replace(self, cache=None, pool=None)  # the settings; what a worker needs
-            # A page reaches the worker as its reference and size: its words stay here.
-            calls = [(plain, replace(page, words=()), boxes) for page, boxes in asks]
-            return run_tasks(pool.executor(len(asks)), score_page_task, calls)
-        return [self.score_page(page, boxes) for page, boxes in asks]
+        from ocr_fix.ocr.scheduler import run_tasks
+
+        plain = replace(self, cache=None, pool=None)  # the settings; what a worker needs
+        # The pages with the most crop width first, so no worker is left with a long
+        # page while the others idle (the model's time grows with the width it reads).
+        order = sorted(range(len(asks)), key=lambda k: -sum(_width(box) for box, _ in asks[k][1]))
+        # A page reaches the worker as its reference and size: its words stay here.
+        calls = [(plain, replace(asks[k][0], words=()), asks[k][1]) for k in order]
+        try:
+            rows = run_tasks(pool.executor(len(asks)), score_page_task, calls)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): score here
+            return [self.score_page(page, boxes) for page, boxes in asks]
+        out: list[list[Scores] | None] = [None] * len(asks)
+        for k, row in zip(order, rows, strict=True):
+            out[k] = row
+        return out
 
     def score_page(self, page: Page, asks: Sequence[tuple[BBox, Sequence[str]]]) -> list[Scores] | None:
         """Per box of ``page``, the scores of its candidates (not cached); None when the
@@ -565,6 +577,11 @@ class CtcVerifier:
             fits = crop.shape[0] >= MIN_HEIGHT and crop.shape[1] <= MAX_ASPECT * crop.shape[0]
             out.append(crop if fits else None)
         return out
+
+
+def _width(box: BBox) -> float:
+    """The width of ``box``'s crop at the model's input height, in pixels."""
+    return HEIGHT * box.width / max(box.height, 1)
 
 
 def score_page_task(
