@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -428,3 +429,30 @@ def test_pooled_verifier_gives_the_features_of_the_in_process_one(tmp_path: Path
         assert [k for k, _ in a.features] == [k for k, _ in b.features]
         for (_, x), (_, y) in zip(a.features, b.features, strict=True):
             assert x == pytest.approx(y, abs=1e-6)
+
+
+@needs_model
+@needs_font
+def test_a_broken_pool_scores_in_this_process(tmp_path: Path) -> None:
+    """A worker that died (killed, out of memory) breaks the pool: the verifier then
+    scores here, with the same scores, instead of failing the check."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ocr_fix.distributed import InlineExecutor, PageExecutor, WorkerPool
+
+    class Broken(InlineExecutor):
+        def call(self, fn: Any, *args: Any) -> Any:
+            raise BrokenProcessPool("a worker died")
+
+    class BrokenPool(WorkerPool):
+        running = True
+
+        def executor(self, tasks: int) -> PageExecutor:
+            return Broken()
+
+    assert isinstance(VERIFIER, CtcVerifier)
+    p1, b1 = _page(tmp_path, "a", LINES, seed=1)
+    p2, b2 = _page(tmp_path, "b", ["Konoye"], seed=2)
+    queries = [ReadingQuery(p1, b1[0], ("Washington", "Wash1ngton")), ReadingQuery(p2, b2[0], ("Konoye",))]
+    broken = CtcVerifier(VERIFIER.recogniser, pool=BrokenPool(2))
+    assert broken.score(queries) == VERIFIER.score(queries)
