@@ -21,12 +21,19 @@ from other processes on the machine shifts both sides alike; the spread of those
 ratios is the noise of the measurement. The verifier's share is its seconds over the
 OCR's in the same cold check.
 
+On a machine others load too, wall times say little about parallel work; CPU seconds
+(this process and every process it started, Tesseract included) are steadier: the
+cold check's against plain Tesseract's on the same pages is the ratio the wall times
+reach when the cores are the only limit, and the verifier's CPU seconds (in this
+process, on the uncached run) are its cost beside the OCR's.
+
 Run: ``.venv/bin/python bench/bench_speed.py [ROUNDS]`` or ``bench/run.py speed``.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,17 +53,26 @@ DOC = ROOT / "scans" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
 
 
-def plain_parallel(images: list[Path], cores: int) -> float:
-    """Wall time of plain single-threaded Tesseract over ``images``, ``cores`` at a time."""
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of every child process reaped so far (the
+    workers of a closed pool, Tesseract processes, and what they started)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def plain_parallel(images: list[Path], cores: int) -> tuple[float, float]:
+    """Wall and CPU seconds of plain single-threaded Tesseract over ``images``, ``cores``
+    at a time."""
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
 
     def one(image: Path) -> None:
         subprocess.run(["tesseract", str(image), "stdout"], capture_output=True, env=env, check=True)
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     with ThreadPoolExecutor(max_workers=cores) as pool:
         list(pool.map(one, images))
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, cpu_seconds() - c0
 
 
 class Stages:
@@ -67,10 +83,15 @@ class Stages:
         self.t0 = time.perf_counter()
         self.last: dict[str, float] = {}
         self.first: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}  # this process's CPU seconds in the stage
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.perf_counter() - self.t0
-        self.first.setdefault(stage, now)
+        if stage not in self.first:
+            self.first[stage] = now
+            self.cpu[stage] = -time.process_time()
+        elif stage in self.cpu and done == total:
+            self.cpu[stage] += time.process_time()
         self.last[stage] = now
 
     def seconds(self, stage: str) -> float:
@@ -80,8 +101,12 @@ class Stages:
         return self.last[stage] - (0.0 if stage == "ocr" else self.first[stage])
 
 
-def timed_check(cache_dir: Path, cores: int, options: CheckOptions | None = None) -> tuple[float, Stages]:
-    """Wall seconds of a check of the bundled document, and its stages."""
+def timed_check(
+    cache_dir: Path, cores: int, options: CheckOptions | None = None
+) -> tuple[float, Stages, float]:
+    """Wall seconds of a check of the bundled document, its stages, and the CPU seconds
+    it took here and in its workers and Tesseract processes."""
+    c0 = cpu_seconds()
     stages = Stages()
     check(
         DOC / "transcript.md",
@@ -91,21 +116,23 @@ def timed_check(cache_dir: Path, cores: int, options: CheckOptions | None = None
         progress=stages,
         options=options or CheckOptions(),
     )
-    return time.perf_counter() - stages.t0, stages
+    return time.perf_counter() - stages.t0, stages, cpu_seconds() - c0
 
 
 def cold_and_warm(cores: int) -> dict[str, float]:
     """A check of the bundled document with an empty OCR cache, then again on the cache
     it filled, then twice with the verifier's scores uncached (in this process, pooled)."""
     with tempfile.TemporaryDirectory(prefix="ocr-fix-speed-") as tmp:
-        cold, stages = timed_check(Path(tmp), cores)
-        warm, _ = timed_check(Path(tmp), cores)
-        _, alone = timed_check(Path(tmp), cores, CheckOptions(verifier=load_verifier(None)))
+        cold, stages, cold_cpu = timed_check(Path(tmp), cores)
+        warm, _, _ = timed_check(Path(tmp), cores)
+        _, alone, _ = timed_check(Path(tmp), cores, CheckOptions(verifier=load_verifier(None)))
         with WorkerPool(cores) as pool:
             pool.executor(cores)  # started, as the page OCR of a cold check leaves them
-            _, pooled = timed_check(Path(tmp), cores, CheckOptions(verifier=load_verifier(None, pool)))
+            _, pooled, _ = timed_check(Path(tmp), cores, CheckOptions(verifier=load_verifier(None, pool)))
     return {
         "cold": cold,
+        "cold_cpu": cold_cpu,
+        "verifier_cpu": alone.cpu.get("verifier", 0.0),
         "warm": warm,
         "ocr": stages.seconds("ocr"),
         "verifier": stages.seconds("verifier"),
@@ -118,11 +145,13 @@ def cold_and_warm(cores: int) -> dict[str, float]:
 def run(rounds: int = 2) -> dict:
     images = sorted(DOC.glob("*.png"))
     cores = os.cpu_count() or 1
-    plain = [plain_parallel(images, cores)]
+    timed = [plain_parallel(images, cores)]
     runs: list[dict[str, float]] = []
     for _ in range(rounds):
         runs.append(cold_and_warm(cores))
-        plain.append(plain_parallel(images, cores))
+        timed.append(plain_parallel(images, cores))
+    plain = [wall for wall, _ in timed]
+    plain_cpu = statistics.mean(cpu for _, cpu in timed)
     ratios = [r["cold"] / ((plain[i] + plain[i + 1]) / 2) for i, r in enumerate(runs)]
 
     def median(key: str) -> float:
@@ -142,6 +171,10 @@ def run(rounds: int = 2) -> dict:
         "verifier_s": round(median("verifier"), 2),
         "reread_s": round(median("reread"), 2),
         "verifier_share_of_ocr": round(statistics.median(r["verifier"] / r["ocr"] for r in runs), 3),
+        "plain_cpu_s": round(plain_cpu, 1),
+        "cold_cpu_over_plain_cpu": round(median("cold_cpu") / plain_cpu, 3),
+        "verifier_cpu_s": round(median("verifier_cpu"), 2),
+        "verifier_cpu_share_of_plain_cpu": round(median("verifier_cpu") / plain_cpu, 3),
         "verifier_pooled_over_in_process": round(
             statistics.median(r["verifier_pooled"] / r["verifier_in_process"] for r in runs), 3
         ),
@@ -155,6 +188,11 @@ def run(rounds: int = 2) -> dict:
         f"{result['ocr_s']:>8.2f}{result['verifier_s']:>8.2f}{result['reread_s']:>8.2f}"
     )
     print(f"{'verifier / ocr seconds':<42}{result['verifier_share_of_ocr']:>8.3f}")
+    print(f"{'cold check CPU / plain tesseract CPU':<42}{result['cold_cpu_over_plain_cpu']:>8.3f}")
+    print(
+        f"{'verifier CPU s, share of plain tesseract CPU':<42}"
+        f"{result['verifier_cpu_s']:>8.2f}{result['verifier_cpu_share_of_plain_cpu']:>8.3f}"
+    )
     print(f"{'verifier pooled / in one process':<42}{result['verifier_pooled_over_in_process']:>8.3f}")
     return result
 

@@ -110,12 +110,15 @@ def _unwanted_removed(
     return drop_accepted(kept, options.accepted)[0] if options.accepted else kept
 
 
-def require_words(transcript: Transcript) -> None:
+def require_words(transcript: Transcript) -> Folded:
     """:class:`BadInput` "empty transcript" (exit 4) when nothing with a letter or digit
     is left once markup is stripped (a file of only ``**``, ``---``, comments or tags):
-    such a file would otherwise be checked, in any mode, as a document with no words."""
-    if not any(any(ch.isalnum() for ch in t.text) for t in tokenize(normalize_transcript(transcript))):
+    such a file would otherwise be checked, in any mode, as a document with no words.
+    Returns the transcript folded (:func:`normalize_transcript`), for :func:`check_pages`."""
+    folded = normalize_transcript(transcript)
+    if not any(any(ch.isalnum() for ch in t.text) for t in tokenize(folded)):
         raise BadInput("empty transcript (no words once markup is removed)", transcript.path)
+    return folded
 
 
 def check_pages(
@@ -125,10 +128,13 @@ def check_pages(
     options: CheckOptions = CheckOptions(),
     scans: Sequence[str] = (),
     progress: Progress = _quiet,
+    folded: Folded | None = None,
 ) -> CheckResult:
     """Check ``transcript`` against already-OCRed ``pages`` (the pure part of ``check``);
-    ``progress`` hears of the stages ``verifier`` and ``reread`` (see :func:`decide`)."""
-    folded = normalize_transcript(transcript)
+    ``progress`` hears of the stages ``verifier`` and ``reread`` (see :func:`decide`);
+    ``folded``: the transcript already folded (what :func:`require_words` returns), else
+    it is folded here."""
+    folded = folded if folded is not None else normalize_transcript(transcript)
     tokens = tokenize(folded)
     if not any(any(ch.isalnum() for ch in t.text) for t in tokens):
         raise BadInput("empty transcript (no words once markup is removed)", transcript.path)
@@ -314,10 +320,10 @@ def check(
         if isinstance(transcript_path, Transcript)
         else read_transcript(Path(transcript_path), textequiv_level)
     )
-    require_words(transcript)
+    folded = require_words(transcript)
     lexicon = load_lexicons(options.lexicons)
     if not scan_paths:
-        return check_pages(transcript, [], lexicon, options)
+        return check_pages(transcript, [], lexicon, options, folded=folded)
     from ocr_fix.distributed import WorkerPool
 
     engine, cache = run.engines(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
@@ -332,7 +338,7 @@ def check(
         pages = scan_ocr(engine, cache, run.jobs, run.timeout, pool)(list(scan_paths), progress)
         scans = [str(p) for p in scan_paths]
         progress("align", 0, 1)
-        result = check_pages(transcript, pages, lexicon, options, scans, progress)
+        result = check_pages(transcript, pages, lexicon, options, scans, progress, folded)
         if run.psm is None:
             result = retry_layout(
                 result, transcript, pages, lexicon, options, scans, engine, cache, run.jobs, pool
