@@ -71,6 +71,14 @@ def test_the_withheld_name_written_out_is_info_under_a_bar_and_a_finding_without
     assert not bare.has(FEATURE)
 
 
+@pytest.mark.parametrize("mark", ["[redacted]", "[...]", "XXXX", ""])
+def test_a_mark_or_nothing_where_the_scan_has_a_bar_is_no_finding(mark):
+    transcript = SCAN.replace("Prince                 and", f"Prince {mark} and".replace("  ", " "))
+    for bars in ((BAR,), ()):
+        found = [f for f in _check(transcript, _page(bars=bars)).findings if f.transcript is not None]
+        assert not [f for f in found if f.transcript.line == 2]
+
+
 def test_a_bar_elsewhere_on_the_page_changes_nothing():
     transcript = SCAN.replace("Prince                 and", "Prince Fumimaro Konoye and")
     elsewhere = _bar(3, 20, 10)  # over words the scan still reads: no gap of this insertion
