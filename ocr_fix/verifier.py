@@ -74,6 +74,7 @@ __all__ = [
     "box_angle",
     "crop_box",
     "ctc_log_likelihood",
+    "ctc_log_likelihoods",
     "fold_candidate",
     "load_verifier",
     "model_files",
@@ -128,37 +129,61 @@ def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int], blank: int 
     them). An empty label sequence scores the all-blank path (0.0 for ``T == 0``).
     Raises ValueError for a label out of range or equal to ``blank``.
     """
+    return ctc_log_likelihoods(log_probs, [labels], blank)[0]
+
+
+def ctc_log_likelihoods(
+    log_probs: np.ndarray, label_seqs: Sequence[Sequence[int]], blank: int = 0
+) -> list[float]:
+    """:func:`ctc_log_likelihood` of each of ``label_seqs`` on the same frames, their
+    forward recursions run side by side (one pass over the frames for all: the
+    candidates of a crop cost little more than one). Each sequence's states are padded
+    on the right with states that emit nothing; states only pass probability to the
+    right, so the padding changes no sum."""
     lp = np.asarray(log_probs, dtype=np.float64)
     if lp.ndim != 2:
         raise ValueError(f"log_probs must be (T, C), got shape {lp.shape}")
     frames, classes = lp.shape
-    seq = [int(x) for x in labels]
-    for x in seq:
-        if not 0 <= x < classes or x == blank:
-            raise ValueError(f"label {x} out of range 0..{classes - 1} or the blank")
-    if not seq:
-        return float(lp[:, blank].sum()) if frames else 0.0
-    repeats = sum(1 for a, b in itertools.pairwise(seq) if a == b)
-    if len(seq) + repeats > frames:
-        return -math.inf
-    ext = np.full(2 * len(seq) + 1, blank, dtype=np.int64)
-    ext[1::2] = seq
-    size = len(ext)
+    out = [0.0] * len(label_seqs)
+    live: list[tuple[int, list[int]]] = []
+    for k, labels in enumerate(label_seqs):
+        seq = [int(x) for x in labels]
+        for x in seq:
+            if not 0 <= x < classes or x == blank:
+                raise ValueError(f"label {x} out of range 0..{classes - 1} or the blank")
+        if not seq:
+            out[k] = float(lp[:, blank].sum()) if frames else 0.0
+        elif len(seq) + sum(1 for a, b in itertools.pairwise(seq) if a == b) > frames:
+            out[k] = -math.inf
+        else:
+            live.append((k, seq))
+    if not live:
+        return out
+    size = 2 * max(len(seq) for _, seq in live) + 1
+    ext = np.full((len(live), size), blank, dtype=np.int64)
+    used = np.zeros((len(live), size), dtype=bool)
     # A label may be reached from two states back (skipping the blank between) unless
     # it repeats the label before it.
-    skip = np.zeros(size, dtype=bool)
-    skip[3::2] = ext[3::2] != ext[1:-2:2]
-    emit = lp[:, ext]  # (T, S)
-    alpha = np.full(size, -np.inf)
-    alpha[:2] = emit[0, :2]
-    minus_inf = np.full(2, -np.inf)
+    skip = np.zeros((len(live), size), dtype=bool)
+    for j, (_, seq) in enumerate(live):
+        n = 2 * len(seq) + 1
+        ext[j, 1:n:2] = seq
+        used[j, :n] = True
+        skip[j, 3:n:2] = ext[j, 3:n:2] != ext[j, 1 : n - 2 : 2]
+    emit = np.where(used, lp[:, ext], -np.inf)  # (T, K, S)
+    alpha = np.full((len(live), size), -np.inf)
+    alpha[:, :2] = emit[0, :, :2]
+    minus_inf = np.full((len(live), 2), -np.inf)
     with np.errstate(invalid="ignore"):  # logaddexp(-inf, -inf) is -inf, not an error
         for t in range(1, frames):
-            one = np.concatenate((minus_inf[:1], alpha[:-1]))
-            two = np.concatenate((minus_inf, alpha[:-2]))
+            one = np.concatenate((minus_inf[:, :1], alpha[:, :-1]), axis=1)
+            two = np.concatenate((minus_inf, alpha[:, :-2]), axis=1)
             two[~skip] = -np.inf
             alpha = np.logaddexp(np.logaddexp(alpha, one), two) + emit[t]
-    return float(np.logaddexp(alpha[-1], alpha[-2]))
+    for j, (k, seq) in enumerate(live):
+        n = 2 * len(seq) + 1
+        out[k] = float(np.logaddexp(alpha[j, n - 1], alpha[j, n - 2]))
+    return out
 
 
 # --- text to labels --------------------------------------------------------------------
@@ -235,15 +260,18 @@ class Alphabet:
     def log_likelihood(self, probs: np.ndarray, labels: Sequence[int]) -> float:
         """CTC log-likelihood of ``labels`` on frame probabilities ``probs`` (T, C), each
         label taking the probability mass of its aliases."""
-        used = sorted(set(labels))
-        columns = [0, *used]
+        return self.log_likelihoods(probs, [labels])[0]
+
+    def log_likelihoods(self, probs: np.ndarray, label_seqs: Sequence[Sequence[int]]) -> list[float]:
+        """:meth:`log_likelihood` of each of ``label_seqs`` on the same frames, together."""
+        columns = [0, *sorted({x for labels in label_seqs for x in labels})]
         lp = np.empty((probs.shape[0], len(columns)), dtype=np.float64)
         for j, label in enumerate(columns):
             group = self.aliases.get(label)
             col = probs[:, list(group)].sum(axis=1) if group else probs[:, label]
             lp[:, j] = np.log(np.maximum(col.astype(np.float64), PROB_FLOOR))
         local = {label: j for j, label in enumerate(columns)}
-        return ctc_log_likelihood(lp, [local[x] for x in labels], blank=0)
+        return ctc_log_likelihoods(lp, [[local[x] for x in labels] for labels in label_seqs], blank=0)
 
 
 # --- the recogniser --------------------------------------------------------------------
@@ -553,8 +581,7 @@ class CtcVerifier:
         alphabet = self.recogniser.alphabet
         rows: list[Scores] = []
         for crop, (_, candidates) in zip(crops, asks, strict=True):
-            p = next(probs) if crop is not None else None
-            rows.append(tuple(_score(alphabet, p, text) for text in candidates))
+            rows.append(_scores(alphabet, next(probs) if crop is not None else None, candidates))
         return rows
 
     def _crops(self, page: Page, boxes: Sequence[BBox]) -> list[np.ndarray | None]:
@@ -591,16 +618,21 @@ def score_page_task(
     return verifier.score_page(page, asks)
 
 
-def _score(alphabet: Alphabet, probs: np.ndarray | None, text: str) -> float | None:
+def _scores(alphabet: Alphabet, probs: np.ndarray | None, texts: Sequence[str]) -> Scores:
+    """The scores of ``texts`` on one crop's frames (None: not scored)."""
     if probs is None:
-        return None
-    labels = alphabet.encode(text)
-    if labels is None:
-        return None
-    score = alphabet.log_likelihood(probs, labels)
-    if score == -math.inf:
-        return unfit_score(probs.shape[0], labels)
-    return score
+        return tuple(None for _ in texts)
+    encoded = [alphabet.encode(text) for text in texts]
+    known = [labels for labels in encoded if labels is not None]
+    scores = iter(alphabet.log_likelihoods(probs, known))
+    out: list[float | None] = []
+    for labels in encoded:
+        if labels is None:
+            out.append(None)
+            continue
+        score = next(scores)
+        out.append(unfit_score(probs.shape[0], labels) if score == -math.inf else score)
+    return tuple(out)
 
 
 def unfit_score(frames: int, labels: Sequence[int]) -> float:

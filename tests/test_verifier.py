@@ -24,6 +24,7 @@ from ocr_fix.verifier import (
     Recogniser,
     crop_box,
     ctc_log_likelihood,
+    ctc_log_likelihoods,
     fold_candidate,
     load_verifier,
     model_files,
@@ -99,6 +100,17 @@ def test_greedy_labels_score_at_least_their_best_path(fb: tuple[np.ndarray, int]
     best = tuple(int(c) for c in lp.argmax(axis=1))
     path_lp = float(lp.max(axis=1).sum())
     assert ctc_log_likelihood(lp, _collapse(best, blank), blank) >= path_lp - 1e-9
+
+
+@settings(max_examples=150, deadline=None)
+@given(_frames(max_t=7), st.data())
+def test_side_by_side_forward_equals_one_at_a_time(fb: tuple[np.ndarray, int], data: st.DataObject) -> None:
+    lp, blank = fb
+    others = [c for c in range(lp.shape[1]) if c != blank]
+    seqs = data.draw(st.lists(st.lists(st.sampled_from(others), max_size=lp.shape[0] + 1), max_size=5))
+    together = ctc_log_likelihoods(lp, seqs, blank)
+    assert together == [ctc_log_likelihoods(lp, [seq], blank)[0] for seq in seqs]
+    assert together == [pytest.approx(_brute(lp, tuple(seq), blank), abs=1e-9) for seq in seqs]
 
 
 def test_labels_that_cannot_fit_score_minus_infinity() -> None:
