@@ -114,6 +114,7 @@ DESIGN: dict[str, list[str]] = {
     ],
     "omission": [
         "span_words",
+        "log:span_words",
         "span_conf",
         "mean_conf",
         "word_share",

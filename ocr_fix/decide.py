@@ -11,7 +11,9 @@ where it was at least 0.70, ``info`` below.
 Inference is plain numpy: standardise, dot product, logistic. The weights, thresholds
 and the figures they were fitted with live in ``ocr_fix/data/evidence_model.json``,
 written by ``make calibrate``. Derived features (products of two named features) are
-spelled ``a*b``; ``clip:name`` is ``name`` clipped to ``±CLIP``.
+spelled ``a*b``; ``clip:name`` is ``name`` clipped to ``±CLIP``; ``log:name`` is
+``log(1 + name)`` (a count whose effect flattens: a dropped clause is a few words, an
+untranscribed letterhead dozens).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def row(features: Mapping[str, float], names: Sequence[str]) -> np.ndarray:
     def value(part: str) -> float:
         if part.startswith("clip:"):
             return max(-CLIP, min(CLIP, features.get(part[5:], 0.0)))
+        if part.startswith("log:"):
+            return math.log1p(max(0.0, features.get(part[4:], 0.0)))
         return features.get(part, 0.0)
 
     out = np.zeros(len(names))

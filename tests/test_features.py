@@ -146,8 +146,8 @@ def _finding(**features: float) -> Finding:
 
 
 def test_row_handles_products_clips_and_missing_features():
-    r = row({"a": 2.0, "b": 3.0, "c": 50.0}, ["a", "a*b", "clip:c", "missing"])
-    assert list(r) == [2.0, 6.0, CLIP, 0.0]
+    r = row({"a": 2.0, "b": 3.0, "c": 50.0}, ["a", "a*b", "clip:c", "missing", "log:b", "log:missing"])
+    assert list(r) == [2.0, 6.0, CLIP, 0.0, pytest.approx(np.log(4.0)), 0.0]
 
 
 def test_model_scores_and_thresholds():
