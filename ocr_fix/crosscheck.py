@@ -74,16 +74,18 @@ def readings(f: Finding, folded: Folded | None = None) -> tuple[str, ...] | None
 
 
 def in_context(f: Finding, page: Page) -> tuple[BBox, str, str] | None:
-    """The crop of ``f``'s scan words widened to the whole OCR words either side on
-    the same line, and those words' texts (``""`` where there is none); None when the
-    scan words have no neighbour. A mark between words (a comma after ``were``, a
-    quotation mark before ``die``) falls outside a word box that the OCR drew without
-    it, so on the word crop neither reading can show it; with its neighbours in the
-    crop, it lies inside whichever box holds it."""
+    """The crop of ``f``'s scan words widened to the nearest OCR words either side on
+    the same line (marks between stay inside the crop), and those words' texts (``""``
+    where there is none); None when the scan words have no neighbour. A mark between
+    words (a comma after ``were``, a quotation mark before ``die``) falls outside a
+    word box that the OCR drew without it, so on the word crop neither reading can
+    show it; with its neighbours in the crop, it lies inside whichever box holds it."""
     if f.scan is None or f.scan.bbox is None:
         return None
     b = f.scan.bbox
-    line = [w for w in page.words if w.line == f.scan.line]
+    # A neighbour is a word: marks the OCR read apart (a spaced ellipsis ``. . .``) are
+    # part of what is disputed, and stay in the crop for the readings to explain.
+    line = [w for w in page.words if w.line == f.scan.line and any(c.isalnum() for c in w.text)]
     left = [w for w in line if w.box.x1 <= b.x0 + 1]
     right = [w for w in line if w.box.x0 >= b.x1 - 1]
     before = max(left, key=lambda w: w.box.x1, default=None)

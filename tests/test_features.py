@@ -278,6 +278,12 @@ def test_a_mark_outside_the_word_box_is_seen_with_the_neighbouring_words(fake_ve
         "m",
     )
     assert in_context(f, page) == (they.box.union(so.box), "they", "so")
+    marks = page_from_text("they were .. so", 1)
+    they2, were2, _dots, so2 = marks.words
+    g = Finding(
+        f.severity, f.kind, f.transcript, ScanSpan(1, were2.line, "were", 95.0, were2.box), "were,", "m"
+    )
+    assert in_context(g, marks) == (they2.box.union(so2.box), "they", "so")  # the marks are no neighbour
 
     class Boxes:
         def score(self, queries):
