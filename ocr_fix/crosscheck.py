@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from ocr_fix.model import BBox, Finding, Kind, Page
 from ocr_fix.normalize.markdown import Folded
 
-__all__ = ["Scorer", "in_context", "readings", "verifier_features"]
+__all__ = ["Scorer", "in_context", "marks_at_stake", "readings", "verifier_features"]
 
 
 class Scorer(Protocol):
@@ -73,27 +73,48 @@ def readings(f: Finding, folded: Folded | None = None) -> tuple[str, ...] | None
     return (first, suggested, transcript_view)
 
 
+def _alnum(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def marks_at_stake(readings: Sequence[str]) -> bool:
+    """Whether the readings differ where a mark outside the OCR's word box could decide:
+    only in case, punctuation or spacing, or with a mark at either end of one of them
+    (``were`` / ``were,``, ``"die`` / ``die``). Elsewhere (``Togo`` / ``Tojo``) the word
+    crop holds the difference, and a wider crop would only cost time."""
+    keys = {"".join(c for c in r.casefold() if _alnum(c)) for r in readings}
+    return len(keys) == 1 or any(r and not (_alnum(r[0]) and _alnum(r[-1])) for r in readings)
+
+
 def in_context(f: Finding, page: Page) -> tuple[BBox, str, str] | None:
     """The crop of ``f``'s scan words widened to the nearest OCR words either side on
-    the same line (marks between stay inside the crop), and those words' texts (``""``
-    where there is none); None when the scan words have no neighbour. A mark between
-    words (a comma after ``were``, a quotation mark before ``die``) falls outside a
-    word box that the OCR drew without it, so on the word crop neither reading can
-    show it; with its neighbours in the crop, it lies inside whichever box holds it."""
+    the same line and to the marks the OCR read apart between them (or up to the line's
+    end), with those words' texts (``""`` where there is none); None when there is
+    nothing to widen to. A mark next to a word (a comma after ``were``, the ``..."``
+    after a last word) often lies outside the box the OCR drew for the word, so on the
+    word crop neither reading can show it; on the wider crop it lies inside, for the
+    reading that has it to explain."""
     if f.scan is None or f.scan.bbox is None:
         return None
     b = f.scan.bbox
-    # A neighbour is a word: marks the OCR read apart (a spaced ellipsis ``. . .``) are
-    # part of what is disputed, and stay in the crop for the readings to explain.
-    line = [w for w in page.words if w.line == f.scan.line and any(c.isalnum() for c in w.text)]
-    left = [w for w in line if w.box.x1 <= b.x0 + 1]
-    right = [w for w in line if w.box.x0 >= b.x1 - 1]
-    before = max(left, key=lambda w: w.box.x1, default=None)
-    after = min(right, key=lambda w: w.box.x0, default=None)
-    if before is None and after is None:
+    line = [w for w in page.words if w.line == f.scan.line]
+    words = [w for w in line if any(_alnum(c) for c in w.text)]
+    before = max((w for w in words if w.box.x1 <= b.x0 + 1), key=lambda w: w.box.x1, default=None)
+    after = min((w for w in words if w.box.x0 >= b.x1 - 1), key=lambda w: w.box.x0, default=None)
+    lo = before.box.x1 if before is not None else -1
+    hi = after.box.x0 if after is not None else 1 << 30
+    marks = [
+        w
+        for w in line
+        if not any(_alnum(c) for c in w.text)
+        and w.box.x0 >= lo - 1
+        and w.box.x1 <= hi + 1
+        and (w.box.x1 <= b.x0 + 1 or w.box.x0 >= b.x1 - 1)
+    ]
+    if before is None and after is None and not marks:
         return None
     box = b
-    for w in (before, after):
+    for w in (before, after, *marks):
         if w is not None:
             box = box.union(w.box)
     return box, before.text if before else "", after.text if after else ""
@@ -103,9 +124,10 @@ def verifier_features(
     findings: Sequence[Finding], pages: Sequence[Page], verifier: Scorer, folded: Folded | None = None
 ) -> list[Finding]:
     """``findings`` with ``verifier_scored``, ``verifier_llr`` and ``verifier_fit`` added
-    where the verifier could score the readings, and, for substitutions, the same LLR on
-    the crop widened to the neighbouring words (``verifier_llr_context``, see
-    :func:`in_context`); one batched call for all. ``folded`` is the transcript as the
+    where the verifier could score the readings, and, for substitutions whose readings
+    differ in marks (:func:`marks_at_stake`), the same LLR on the crop widened to the
+    neighbouring words (``verifier_llr_context``, see :func:`in_context`); one batched
+    call for all. ``folded`` is the transcript as the
     alignment saw it (see :func:`readings`)."""
     from ocr_fix.verifier import ReadingQuery
 
@@ -120,7 +142,7 @@ def verifier_features(
         box: BBox = f.scan.bbox  # type: ignore[assignment]
         asked.append((i, False))
         queries.append(ReadingQuery(page=page, box=box, candidates=cands))
-        wide = in_context(f, page) if f.kind is Kind.SUBSTITUTION else None
+        wide = in_context(f, page) if f.kind is Kind.SUBSTITUTION and marks_at_stake(cands) else None
         if wide is not None:
             wbox, before, after = wide
             asked.append((i, True))

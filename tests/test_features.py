@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ocr_fix.crosscheck import in_context, readings, verifier_features
+from ocr_fix.crosscheck import in_context, marks_at_stake, readings, verifier_features
 from ocr_fix.decide import CLIP, EvidenceModel, KindModel, row
 from ocr_fix.evidence import Evidence
 from ocr_fix.features import (
@@ -293,6 +293,23 @@ def test_a_mark_outside_the_word_box_is_seen_with_the_neighbouring_words(fake_ve
     (g,) = verifier_features([f], [page], Boxes())
     assert g.feature("verifier_llr") == -2.0  # the word crop shows no comma
     assert g.feature("verifier_llr_context") == 2.0  # with the neighbours it does
+
+
+def test_marks_at_the_line_end_widen_the_crop_and_only_marks_ask_for_it():
+    page = page_from_text('definite reply ..."', 1)
+    definite, reply, dots = page.words
+    f = Finding(
+        Severity.INFO,
+        Kind.SUBSTITUTION,
+        TranscriptSpan(1, 10, 19, 'reply..."', 9, 18),
+        ScanSpan(1, reply.line, "reply", 95.0, reply.box),
+        "reply",
+        "m",
+    )
+    assert in_context(f, page) == (definite.box.union(dots.box), "definite", "")
+    assert marks_at_stake(("reply", "reply", 'reply..."'))
+    assert marks_at_stake(("die", "die", '"die')) and marks_at_stake(("Here,", "Here,", "Here."))
+    assert not marks_at_stake(("Togo", "Togo", "Tojo"))
 
 
 def test_unscorable_readings_have_no_llr(fake_verifier_module):
