@@ -105,8 +105,8 @@ DESIGN: dict[str, list[str]] = {
         "dehyphenated",
         *_VERIFIER,
         "verifier_scored*conf_high",
-        "clip:verifier_llr_context",
-        "punct_only*clip:verifier_llr_context",
+        "verifier_context",
+        "punct_only*clip:verifier_llr",
         "clip:verifier_llr*similarity",
         "clip:verifier_llr*conf_high",
         "similarity*o_is_word",
@@ -148,7 +148,7 @@ DESIGN: dict[str, list[str]] = {
 }
 #: Features whose coefficient must not be negative (monotonic sanity): more evidence
 #: from the image for the scan's reading never lowers P(transcript wrong).
-NON_NEGATIVE = {"clip:verifier_llr", "clip:verifier_llr_context", "second_agrees_ocr"}
+NON_NEGATIVE = {"clip:verifier_llr", "second_agrees_ocr"}
 NON_POSITIVE = {"second_agrees_transcript"}
 
 

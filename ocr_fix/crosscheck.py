@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from ocr_fix.model import BBox, Finding, Kind, Page
 from ocr_fix.normalize.markdown import Folded
 
-__all__ = ["Scorer", "in_context", "marks_at_stake", "readings", "verifier_features"]
+__all__ = ["Scorer", "in_context", "readings", "verifier_features"]
 
 
 class Scorer(Protocol):
@@ -77,15 +77,6 @@ def _alnum(ch: str) -> bool:
     return ch.isalnum()
 
 
-def marks_at_stake(readings: Sequence[str]) -> bool:
-    """Whether the readings differ where a mark outside the OCR's word box could decide:
-    only in case, punctuation or spacing, or with a mark at either end of one of them
-    (``were`` / ``were,``, ``"die`` / ``die``). Elsewhere (``Togo`` / ``Tojo``) the word
-    crop holds the difference, and a wider crop would only cost time."""
-    keys = {"".join(c for c in r.casefold() if _alnum(c)) for r in readings}
-    return len(keys) == 1 or any(r and not (_alnum(r[0]) and _alnum(r[-1])) for r in readings)
-
-
 def in_context(f: Finding, page: Page) -> tuple[BBox, str, str] | None:
     """The crop of ``f``'s scan words widened to the nearest OCR words either side on
     the same line and to the marks the OCR read apart between them (or up to the line's
@@ -124,26 +115,33 @@ def verifier_features(
     findings: Sequence[Finding], pages: Sequence[Page], verifier: Scorer, folded: Folded | None = None
 ) -> list[Finding]:
     """``findings`` with ``verifier_scored``, ``verifier_llr`` and ``verifier_fit`` added
-    where the verifier could score the readings, and, for substitutions whose readings
-    differ in marks (:func:`marks_at_stake`), the same LLR on the crop widened to the
-    neighbouring words (``verifier_llr_context``, see :func:`in_context`); one batched
-    call for all. ``folded`` is the transcript as the
-    alignment saw it (see :func:`readings`)."""
+    where the verifier could score the readings (one batched call for all). A
+    substitution is scored on the crop widened to its neighbouring words and the marks
+    between (:func:`in_context`; ``verifier_context`` is 1), each candidate read with
+    the neighbours' text; a substitution without neighbours and an omission on its own
+    words' crop. ``folded`` is the transcript as the alignment saw it (see
+    :func:`readings`).
+
+    Measured on the calibration sets (52 sets, leave one group out): with the wider crop
+    for every substitution recall was 0.816 at precision 0.947; with the wider crop only
+    where the readings differ in marks 0.789 at 0.952; OCR word boxes are often tight
+    or clipped, not only at marks."""
     from ocr_fix.verifier import ReadingQuery
 
     by_number = {p.number: p for p in pages}
-    asked: list[tuple[int, bool]] = []
+    asked: list[tuple[int, bool]] = []  # (finding, scored on the wider crop)
     queries: list[Any] = []
     for i, f in enumerate(findings):
         cands = readings(f, folded)
         if cands is None or f.scan is None or f.scan.page not in by_number:
             continue
         page = by_number[f.scan.page]
-        box: BBox = f.scan.bbox  # type: ignore[assignment]
-        asked.append((i, False))
-        queries.append(ReadingQuery(page=page, box=box, candidates=cands))
-        wide = in_context(f, page) if f.kind is Kind.SUBSTITUTION and marks_at_stake(cands) else None
-        if wide is not None:
+        wide = in_context(f, page) if f.kind is Kind.SUBSTITUTION else None
+        if wide is None:
+            box: BBox = f.scan.bbox  # type: ignore[assignment]
+            asked.append((i, False))
+            queries.append(ReadingQuery(page=page, box=box, candidates=cands))
+        else:
             wbox, before, after = wide
             asked.append((i, True))
             queries.append(
@@ -154,13 +152,11 @@ def verifier_features(
     out = list(findings)
     if not queries:
         return out
-    for (i, wide_query), scores in zip(asked, verifier.score(queries), strict=True):
-        if wide_query:
-            llr = _llr(scores)
-            if llr is not None and out[i].feature("verifier_scored"):
-                out[i] = out[i].with_features(verifier_llr_context=llr)
-        else:
-            out[i] = out[i].with_features(**_features(findings[i], scores))
+    for (i, widened), q, scores in zip(asked, queries, verifier.score(queries), strict=True):
+        chars = max(len(q.candidates[0].replace(" ", "")), 1)  # the scan reading as scored
+        out[i] = findings[i].with_features(
+            **_features(findings[i], scores, chars), verifier_context=float(widened)
+        )
     return out
 
 
@@ -173,9 +169,10 @@ def _llr(scores: tuple[float | None, ...]) -> float | None:
     return round(max(scan_side) - transcript, 3)
 
 
-def _features(f: Finding, scores: tuple[float | None, ...]) -> dict[str, float]:
+def _features(f: Finding, scores: tuple[float | None, ...], chars: int) -> dict[str, float]:
+    """The verifier's features from the candidates' scores; ``chars``: the characters
+    of the scan reading as scored (for the per-character fit)."""
     first = scores[0]
-    chars = max(len(f.scan.text.replace(" ", "")) if f.scan else 1, 1)
     if f.kind is Kind.OMISSION:
         if first is None:
             return {"verifier_scored": 0.0}

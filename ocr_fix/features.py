@@ -89,7 +89,7 @@ DESCRIPTIONS: dict[str, str] = {
     "scan_words": "words of the scan reading",
     "near_page_edge": "the scan words lie near the page's edge",
     "speaks": "the dictionary speaks the transcript's language",
-    "verifier_llr_context": "the verifier's log-likelihood ratio on a crop with the words either side",
+    "verifier_context": "the verifier scored the readings with the words either side (a wider crop)",
     "whole_lines": "the omitted scan words are every word of the scan lines they touch",
     "in_block": "the scan words either side of the omitted ones are in the same text block",
     "dehyphenated": "the transcript breaks the word at a line end with a hyphen",

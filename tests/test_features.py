@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ocr_fix.crosscheck import in_context, marks_at_stake, readings, verifier_features
+from ocr_fix.crosscheck import in_context, readings, verifier_features
 from ocr_fix.decide import CLIP, EvidenceModel, KindModel, row
 from ocr_fix.evidence import Evidence
 from ocr_fix.features import (
@@ -257,11 +257,17 @@ def test_readings_widen_in_the_transcript_as_the_page_reads_it():
 
 
 def test_verifier_llr_says_which_reading_the_image_shows(fake_verifier_module):
-    page = page_from_text("the cat", 1)
-    (f,) = verifier_features([_finding()], [page], FakeVerifier("the"))
+    alone = page_from_text("the", 1)
+    at = replace(_finding(), scan=ScanSpan(1, 1, "the", 95.0, alone.words[0].box))
+    (f,) = verifier_features([at], [alone], FakeVerifier("the"))
     assert f.feature("verifier_scored") == 1 and f.feature("verifier_llr") == 2.0
-    (g,) = verifier_features([_finding()], [page], FakeVerifier("tbe"))
+    assert f.feature("verifier_context") == 0  # no neighbour: the word's own crop
+    (g,) = verifier_features([at], [alone], FakeVerifier("tbe"))
     assert g.feature("verifier_llr") == -2.0
+    page = page_from_text("the cat", 1)
+    at = replace(_finding(), scan=ScanSpan(1, 1, "the", 95.0, page.words[0].box))
+    (h,) = verifier_features([at], [page], FakeVerifier("the cat"))
+    assert h.feature("verifier_llr") == 2.0 and h.feature("verifier_context") == 1
 
 
 def test_a_mark_outside_the_word_box_is_seen_with_the_neighbouring_words(fake_verifier_module):
@@ -290,12 +296,12 @@ def test_a_mark_outside_the_word_box_is_seen_with_the_neighbouring_words(fake_ve
             shows = {were.box: "were", they.box.union(so.box): "they were, so"}
             return [tuple(-2.0 * (c != shows[q.box]) for c in q.candidates) for q in queries]
 
+    assert Boxes().score([_Query(page, were.box, ("were,", "were"))]) == [(-2.0, 0.0)]  # no comma in the box
     (g,) = verifier_features([f], [page], Boxes())
-    assert g.feature("verifier_llr") == -2.0  # the word crop shows no comma
-    assert g.feature("verifier_llr_context") == 2.0  # with the neighbours it does
+    assert g.feature("verifier_llr") == 2.0 and g.feature("verifier_context") == 1  # with the neighbours
 
 
-def test_marks_at_the_line_end_widen_the_crop_and_only_marks_ask_for_it():
+def test_marks_at_the_line_end_widen_the_crop():
     page = page_from_text('definite reply ..."', 1)
     definite, reply, dots = page.words
     f = Finding(
@@ -307,9 +313,6 @@ def test_marks_at_the_line_end_widen_the_crop_and_only_marks_ask_for_it():
         "m",
     )
     assert in_context(f, page) == (definite.box.union(dots.box), "definite", "")
-    assert marks_at_stake(("reply", "reply", 'reply..."'))
-    assert marks_at_stake(("die", "die", '"die')) and marks_at_stake(("Here,", "Here,", "Here."))
-    assert not marks_at_stake(("Togo", "Togo", "Tojo"))
 
 
 def test_unscorable_readings_have_no_llr(fake_verifier_module):
