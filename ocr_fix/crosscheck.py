@@ -77,14 +77,21 @@ def _alnum(ch: str) -> bool:
     return ch.isalnum()
 
 
+#: Where a disputed word has no neighbour on its side of the line, its crop reaches this
+#: many box heights into the margin: a closing ``..."`` or an opening quote that the OCR
+#: dropped altogether is ink there that only the reading which has it explains.
+LINE_END_REACH = 2.0
+
+
 def in_context(f: Finding, page: Page) -> tuple[BBox, str, str] | None:
     """The crop of ``f``'s scan words widened to the nearest OCR words either side on
-    the same line and to the marks the OCR read apart between them (or up to the line's
-    end), with those words' texts (``""`` where there is none); None when there is
-    nothing to widen to. A mark next to a word (a comma after ``were``, the ``..."``
-    after a last word) often lies outside the box the OCR drew for the word, so on the
-    word crop neither reading can show it; on the wider crop it lies inside, for the
-    reading that has it to explain."""
+    the same line, over the marks the OCR read apart between them, and, on a side with
+    no neighbour, :data:`LINE_END_REACH` box heights towards the page edge; with the
+    neighbours' texts (``""`` where there is none). None without a scan box. A mark next
+    to a word (a comma after ``were``, the ``..."`` after a line's last word) often lies
+    outside the box the OCR drew for the word, or was not read at all, so on the word
+    crop neither reading can show it; on the wider crop it lies inside, for the reading
+    that has it to explain."""
     if f.scan is None or f.scan.bbox is None:
         return None
     b = f.scan.bbox
@@ -92,21 +99,13 @@ def in_context(f: Finding, page: Page) -> tuple[BBox, str, str] | None:
     words = [w for w in line if any(_alnum(c) for c in w.text)]
     before = max((w for w in words if w.box.x1 <= b.x0 + 1), key=lambda w: w.box.x1, default=None)
     after = min((w for w in words if w.box.x0 >= b.x1 - 1), key=lambda w: w.box.x0, default=None)
-    lo = before.box.x1 if before is not None else -1
-    hi = after.box.x0 if after is not None else 1 << 30
-    marks = [
-        w
-        for w in line
-        if not any(_alnum(c) for c in w.text)
-        and w.box.x0 >= lo - 1
-        and w.box.x1 <= hi + 1
-        and (w.box.x1 <= b.x0 + 1 or w.box.x0 >= b.x1 - 1)
-    ]
-    if before is None and after is None and not marks:
-        return None
-    box = b
-    for w in (before, after, *marks):
-        if w is not None:
+    reach = round(LINE_END_REACH * b.height)
+    lo = before.box.x0 if before is not None else max(0, b.x0 - reach)
+    hi = after.box.x1 if after is not None else min(page.width or b.x1 + reach, b.x1 + reach)
+    box = BBox(min(lo, b.x0), b.y0, max(hi, b.x1), b.y1)
+    reached = BBox(box.x0, box.y0, box.x1, box.y1)
+    for w in line:  # the neighbours, the marks between and the marks the reach touches
+        if w.box.x0 < reached.x1 and w.box.x1 > reached.x0:
             box = box.union(w.box)
     return box, before.text if before else "", after.text if after else ""
 

@@ -261,7 +261,7 @@ def test_verifier_llr_says_which_reading_the_image_shows(fake_verifier_module):
     at = replace(_finding(), scan=ScanSpan(1, 1, "the", 95.0, alone.words[0].box))
     (f,) = verifier_features([at], [alone], FakeVerifier("the"))
     assert f.feature("verifier_scored") == 1 and f.feature("verifier_llr") == 2.0
-    assert f.feature("verifier_context") == 0  # no neighbour: the word's own crop
+    assert f.feature("verifier_context") == 1  # no neighbour: the word and the margins beside it
     (g,) = verifier_features([at], [alone], FakeVerifier("tbe"))
     assert g.feature("verifier_llr") == -2.0
     page = page_from_text("the cat", 1)
@@ -312,7 +312,9 @@ def test_marks_at_the_line_end_widen_the_crop():
         "reply",
         "m",
     )
-    assert in_context(f, page) == (definite.box.union(dots.box), "definite", "")
+    box, left, right = in_context(f, page)
+    assert (left, right) == ("definite", "") and box.x0 == definite.box.x0
+    assert box.x1 == dots.box.x1  # the reach touched the marks: all of them are in
 
 
 def test_unscorable_readings_have_no_llr(fake_verifier_module):
