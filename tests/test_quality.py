@@ -220,8 +220,9 @@ def test_the_test_scorer_agrees_with_the_official_one(golden_set):
 #: the findings). Digit-letter, dropped clause, line order and punctuation passed once the
 #: evidence model landed.
 FAILING_TODAY = {
-    "number": "a wrong digit (23 for 21, scan 97) stays below warning: the evidence model's score"
-    " for a one-digit difference between two numbers is not yet high enough on this page",
+    "punctuation": "a comma or full stop changed is not found: on the calibration sets (make calibrate)"
+    " held-out recall for punctuation is 0.04, because the OCR and the verifier disagree with a"
+    " right transcript about punctuation about as often, and as strongly, as with a wrong one",
 }
 
 META_PAGES = (9, 10)
