@@ -368,12 +368,6 @@ def test_dask_local_cluster_equals_local_pool(tmp_path: Path) -> None:
 
 @pytest.mark.tesseract
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known false alarm of the fitted evidence model: the golden 'reply...\"' is an error "
-    "against the OCR's 'reply.', because the verifier's crop is the OCR word's box, which cannot "
-    "show the marks the OCR left out (scoring on a widened box needs a refit of the model)",
-)
 def test_two_real_pages(tmp_path: Path) -> None:
     scans = REPO / "scans" / "psis-400-23"
     if not (scans / "01.png").exists() or shutil.which("tesseract") is None:

@@ -8,8 +8,8 @@ span (an omission within 3 characters) -- the definition of
 ``../shared/tools/score_findings.py``, against which :func:`_score` is checked when it is
 there. Precision leaves out findings also raised on the unaltered transcript.
 
-The floors are what the code achieved when they were set, minus a margin; they are to
-be raised when the evidence model lands. A class the code misses entirely today has no
+The floors are what the code achieved when they were set (with the fitted evidence
+model), minus a margin. A class the code misses entirely today has no
 floor of its own: the metamorphic test below marks it ``xfail(strict=True)``, so it
 flips to a failure -- to be unmarked -- the day the class is found.
 """
@@ -157,17 +157,17 @@ def golden_set(tmp_path_factory: pytest.TempPathFactory):
 
 #: Recall floors per class on the golden set (what the code found when set, minus a
 #: margin; a class found in none of its three errors today has floor 0 and its own
-#: xfail in the metamorphic test). Raise them with the evidence model.
-CLASS_FLOORS = {  # found / 3 when set: 3 for these five, 1 of 2 swapped pairs, 0 for the rest
-    "name": 0.66,
-    "real-word": 0.66,
-    "number": 0.66,
-    "doubled-word": 0.66,
-    "dropped-word": 0.66,
-    "line-order": 0.5,
-    "digit-letter": 0.0,
-    "dropped-clause": 0.0,
-    "punctuation": 0.0,
+#: xfail in the metamorphic test).
+CLASS_FLOORS = {  # found / 3 when set (evidence model of make calibrate, seeds 1 and 2)
+    "name": 0.66,  # 3
+    "real-word": 0.66,  # 3
+    "number": 0.66,  # 3
+    "doubled-word": 0.66,  # 3
+    "dropped-word": 0.66,  # 3
+    "digit-letter": 0.66,  # 3
+    "line-order": 0.5,  # 2 of 2 swapped pairs
+    "dropped-clause": 0.33,  # 2
+    "punctuation": 0.0,  # 0
 }
 
 
@@ -175,9 +175,8 @@ def test_recall_and_precision_floors_on_injected_golden_pages(golden_set):
     text, catalogue, report, baseline, _, _ = golden_set
     assert len(catalogue) == 3 * (len(CLASSES) - 1) + 2
     s = _score(text, catalogue, report, baseline)
-    assert s["recall"] >= 0.50, s  # 0.62 (16/26) when set
-    assert s["precision"] >= 0.75, s  # 0.85 when set: a clause dropped across a line break
-    # comes out as substitutions on the next line
+    assert s["recall"] >= 0.70, s  # 0.85 (22/26) when set
+    assert s["precision"] >= 0.75, s  # 0.88 when set
     for klass, floor in CLASS_FLOORS.items():
         assert s["per_class"][klass] >= floor, (klass, s)
     # The unaltered pages are nearly clean: at most one flag per 1,000 words.
