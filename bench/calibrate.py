@@ -169,8 +169,8 @@ def design(kind: str, stage: str) -> list[str]:
 
 
 class _Collect(EvidenceModel):
-    """A stand-in model for collecting: every disputed line gets its second reading,
-    nothing is decided."""
+    """A stand-in model for collecting: every disagreement gets the verifier's scores,
+    every disputed line its second reading, nothing is decided."""
 
     def __init__(self) -> None:
         super().__init__({}, 1.0, 1.0, 0.0, {})
@@ -180,6 +180,9 @@ class _Collect(EvidenceModel):
 
     def wants_second_reading(self, f: Finding) -> bool:
         return self.judges(f) and not f.feature("second_read")
+
+    def wants_verifier(self, f: Finding) -> bool:
+        return True
 
     def decide(self, findings: Sequence[Finding]) -> list[Finding]:
         return list(findings)

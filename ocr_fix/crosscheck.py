@@ -13,7 +13,7 @@ noise on a speck or a stamp fits badly). For an omission only the fit is known.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from ocr_fix.model import BBox, Finding, Kind, Page
@@ -111,7 +111,11 @@ def in_context(f: Finding, page: Page) -> tuple[BBox, str, str] | None:
 
 
 def verifier_features(
-    findings: Sequence[Finding], pages: Sequence[Page], verifier: Scorer, folded: Folded | None = None
+    findings: Sequence[Finding],
+    pages: Sequence[Page],
+    verifier: Scorer,
+    folded: Folded | None = None,
+    wanted: Callable[[Finding], bool] | None = None,
 ) -> list[Finding]:
     """``findings`` with ``verifier_scored``, ``verifier_llr`` and ``verifier_fit`` added
     where the verifier could score the readings (one batched call for all). A
@@ -131,6 +135,8 @@ def verifier_features(
     asked: list[tuple[int, bool]] = []  # (finding, scored on the wider crop)
     queries: list[Any] = []
     for i, f in enumerate(findings):
+        if wanted is not None and not wanted(f):
+            continue
         cands = readings(f, folded)
         if cands is None or f.scan is None or f.scan.page not in by_number:
             continue

@@ -174,18 +174,20 @@ def decide(
     progress: Progress = _quiet,
 ) -> list[Finding]:
     """Evidence from the image, then the model: the verifier scores the readings of every
-    disagreement; the model scores each; those whose score a second reading could move
+    disagreement the model cannot already call noise (:meth:`EvidenceModel.wants_verifier`);
+    the model scores each; those whose score a second reading could move
     get one (their line read again by Tesseract) and are scored again. The two steps
     that read the image again report as ``progress`` stages ``verifier`` and ``reread``
     (0 of 1 when they start, 1 of 1 when they end)."""
     # Triage's own verdict, from the hand-made rules it still applies, is one more
     # feature: the model learns how far to trust it against the image's evidence.
     out = [f.with_features(triage_rank=f.severity.rank) if f.features else f for f in findings]
+    model = (options.model or load_model()) if options.use_model else None
     if options.verifier is not None:
         progress("verifier", 0, 1)
-        out = verifier_features(out, pages, options.verifier, folded)
+        wanted = model.wants_verifier if model is not None else None
+        out = verifier_features(out, pages, options.verifier, folded, wanted)
         progress("verifier", 1, 1)
-    model = (options.model or load_model()) if options.use_model else None
     if options.reader is not None:
         progress("reread", 0, 1)
         if model is None:  # no fitted model shipped: the hand-made rules of triage and verify

@@ -317,6 +317,17 @@ def test_marks_at_the_line_end_widen_the_crop():
     assert box.x1 == dots.box.x1  # the reach touched the marks: all of them are in
 
 
+def test_the_image_is_asked_only_where_the_first_score_leaves_room(fake_verifier_module):
+    model = _model({"o_is_word": 4.0}, intercept=-3.0)  # reread at 0.2
+    noise, open_ = _finding(o_is_word=0), _finding(o_is_word=1)
+    assert not model.wants_verifier(noise) and model.wants_verifier(open_)
+    page = page_from_text("the", 1)
+    asked = FakeVerifier("the")
+    out = verifier_features([noise, open_], [page], asked, wanted=model.wants_verifier)
+    assert len(asked.asked) == 1 and not out[0].has("verifier_scored") and out[1].has("verifier_scored")
+    assert not model.wants_verifier(out[1])  # asked once
+
+
 def test_unscorable_readings_have_no_llr(fake_verifier_module):
     class Blind:
         def score(self, queries):
