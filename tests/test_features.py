@@ -326,6 +326,9 @@ def test_the_image_is_asked_only_where_the_first_score_leaves_room(fake_verifier
     out = verifier_features([noise, open_], [page], asked, wanted=model.wants_verifier)
     assert len(asked.asked) == 1 and not out[0].has("verifier_scored") and out[1].has("verifier_scored")
     assert not model.wants_verifier(out[1])  # asked once
+    two_words = _model({"o_is_word": -4.0}, intercept=-3.0)  # scores both-word findings low
+    assert two_words.wants_verifier(_finding(t_is_word=1, o_is_word=1))  # only the image tells
+    assert not two_words.wants_verifier(_finding(t_is_word=1, o_is_word=1, punct_only=1))
 
 
 def test_unscorable_readings_have_no_llr(fake_verifier_module):
