@@ -429,3 +429,22 @@ def test_pages_share_tasks_and_a_bad_page_fails_only_its_document(tmp_path: Path
     good = ChunkEngine(texts)
     run_batch(discover(root), out, good, LocalExecutor(2, threads=True))
     assert summary(out)["big"]["status"] == "ok" and summary(out)["big"]["error"] == 0
+
+
+def test_a_transcript_without_scans_is_checked_lexicon_only(tmp_path: Path) -> None:
+    """An archive folder holding only a transcript is a document, as `check T.md` is:
+    the lexicon's names are checked, no page is read."""
+    root = tmp_path / "root"
+    (root / "letter").mkdir(parents=True)
+    (root / "letter" / "transcript.md").write_text("Admiral Nimltz met Admiral Nimitz.\n", encoding="utf-8")
+    (root / "names.txt").write_text("Nimitz\n", encoding="utf-8")
+    (doc,) = discover(root)
+    assert doc.problem is None and doc.scans == ()
+    out = tmp_path / "out"
+    engine = CountingEngine(_texts())
+    options = BatchOptions(lexicons=(root / "names.txt",))
+    run_batch([doc], out, engine, LocalExecutor(1, threads=True), options=options)
+    row = summary(out)["letter"]
+    assert row["status"] == "ok" and row["pages"] == 0 and engine.read == []
+    findings = json.loads((out / "letter" / "findings.json").read_text(encoding="utf-8"))["findings"]
+    assert [(f["transcript"]["text"], f["suggestion"]) for f in findings] == [("Nimltz", "Nimitz")]

@@ -74,7 +74,8 @@ class Document:
 
 
 def discover(root: Path, transcript_glob: str | None = None, exclude: Sequence[Path] = ()) -> list[Document]:
-    """Every folder under ``root`` (itself included) holding scans or a transcript.
+    """Every folder under ``root`` (itself included) holding scans or a transcript (a
+    transcript alone is a document too: it is checked lexicon-only).
 
     Hidden folders and ``exclude`` (the output folder when it lies inside ``root``) are
     skipped; folders with neither scans nor a transcript are not documents.
@@ -107,8 +108,7 @@ def discover(root: Path, transcript_glob: str | None = None, exclude: Sequence[P
             )
         elif len(transcripts) > 1:
             problem = f"several transcripts ({', '.join(transcripts)})"
-        elif not scans:
-            problem = "no page images (PNG, JPEG, TIFF, PDF)"
+        # A transcript without scans is checked lexicon-only, as `check` does with one.
         transcript = here / transcripts[0] if len(transcripts) == 1 else None
         bad_id = id_problem(doc_id, root=True)
         if bad_id is not None:

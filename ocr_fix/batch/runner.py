@@ -77,7 +77,7 @@ def _prepare(doc: Document, key: str, base_lexicons: Sequence[Path]) -> _Job:
     transcript = read_transcript(doc.transcript)
     require_words(transcript)  # before any of its pages is OCRed
     lexicon = load_lexicons([*base_lexicons, *([doc.lexicon] if doc.lexicon else [])])
-    refs = expand_scans(list(doc.scans))
+    refs = expand_scans(list(doc.scans)) if doc.scans else []  # none: lexicon-only
     return _Job(doc, key, refs, transcript, lexicon)
 
 
