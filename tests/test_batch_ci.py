@@ -89,6 +89,17 @@ def test_batch_reads_the_config_found_from_root(archive):
     assert r.exit_code == 2 and "not a regular expression" in r.stderr
 
 
+def test_the_config_files_fail_on_and_show_apply_to_batch(archive):
+    assert _batch(archive).exit_code == 0  # batch's own default: only failed documents
+    (archive / ".ocr-fix.toml").write_text('fail-on = "error"\nshow = "error"\n')
+    assert _batch(archive).exit_code == 1  # a: Nimltz, an error
+    assert _batch(archive, "--fail-on", "never").exit_code == 0  # the command line wins
+    r = _batch(archive, "--format", "compact")  # show = "error" lists the error
+    assert "Nimltz" in r.stdout, r.stdout
+    (archive / ".ocr-fix.toml").write_text('show = "nonsense"\n')
+    assert _batch(archive, "--format", "compact").exit_code == 2  # the config's show is read
+
+
 def test_a_baseline_lets_an_old_collection_pass_and_fails_on_new_findings(archive):
     r = _batch(archive, "--fail-on", "error", "--write-baseline", "base.json")
     assert r.exit_code == 0, r.output  # everything there now is accepted

@@ -70,11 +70,11 @@ def batch(
         help="Dask scheduler address (tcp://HOST:PORT) or 'local' for a local Dask cluster; "
         "needs ocr-fix[dask].",
     ),
-    fail_on: FailOn = typer.Option(
-        FailOn.never,
+    fail_on: FailOn | None = typer.Option(
+        None,
         "--fail-on",
         help="Also exit 1 when a document has a finding at or above this severity "
-        "(default: only failed documents change the exit code).",
+        "(default: fail-on of the config file, else only failed documents change the exit code).",
     ),
     fmt: Format | None = typer.Option(
         None,
@@ -103,8 +103,11 @@ def batch(
         "upward from ROOT); batch uses lexicons, editorial-marks, ignore, ignore-file, baseline, jobs "
         "and lang.",
     ),
-    show: Severity = typer.Option(
-        Severity.WARNING, "--show", help="Lowest severity the --format report lists (json lists all)."
+    show: Severity | None = typer.Option(
+        None,
+        "--show",
+        help="Lowest severity the --format report lists (json lists all; default: show of the "
+        "config file, else warning).",
     ),
     force: bool = typer.Option(False, "--force", help="Redo documents already done by an earlier run."),
     wait: bool = typer.Option(
@@ -148,8 +151,14 @@ def batch(
             "jobs": jobs,
             "lang": lang,
             "baseline": str(baseline) if baseline is not None else None,
+            "fail-on": fail_on.value if fail_on is not None else None,
+            "show": show.value if show is not None else None,
         }
     )
+    # A config file's fail-on and show apply as they do to `check`; batch's own default
+    # fail-on is `never` (only failed documents change the exit code), not the config's.
+    failing = FailOn(settings["fail-on"]) if settings.sources["fail-on"] != "default" else FailOn.never
+    listed = Severity(settings["show"])
     baseline_path = Path(settings["baseline"]) if settings["baseline"] is not None else None
     accepted = load_baseline(baseline_path) if baseline_path is not None else None
     lexicons = tuple(Path(p) for p in settings["lexicons"])
@@ -199,8 +208,8 @@ def batch(
         if dropped and not quiet:
             err_console.print(f"ocr-fix: {dropped} finding(s) in the baseline not counted", markup=False)
     if results is not None and fmt is not None:
-        emit(get_format(fmt.value).render(results, RenderOptions(show=show)), report_file)
-    raise typer.Exit(int(batch_exit_code(result, fail_on, results if accepted is not None else None)))
+        emit(get_format(fmt.value).render(results, RenderOptions(show=listed)), report_file)
+    raise typer.Exit(int(batch_exit_code(result, failing, results if accepted is not None else None)))
 
 
 def batch_exit_code(
