@@ -473,9 +473,26 @@ def _without_verifier(features: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in features.items() if not k.startswith("verifier_")}
 
 
+def asks_verifier(
+    models: dict[tuple[str, str], KindModel | TreeModel], kind: str, f: dict[str, float], reread: float
+) -> bool:
+    """Whether ``check`` asks the verifier about this candidate: the test of
+    :meth:`ocr_fix.decide.EvidenceModel.wants_verifier` on its features before the
+    verifier speaks (both readings words, a lexicon term the transcript lacks, or a
+    first score of at least ``reread``)."""
+    words = f.get("t_is_word") and f.get("o_is_word") and not (f.get("punct_only") or f.get("case_only"))
+    lexical = f.get("o_in_lexicon") and not f.get("t_in_lexicon")
+    return bool(words or lexical) or models[(kind, "first")].score(_without_verifier(f)) >= reread
+
+
 def predict(models: dict[tuple[str, str], KindModel | TreeModel], r: dict[str, Any], reread: float) -> float:
+    """The score ``check`` gives the candidate: the verifier's features only where it
+    would be asked (:func:`asks_verifier`), the ``full`` model where a second reading
+    would be made."""
     if r["kind"] not in DESIGN:
         return LINE_ORDER  # a line-order finding: a fixed warning
+    if not asks_verifier(models, r["kind"], r["features"], reread):
+        r = {**r, "features": _without_verifier(r["features"])}
     first = models[(r["kind"], "first")].score(r["features"])
     full = models.get((r["kind"], "full"))
     if full is not None and first >= reread and r["features"].get("second_read"):

@@ -79,8 +79,9 @@ def _alnum(ch: str) -> bool:
 
 #: Where a disputed word has no neighbour on its side of the line, its crop reaches this
 #: many box heights into the margin: a closing ``..."`` or an opening quote that the OCR
-#: dropped altogether is ink there that only the reading which has it explains.
-LINE_END_REACH = 2.0
+#: dropped altogether is ink there that only the reading which has it explains (two
+#: heights left the opening ``"..`` of a bundled page outside).
+LINE_END_REACH = 3.0
 
 
 def in_context(f: Finding, page: Page) -> tuple[BBox, str, str] | None:

@@ -239,12 +239,19 @@ class EvidenceModel:
         return self.wants_second_reading(f)
 
     def decide(self, findings: Sequence[Finding]) -> list[Finding]:
-        """``findings`` with ``score`` and ``severity`` set from the model (others as given)."""
+        """``findings`` with ``score`` and ``severity`` set from the model (others as given).
+
+        A typewriter substitute on the scan (``ss`` for ``ß``, ``Fuer`` for ``Für``) that
+        the transcript writes as the character the typist meant keeps its score but stays
+        ``info``: whether to expand such substitutes is the collection's transcription
+        convention, not a slip the evidence could decide (the injected sets have none to
+        fit on)."""
         out = []
         for f in findings:
             if self.judges(f):
                 p = self.score(f)
-                out.append(replace(f, score=round(p, 4), severity=self.severity(p)))
+                severity = Severity.INFO if f.feature("typewriter_on_scan") else self.severity(p)
+                out.append(replace(f, score=round(p, 4), severity=severity))
             else:
                 out.append(f)
         return out
