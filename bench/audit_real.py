@@ -48,7 +48,7 @@ for _p in (str(HERE), str(ROOT)):
 from bench_verdicts import run_check  # noqa: E402
 from sets import InjectedSet, _read_lines, _real_docs, _slug  # noqa: E402
 
-__all__ = ["VERDICTS", "AuditRow", "audit", "read_verdicts", "render_md", "run", "totals"]
+__all__ = ["VERDICTS", "AuditRow", "audit", "cell", "read_verdicts", "render_md", "run", "table", "totals"]
 
 REALDATA = ROOT.parent / "shared" / "realdata"
 WORK = ROOT / ".bench" / "audit"
@@ -208,23 +208,29 @@ def audit(
 
 
 def _key(r: AuditRow) -> tuple[str, str, str]:
-    return (r.document, f"{r.line}:{r.column}", _cell(r.transcript))
+    return (r.document, f"{r.line}:{r.column}", cell(r.transcript))
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
+    """``text`` as a table cell of the audit file (``|`` escaped, line breaks as ``⏎``)."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ⏎ ").replace("\t", " ")
+
+
+def table(md: Path) -> list[list[str]]:
+    """The finding rows of ``md``'s table, their 12 cells each (code cells unquoted)."""
+    if not md.is_file():
+        return []
+    rows = []
+    for line in md.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) == 12 and cells[0].isdigit():
+            rows.append([c[1:-1] if len(c) > 1 and c[0] == c[-1] == "`" else c for c in cells])
+    return rows
 
 
 def read_verdicts(md: Path) -> dict[tuple[str, str, str], tuple[str, str]]:
     """(document, line:col, transcript cell) -> (verdict, note) from the table of ``md``."""
-    out: dict[tuple[str, str, str], tuple[str, str]] = {}
-    if not md.is_file():
-        return out
-    for line in md.read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-        if len(cells) == 12 and cells[0].isdigit():
-            out[(cells[2], cells[3], cells[4].strip("`"))] = (cells[10], cells[11])
-    return out
+    return {(c[2], c[3], c[4]): (c[10], c[11]) for c in table(md)}
 
 
 def totals(
@@ -267,8 +273,8 @@ def render_md(
         verdict, note = verdicts.get(_key(r), ("?", ""))
         score = "" if r.score is None else f"{r.score:.2f}"
         out.append(
-            f"| {n} | {r.set} | {r.document} | {r.line}:{r.column} | `{_cell(r.transcript)}` | "
-            f"`{_cell(r.scan)}` | `{_cell(r.suggestion)}` | {r.severity} | {r.kind} | {score} | "
+            f"| {n} | {r.set} | {r.document} | {r.line}:{r.column} | `{cell(r.transcript)}` | "
+            f"`{cell(r.scan)}` | `{cell(r.suggestion)}` | {r.severity} | {r.kind} | {score} | "
             f"{verdict} | {note} |"
         )
     out += ["", "## Totals (error + warning findings)", ""]

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ocr_fix.decide import EvidenceModel, KindModel, TreeModel, row  # noqa: E402
+from ocr_fix.decide import EvidenceModel, KindModel, TreeModel, lexicon_term_missing, row, two_words  # noqa: E402
 from ocr_fix.model import Finding, Kind  # noqa: E402
 
 OUT = ROOT / ".bench" / "calibrate"
@@ -332,18 +332,11 @@ AUDIT = ROOT / "bench" / "real_findings_audit.md"
 def audited(path: Path = AUDIT) -> dict[tuple[str, str, str], str]:
     """The verdicts of the realdata audit (``bench/real_findings_audit.md``: every
     error/warning finding on an unaltered human transcript judged by eye against its
-    scan crop): ``(document, transcript text, scan text)`` -> ``slip`` / ``false alarm``
-    / ``unclear``."""
-    out: dict[tuple[str, str, str], str] = {}
-    if not path.is_file():
-        return out
-    for line in path.read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) < 12 or not cells[0].isdigit():
-            continue
-        text, scan = (c[1:-1] if c.startswith("`") and c.endswith("`") else c for c in cells[4:6])
-        out[(cells[2], text.replace(" ⏎ ", "\n"), scan)] = cells[10]
-    return out
+    scan crop): ``(document, transcript cell, scan cell)`` (cells as
+    :func:`audit_real.cell` writes them) -> ``slip`` / ``false alarm`` / ``unclear``."""
+    from audit_real import table
+
+    return {(c[2], c[4], c[5]): c[10] for c in table(path)}
 
 
 def apply_audit(docs: list[dict[str, Any]]) -> int:
@@ -351,13 +344,15 @@ def apply_audit(docs: list[dict[str, Any]]) -> int:
     real slips of the transcriber are labelled 1 (the transcript is wrong there: the
     human ground truth has slips, and the model must not learn to talk them down);
     ``unclear`` ones are left out. Their number."""
+    from audit_real import cell
+
     verdicts = audited()
     n = 0
     for d in docs:
         if not human(d["group"]):
             continue
         for r in d["rows"]:
-            v = verdicts.get((d["name"], r["text"], r["scan"]))
+            v = verdicts.get((d["name"], cell(r["text"]), cell(r["scan"])))
             if r["label"] != 0 or v is None:
                 continue
             if v == "slip":
@@ -480,9 +475,9 @@ def asks_verifier(
     :meth:`ocr_fix.decide.EvidenceModel.wants_verifier` on its features before the
     verifier speaks (both readings words, a lexicon term the transcript lacks, or a
     first score of at least ``reread``)."""
-    words = f.get("t_is_word") and f.get("o_is_word") and not (f.get("punct_only") or f.get("case_only"))
-    lexical = f.get("o_in_lexicon") and not f.get("t_in_lexicon")
-    return bool(words or lexical) or models[(kind, "first")].score(_without_verifier(f)) >= reread
+    if two_words(f) or lexicon_term_missing(f):
+        return True
+    return models[(kind, "first")].score(_without_verifier(f)) >= reread
 
 
 def predict(models: dict[tuple[str, str], KindModel | TreeModel], r: dict[str, Any], reread: float) -> float:

@@ -73,10 +73,6 @@ def readings(f: Finding, folded: Folded | None = None) -> tuple[str, ...] | None
     return (first, suggested, transcript_view)
 
 
-def _alnum(ch: str) -> bool:
-    return ch.isalnum()
-
-
 #: Where a disputed word has no neighbour on its side of the line, its crop reaches this
 #: many box heights into the margin: a closing ``..."`` or an opening quote that the OCR
 #: dropped altogether is ink there that only the reading which has it explains (two
@@ -97,14 +93,14 @@ def in_context(f: Finding, page: Page) -> tuple[BBox, str, str] | None:
         return None
     b = f.scan.bbox
     line = [w for w in page.words if w.line == f.scan.line]
-    words = [w for w in line if any(_alnum(c) for c in w.text)]
+    words = [w for w in line if any(c.isalnum() for c in w.text)]
     before = max((w for w in words if w.box.x1 <= b.x0 + 1), key=lambda w: w.box.x1, default=None)
     after = min((w for w in words if w.box.x0 >= b.x1 - 1), key=lambda w: w.box.x0, default=None)
     reach = round(LINE_END_REACH * b.height)
     lo = before.box.x0 if before is not None else max(0, b.x0 - reach)
     hi = after.box.x1 if after is not None else min(page.width or b.x1 + reach, b.x1 + reach)
     box = BBox(min(lo, b.x0), b.y0, max(hi, b.x1), b.y1)
-    reached = BBox(box.x0, box.y0, box.x1, box.y1)
+    reached = box  # before the words widen it
     for w in line:  # the neighbours, the marks between and the marks the reach touches
         if w.box.x0 < reached.x1 and w.box.x1 > reached.x0:
             box = box.union(w.box)

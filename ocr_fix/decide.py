@@ -36,8 +36,10 @@ __all__ = [
     "EvidenceModel",
     "KindModel",
     "TreeModel",
+    "lexicon_term_missing",
     "load_model",
     "row",
+    "two_words",
 ]
 
 #: Kinds of findings the model scores; every other kind keeps the severity it was given.
@@ -220,8 +222,7 @@ class EvidenceModel:
         (Tesseract scores a clean word beside a speck near 0; a term is rarely noise)."""
         if not self.judges(f) or f.feature("second_read"):
             return False
-        lexical = bool(f.feature("o_in_lexicon")) and not f.feature("t_in_lexicon")
-        return lexical or self.score(f) >= self.reread
+        return lexicon_term_missing(dict(f.features)) or self.score(f) >= self.reread
 
     def wants_verifier(self, f: Finding) -> bool:
         """The same test before the verifier has spoken: a finding whose score on what
@@ -233,10 +234,7 @@ class EvidenceModel:
         exception: 34 %, recall 0.835)."""
         if f.has("verifier_scored") or not self.judges(f):
             return False
-        words = f.feature("t_is_word") and f.feature("o_is_word")
-        if words and not (f.feature("punct_only") or f.feature("case_only")):
-            return True
-        return self.wants_second_reading(f)
+        return two_words(dict(f.features)) or self.wants_second_reading(f)
 
     def decide(self, findings: Sequence[Finding]) -> list[Finding]:
         """``findings`` with ``score`` and ``severity`` set from the model (others as given).
@@ -255,6 +253,19 @@ class EvidenceModel:
             else:
                 out.append(f)
         return out
+
+
+def lexicon_term_missing(features: Mapping[str, float]) -> bool:
+    """The scan reads a lexicon term the transcript lacks: put to the image whatever the
+    first score (Tesseract scores a clean word beside a speck near 0; a term is rarely noise)."""
+    return bool(features.get("o_in_lexicon")) and not features.get("t_in_lexicon")
+
+
+def two_words(features: Mapping[str, float]) -> bool:
+    """Both readings are words and differ in more than case or punctuation: word-pair
+    context can favour the wrong one, and only the image tells them apart."""
+    both = features.get("t_is_word") and features.get("o_is_word")
+    return bool(both) and not (features.get("punct_only") or features.get("case_only"))
 
 
 MODEL_FILE = "evidence_model.json"
