@@ -21,6 +21,8 @@ other readings tried, in this order, stopping at the first that reads well:
 
 1. ``turned``: the page turned the way Tesseract's orientation detection (OSD) says,
    when it says so with confidence (typed pages that read badly are often upside down);
+   OSD is only asked when the reading's confidence or dictionary share failed
+   (:func:`reads_as_text`): a page read confidently into words is upright;
 2. ``restore``: flattened paper, stretched ink, specks dropped, binarised, upscaled to a
    good x-height (``Preprocess.restore``);
 3. ``plain``: Tesseract with its own defaults on the page exactly as given -- the
@@ -57,7 +59,7 @@ from ocr_fix.model import Word
 from ocr_fix.orientation import turn
 from ocr_fix.scans import Prepared, Preprocess, prepare
 
-__all__ = ["Quality", "Reading", "better", "measure", "read_page", "went_wrong"]
+__all__ = ["Quality", "Reading", "better", "measure", "read_page", "reads_as_text", "went_wrong"]
 
 #: A first reading with a mean word confidence below this went wrong (clean typed pages:
 #: 88-95; real EHRI pages 64-94).
@@ -152,6 +154,17 @@ def went_wrong(q: Quality) -> bool:
     )
 
 
+def reads_as_text(q: Quality) -> bool:
+    """True when a reading's words are confident and (English) mostly dictionary words:
+    whatever else went wrong with it, the page was not read turned. A page read upside
+    down or sideways comes out as junk of low confidence; one that went wrong only by
+    :data:`MIN_COVERAGE` (marks on the page outside the words read: faint type, specks)
+    is upright, so Tesseract's orientation detection is not asked about it (on the
+    bundled first page, a speckled background, that saved 0.74 CPU-s, 2 % of the
+    document's plain Tesseract time, for the same reading)."""
+    return q.mean_confidence >= MIN_CONFIDENCE and (q.known_share is None or q.known_share >= MIN_KNOWN)
+
+
 def better(a: Quality, b: Quality, margin: float = 1.0) -> bool:
     """``a`` scores more than ``margin`` times ``b``."""
     return a.score > margin * b.score if b.score > 0 else a.score > b.score
@@ -227,7 +240,7 @@ def read_page(
         consider(prepare(original, replace(settings, denoise=False), rotation=first.rotation), "unsmoothed")
     if not went_wrong(best.quality):
         return Reading(best.prepared, best.words, best.variant, best.quality, tuple(tried))
-    if settings.orient and not osd_done:
+    if settings.orient and not osd_done and not reads_as_text(best.quality):
         found = osd(first.image)
         if found is not None and found[1] >= OSD_CONFIDENT and found[0] % 360:
             turned = prepare(original, settings, rotation=(first.rotation + found[0]) % 360)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -19,7 +20,7 @@ from ocr_fix.ocr.formats import page_from_json, page_to_json
 from ocr_fix.ocr.tesseract import parse_osd
 from ocr_fix.orientation import is_sideways, is_upside_down, map_back, turn
 from ocr_fix.pagefix import find_marks
-from ocr_fix.readings import covered, measure, read_page, went_wrong
+from ocr_fix.readings import covered, measure, read_page, reads_as_text, went_wrong
 from ocr_fix.scans import (
     Prepared,
     Preprocess,
@@ -325,6 +326,29 @@ def test_osd_turns_a_page_that_read_badly():
     reading = read_page(page, Preprocess(), first, bad, read, lambda img: (180, 9.0), known)
     assert reading.variant == "turned" and reading.prepared.rotation == 180
     assert log[0] == "other"  # the turned page was read first
+
+
+def test_osd_is_asked_only_when_the_reading_is_not_confident_words():
+    """A page read confidently into dictionary words is upright, even when marks outside
+    its words (specks, faint type) make it go wrong by coverage: no OSD run for it. The
+    other readings are still tried."""
+    page = _page()
+    first = _first(page)
+    asked: list[int] = []
+
+    def osd(img: np.ndarray) -> tuple[int, float]:
+        asked.append(1)
+        return (180, 9.0)
+
+    half = _covering(lines=12)  # confident words over half the typed lines
+    log: list[str] = []
+    reading = read_page(page, Preprocess(), first, half, _reader({}, log), osd, None)
+    assert reading.quality.coverage is not None and reading.quality.coverage < 0.9
+    assert went_wrong(reading.quality) and reads_as_text(reading.quality)
+    assert asked == [] and "turned" not in reading.tried and log == ["restore", "plain"]
+    doubtful = tuple(replace(w, conf=60.0) for w in half)
+    reading = read_page(page, Preprocess(), first, doubtful, _reader({}, log), osd, None)
+    assert asked == [1] and reading.tried[1] == "turned"
 
 
 def test_parse_osd():
