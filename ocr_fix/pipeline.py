@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ocr_fix.distributed import WorkerPool
     from ocr_fix.ocr.cache import OcrCache
     from ocr_fix.ocr.engine import OcrEngine
+    from ocr_fix.scans import DecodedPages
 
 Progress = Callable[[str, int, int], None]
 #: Builds the OCR engine for a language and an optional page segmentation mode. The
@@ -242,14 +243,20 @@ def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
     return engine.line_reader(cache) if engine.capabilities.line_rereading else None
 
 
-def verifier_for(engine: OcrEngine, cache: OcrCache | None, pool: WorkerPool | None = None) -> Scorer | None:
+def verifier_for(
+    engine: OcrEngine,
+    cache: OcrCache | None,
+    pool: WorkerPool | None = None,
+    decoded: DecodedPages | None = None,
+) -> Scorer | None:
     """The CTC verifier (PP-OCRv5 through onnxruntime), cached beside page OCR, its work
-    on ``pool``'s workers if given, for an engine that reads real page images again
+    on ``pool``'s workers if given, the pages from ``decoded`` (the run's decoded pages)
+    if given, for an engine that reads real page images again
     (``capabilities.line_rereading``; a test fake's pages have no pixels to ask); None
     too when it is not installed (then findings rest on Tesseract alone)."""
     from ocr_fix.verifier import load_verifier
 
-    return load_verifier(cache, pool) if engine.capabilities.line_rereading else None
+    return load_verifier(cache, pool, decoded) if engine.capabilities.line_rereading else None
 
 
 def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:
@@ -327,15 +334,19 @@ def check(
     if not scan_paths:
         return check_pages(transcript, [], lexicon, options, folded=folded)
     from ocr_fix.distributed import WorkerPool
+    from ocr_fix.scans import decoded_pages
 
     engine, cache = run.engines(run.lang, run.psm), cache_for(run.no_cache, run.cache_dir)
     # One pool of workers for the run: the page OCR, then the verifier's crops of the
     # disputed places (one task a page), so the verifier is spread over the cores too.
-    with WorkerPool(run.jobs) as pool:
+    # Pages are decoded once: the verifier's and the second readings' crops are cut
+    # from the arrays the OCR kept.
+    with WorkerPool(run.jobs) as pool, decoded_pages() as decoded:
+        engine = engine.with_decoded_pages(decoded)
         options = replace(
             options,
             reader=options.reader or reader_for(engine, cache),
-            verifier=options.verifier or verifier_for(engine, cache, pool),
+            verifier=options.verifier or verifier_for(engine, cache, pool, decoded),
         )
         pages = scan_ocr(engine, cache, run.jobs, run.timeout, pool)(list(scan_paths), progress)
         scans = [str(p) for p in scan_paths]

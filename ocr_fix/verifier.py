@@ -61,6 +61,7 @@ from ocr_fix.normalize.typography import fold_ocr_text
 if TYPE_CHECKING:
     from ocr_fix.distributed import WorkerPool
     from ocr_fix.ocr.cache import OcrCache
+    from ocr_fix.scans import DecodedPages
 
 __all__ = [
     "HEIGHT",
@@ -497,6 +498,9 @@ class CtcVerifier:
     dpi: int = 300  # PDF pages are rendered at this resolution, then boxes are rescaled
     level: bool = True  # crops of a skewed page are cut out level (see :func:`crop_box`)
     pool: WorkerPool | None = field(default=None, compare=False, repr=False)
+    #: The run's decoded pages (:class:`ocr_fix.scans.DecodedPages`): a page the OCR
+    #: decoded is not decoded again for its crops.
+    decoded: DecodedPages | None = field(default=None, compare=False, repr=False)
 
     def _key(self, page: Page, queries: Sequence[ReadingQuery]) -> str:
         from ocr_fix.scans import content_key
@@ -585,9 +589,9 @@ class CtcVerifier:
         return rows
 
     def _crops(self, page: Page, boxes: Sequence[BBox]) -> list[np.ndarray | None]:
-        from ocr_fix.scans import estimate_skew, load_image
+        from ocr_fix.scans import estimate_skew, read_page_image
 
-        image = load_image(page.ref, self.dpi)
+        image = read_page_image(page.ref, self.dpi, self.decoded)
         skew: float | None = None  # estimated for the first box long enough to need it
         h, w = image.shape[:2]
         sx = w / page.width if page.width > 0 else 1.0
@@ -658,12 +662,15 @@ def _cached_rows(hit: Any, queries: Sequence[ReadingQuery]) -> list[Scores] | No
     return rows
 
 
-def load_verifier(cache: OcrCache | None = None, pool: WorkerPool | None = None) -> Verifier | None:
-    """The PP-OCRv5 verifier (its work on ``pool``'s workers, if given), or None when
-    onnxruntime or the model is not installed."""
+def load_verifier(
+    cache: OcrCache | None = None, pool: WorkerPool | None = None, decoded: DecodedPages | None = None
+) -> Verifier | None:
+    """The PP-OCRv5 verifier (its work on ``pool``'s workers, if given; the pages from
+    ``decoded``, the run's decoded pages, if given), or None when onnxruntime or the
+    model is not installed."""
     if importlib.util.find_spec("onnxruntime") is None:
         return None
     files = model_files()
     if files is None:
         return None
-    return CtcVerifier(Recogniser(*files), cache, pool=pool)
+    return CtcVerifier(Recogniser(*files), cache, pool=pool, decoded=decoded)

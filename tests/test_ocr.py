@@ -349,6 +349,27 @@ def test_cache_token_changes_with_settings_not_timeout(tmp_path):
     assert base.cache_token() != TesseractEngine(replace(OcrSettings(), psm=6), binary=binary).cache_token()
 
 
+def test_an_engine_keeping_decoded_pages_reads_the_same_and_caches_the_same(tmp_path):
+    """The run's decoded pages travel with the engine (to workers, to the second
+    reading) and are no part of what a page reads as."""
+    import pickle
+
+    from ocr_fix.scans import decoded_pages, load_image
+
+    refs, _ = _pages(tmp_path, 1)
+    base = TesseractEngine(binary=_fake_tesseract(tmp_path, "exit 0"))
+    with decoded_pages() as decoded:
+        engine = base.with_decoded_pages(decoded)
+        assert engine.cache_token() == base.cache_token() and engine == base
+        assert engine.with_timeout(5.0).decoded is decoded
+        assert engine.line_reader(None).engine.decoded is decoded
+        assert pickle.loads(pickle.dumps(engine)).decoded == decoded
+        assert np.array_equal(engine.load(refs[0]), load_image(refs[0]))
+        assert len(list(decoded.directory.glob("*.npy"))) == 1
+        fake = FakeEngine({})
+        assert fake.with_decoded_pages(decoded) is fake  # an engine without pixels: unchanged
+
+
 @pytest.mark.tesseract
 @pytest.mark.skipif(not HAVE_TESSERACT, reason="tesseract not installed")
 def test_images_sharing_one_tesseract_process_read_as_they_do_alone():

@@ -209,3 +209,42 @@ def test_map_point_back_inverts_scale_and_rotation():
         rx, ry = m @ np.array([sx, sy, 1.0])  # then rotated
         bx, by = map_point_back(rx, ry, prepared, (h, w))
         assert math.isclose(bx, x, abs_tol=1e-6) and math.isclose(by, y, abs_tol=1e-6)
+
+
+# --- decoded pages kept for the run --------------------------------------------------------
+
+
+def test_decoded_pages_give_the_pixels_load_image_gives_decoding_each_page_once(tmp_path):
+    from ocr_fix.model import PageRef
+    from ocr_fix.scans import DecodedPages, decoded_pages, read_page_image
+
+    page = tmp_path / "p.png"
+    Image.fromarray(_text_page(300, 200)).save(page)
+    ref = PageRef(page, 0, 1)
+    with decoded_pages() as decoded:
+        first = decoded.load(ref)
+        assert np.array_equal(first, load_image(ref)) and first.dtype == np.uint8
+        kept = list(decoded.directory.glob("*.npy"))
+        assert len(kept) == 1  # one array, keyed by content and resolution
+        # What a later load returns comes from the kept array, not from the file.
+        np.save(kept[0], np.zeros((3, 4), np.uint8))
+        assert decoded.load(ref).shape == (3, 4)
+        assert read_page_image(ref, 300, decoded).shape == (3, 4)
+        assert np.array_equal(read_page_image(ref, 300, None), first)
+        # A kept array that cannot be read (or is no grey page) is decoded again.
+        kept[0].write_bytes(b"not an array")
+        assert np.array_equal(decoded.load(ref), first)
+        np.save(kept[0], np.zeros((3, 4, 3), np.uint8))
+        assert np.array_equal(decoded.load(ref), first)
+        # Another resolution is another entry (PDF pages render at it).
+        decoded.load(ref, dpi=150)
+        assert len(list(decoded.directory.glob("*.npy"))) == 2
+        directory = decoded.directory
+    assert not directory.exists()  # removed with the run
+    # Past its budget nothing more is kept; the pixels are the same.
+    small = DecodedPages(tmp_path / "small", budget=first.nbytes - 1)
+    small.directory.mkdir()
+    assert np.array_equal(small.load(ref), first) and not list(small.directory.iterdir())
+    # A directory that is gone keeps nothing and fails nothing.
+    gone = DecodedPages(tmp_path / "gone")
+    assert np.array_equal(gone.load(ref), first)

@@ -336,6 +336,21 @@ def test_scores_are_cached_per_page(tmp_path: Path) -> None:
 
 @needs_model
 @needs_font
+def test_the_verifier_crops_the_pages_the_run_decoded(tmp_path: Path) -> None:
+    from ocr_fix.scans import decoded_pages
+
+    assert isinstance(VERIFIER, CtcVerifier)
+    page, boxes = _page(tmp_path, "d", LINES)
+    queries = [ReadingQuery(page, boxes[0], ("Washington", "Washingt0n"))]
+    with decoded_pages() as decoded:
+        kept = CtcVerifier(VERIFIER.recogniser, decoded=decoded)
+        assert kept.score(queries) == VERIFIER.score(queries)
+        assert len(list(decoded.directory.glob("*.npy"))) == 1  # kept for the next reader
+        assert kept.score(queries) == VERIFIER.score(queries)
+
+
+@needs_model
+@needs_font
 def test_multi_page_tiff_and_pdf_pages_are_cropped_where_the_boxes_are(tmp_path: Path) -> None:
     assert VERIFIER is not None
     first, b1 = _page(tmp_path, "t1", ["Konoye"], seed=4)

@@ -20,6 +20,7 @@ from ocr_fix.model import Page, PageRef
 if TYPE_CHECKING:
     from ocr_fix.ocr.cache import OcrCache
     from ocr_fix.ocr.reread import LineReader
+    from ocr_fix.scans import DecodedPages
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,12 @@ class OcrEngine(ABC):
     def with_timeout(self, timeout: float | None) -> OcrEngine:
         """This engine with at most ``timeout`` seconds per page. Default: unchanged
         (the engine cannot bound a reading; ``capabilities.timeout`` is False)."""
+        return self
+
+    def with_decoded_pages(self, decoded: DecodedPages | None) -> OcrEngine:
+        """This engine keeping the pages it decodes in ``decoded`` (and reading them from
+        there), for the run's later steps that read the same pixels. Default: unchanged
+        (the engine decodes no page images of its own)."""
         return self
 
     def line_reader(self, cache: OcrCache | None) -> LineReader | None:

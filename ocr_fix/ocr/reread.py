@@ -70,8 +70,6 @@ class TesseractLineReader:
         ).hexdigest()
 
     def read_lines(self, requests: Sequence[LineRequest]) -> list[list[list[ReadWord]]]:
-        from ocr_fix.scans import load_image
-
         out: list[list[list[ReadWord]] | None] = [None] * len(requests)
         keys = [self._key(page, boxes) for page, boxes in requests]
         todo: list[int] = []  # requests to read: not cached, with boxes
@@ -87,7 +85,7 @@ class TesseractLineReader:
 
         def line_crops(i: int) -> list[np.ndarray]:
             page, boxes = requests[i]
-            image = load_image(page.ref, self.engine.settings.dpi)
+            image = self.engine.load(page.ref)
             return [upright(crop_line(image, b), page) for b in boxes]
 
         crops: list[np.ndarray] = []

@@ -47,7 +47,7 @@ from ocr_fix.errors import OcrFailed, OcrFixError, TesseractMissing
 from ocr_fix.model import BBox, Page, PageRef, Word
 from ocr_fix.ocr.engine import Capabilities, OcrEngine
 from ocr_fix.readings import confirmed_rotation, read_page
-from ocr_fix.scans import Prepared, Preprocess, load_image, map_point_back, prepare
+from ocr_fix.scans import DecodedPages, Prepared, Preprocess, map_point_back, prepare, read_page_image
 
 if TYPE_CHECKING:
     from ocr_fix.ocr.cache import OcrCache
@@ -152,6 +152,9 @@ class TesseractEngine(OcrEngine):
     settings: OcrSettings = field(default_factory=OcrSettings)
     binary: str = TESSERACT
     version: str = ""
+    #: Where the run keeps the pages decoded (:class:`~ocr_fix.scans.DecodedPages`);
+    #: not part of what a page reads as (the same pixels either way).
+    decoded: DecodedPages | None = field(default=None, compare=False)
 
     #: Tesseract can do everything the interface names.
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
@@ -182,6 +185,14 @@ class TesseractEngine(OcrEngine):
     def with_timeout(self, timeout: float | None) -> TesseractEngine:
         return replace(self, settings=replace(self.settings, timeout=timeout))
 
+    def with_decoded_pages(self, decoded: DecodedPages | None) -> TesseractEngine:
+        return replace(self, decoded=decoded)
+
+    def load(self, ref: PageRef) -> np.ndarray:
+        """The page's pixels as read (:func:`~ocr_fix.scans.load_image` at the settings'
+        resolution), through the run's decoded pages if it keeps them."""
+        return read_page_image(ref, self.settings.dpi, self.decoded)
+
     def line_reader(self, cache: OcrCache | None) -> LineReader:
         """Second readings with this engine in single-line mode, cached beside page OCR."""
         from ocr_fix.ocr.reread import TesseractLineReader
@@ -196,7 +207,7 @@ class TesseractEngine(OcrEngine):
         return replace(self, settings=replace(self.settings, psm=3))
 
     def recognise(self, ref: PageRef) -> Page:
-        original = load_image(ref, self.settings.dpi)
+        original = self.load(ref)
         first, osd_done = self._first(original)
         words = parse_tsv(
             self.run(first.image, ref, "tsv"), first, original.shape[:2], f"page {ref.number} ({ref.label})"
@@ -289,7 +300,7 @@ class TesseractEngine(OcrEngine):
         ready: list[tuple[int, np.ndarray, Prepared, bool]] = []
         for i, ref in enumerate(refs):
             try:
-                original = load_image(ref, self.settings.dpi)
+                original = self.load(ref)
                 ready.append((i, original, *self._first(original)))
             except OcrFixError as exc:
                 out[i] = exc
