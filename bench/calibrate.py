@@ -96,6 +96,7 @@ DESIGN: dict[str, list[str]] = {
         "rarity",
         "repeats_neighbour",
         "restores_balance",
+        "stop_fits_scan",
         "span_words",
         "scan_words",
         "near_page_edge",
@@ -107,6 +108,7 @@ DESIGN: dict[str, list[str]] = {
         "verifier_scored*conf_high",
         "verifier_context",
         "punct_only*clip:verifier_llr",
+        "digits*clip:verifier_llr",
         "clip:verifier_llr*similarity",
         "clip:verifier_llr*conf_high",
         "similarity*o_is_word",
@@ -295,6 +297,10 @@ def human(group: str) -> bool:
     return not group.startswith("synth") and group != "psis"
 
 
+#: Verifier margin (nats) for a punctuation difference to count as a suspected slip.
+PUNCT_SLIP_LLR = 4.0
+
+
 def suspected_slip(group: str, r: dict[str, Any]) -> bool:
     """A candidate on an unaltered line of a human transcript where the scan contradicts
     the transcript with a confident reading that a second reader does not overturn —
@@ -305,10 +311,22 @@ def suspected_slip(group: str, r: dict[str, Any]) -> bool:
     preferring it by 5 nats or more, the readings alike (similarity >= 0.5: not two
     unrelated words the alignment paired), the second reading not agreeing with the
     transcript. Omissions: words read at >= 0.90, all of them words, the second reading
-    agreeing, within one line."""
+    agreeing, within one line. Punctuation (no case, spacing or hyphenation difference):
+    the same, and the second reading agreeing with the first; of 23 such candidates on
+    the realdata transcripts looked at by eye, 19 were the transcriber's (commas of
+    modern German orthography added to a 1940s typescript, full stops after headings the
+    typist left bare, ``Mrs`` for ``Mrs.``)."""
     f = r["features"]
-    if not human(group) or r["label"] != 0 or f.get("case_only") or f.get("punct_only"):
+    if not human(group) or r["label"] != 0 or f.get("case_only"):
         return False
+    if f.get("punct_only"):
+        return (
+            r["kind"] == "substitution"
+            and not (f.get("space_only") or f.get("dehyphenated"))
+            and f.get("ocr_conf", 0) >= 0.85
+            and f.get("verifier_llr", 0) >= PUNCT_SLIP_LLR
+            and f.get("second_agrees_ocr", 0) == 1
+        )
     if r["kind"] == "substitution":
         return (
             f.get("ocr_conf", 0) >= 0.85
@@ -495,8 +513,37 @@ def predict(models: dict[tuple[str, str], KindModel | TreeModel], r: dict[str, A
     return first
 
 
-def choose_thresholds(scored: list[tuple[float, int]]) -> tuple[float, float]:
-    """(error, warning) thresholds on held-out ``(score, label)`` pairs."""
+#: False alarms per 1,000 words the ``error`` threshold may give on the human
+#: transcripts' unaltered lines, held out (the issue's bound on real transcripts).
+MAX_FALSE_PER_1000 = 1.0
+
+
+def thresholds(docs: list[dict[str, Any]], scores: dict[int, float]) -> tuple[float, float]:
+    """(error, warning) thresholds from held-out ``scores`` of the candidates of ``docs``
+    (:func:`choose_thresholds` with the human transcripts' false alarms and words)."""
+    pairs = [
+        (scores[id(r)], r["label"])
+        for d in docs
+        for r in d["rows"]
+        if r["label"] is not None and r["kind"] in DESIGN
+    ]
+    human_docs = [d for d in docs if human(d["group"])]
+    false = [scores[id(r)] for d in human_docs for r in d["rows"] if r["label"] == 0 and r["kind"] in DESIGN]
+    return choose_thresholds(pairs, false, sum(d["words"] for d in human_docs))
+
+
+def choose_thresholds(
+    scored: list[tuple[float, int]], false: Sequence[float] = (), words: int = 0
+) -> tuple[float, float]:
+    """(error, warning) thresholds on held-out ``(score, label)`` pairs: ``error`` the
+    lowest score above which at least 95 % are right and, given the ``false`` scores of
+    candidates on unaltered lines of human transcripts of ``words`` words, no more than
+    :data:`MAX_FALSE_PER_1000` of them per 1,000 words reach it; ``warning`` the lowest
+    below it where the band between them is right at least 70 % of the time, every
+    flagged candidate together still at least 95 % (the precision the issue asks of
+    error + warning) and the false-alarm bound still holds. The bound is measured here, on
+    held-out scores, because the injected sets alone put the threshold where the realdata
+    review found 1.2 false alarms per 1,000 words."""
     pairs = sorted(scored, key=lambda p: -p[0])
     error = 1.0
     tp = 0
@@ -504,14 +551,20 @@ def choose_thresholds(scored: list[tuple[float, int]]) -> tuple[float, float]:
         tp += y
         if i >= 20 and tp / i >= 0.95:
             error = s
+    allowed = int(MAX_FALSE_PER_1000 * words / 1000)
+    ranked = sorted(false, reverse=True)
+    # the lowest candidate score above the (allowed + 1)-th highest false alarm
+    floor = min((s for s, _ in pairs if s > ranked[allowed]), default=1.0) if len(ranked) > allowed else 0.0
+    error = max(error, floor)
     warning = error
-    band_tp, band_n = 0, 0
-    for s, y in pairs:
-        if s >= error:
-            continue
+    above = [y for s, y in pairs if s >= error]
+    all_tp, all_n = sum(above), len(above)
+    band_tp = 0
+    for band_n, (s, y) in enumerate(pairs[len(above) :], start=1):
         band_tp += y
-        band_n += 1
-        if band_n >= 10 and band_tp / band_n >= 0.70:
+        if s < floor:
+            break
+        if band_n >= 10 and band_tp / band_n >= 0.70 and (all_tp + band_tp) / (all_n + band_n) >= 0.95:
             warning = s
     return round(error, 4), round(warning, 4)
 
@@ -617,15 +670,21 @@ def main(argv: list[str]) -> int:
         " confirmed by the realdata audit labelled 1"
     )
     held = loso(docs, REREAD)
-    pairs = [
-        (held[id(r)], r["label"])
-        for d in docs
-        for r in d["rows"]
-        if r["label"] is not None and r["kind"] in DESIGN
-    ]
-    error, warning = choose_thresholds(pairs)
+    error, warning = thresholds(docs, held)
     res = evaluate(docs, held, error, warning)
     print(f"\nthresholds (from held-out scores): error >= {error}, warning >= {warning}")
+    human_docs = [d for d in docs if human(d["group"])]
+    false = sum(
+        1
+        for d in human_docs
+        for r in d["rows"]
+        if r["label"] == 0 and r["kind"] in DESIGN and held[id(r)] >= warning
+    )
+    words = sum(d["words"] for d in human_docs)
+    print(
+        f"false alarms on the human transcripts' unaltered lines, held out: {false} in {words} words"
+        f" = {1000 * false / max(words, 1):.2f} per 1,000"
+    )
     _print("leave-one-group-out", res)
     for g in sorted({d["group"] for d in docs}):
         sub = evaluate([d for d in docs if d["group"] == g], held, error, warning)

@@ -53,15 +53,10 @@ def fit_without_each_group(seeds: Sequence[int], out: Path = MODELS) -> dict[str
     from ocr_fix.decide import EvidenceModel
 
     docs = _collected(seeds)
+    calibrate.apply_audit(docs)
     calibrate.unlabel_slips(docs)
     held = calibrate.loso(docs, calibrate.REREAD)
-    pairs = [
-        (held[id(r)], r["label"])
-        for d in docs
-        for r in d["rows"]
-        if r["label"] is not None and r["kind"] in calibrate.DESIGN
-    ]
-    error, warning = calibrate.choose_thresholds(pairs)
+    error, warning = calibrate.thresholds(docs, held)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     for group in sorted({d["group"] for d in docs}):

@@ -38,6 +38,7 @@ __all__ = [
     "fold_reading",
     "insertion_features",
     "omission_features",
+    "stop_fits",
     "substitution_features",
     "suggest",
 ]
@@ -85,6 +86,7 @@ DESCRIPTIONS: dict[str, str] = {
     "rarity": "orders of magnitude by which the scan's word is rarer than the transcript's",
     "repeats_neighbour": "the transcript repeats the word beside it",
     "restores_balance": "the scan's reading closes a bracket the transcript leaves open",
+    "stop_fits_scan": "the next word's case fits the scan's sentence stop (+1), the transcript's (-1)",
     "span_words": "words in the span (transcript side; scan side for an omission)",
     "scan_words": "words of the scan reading",
     "near_page_edge": "the scan words lie near the page's edge",
@@ -166,6 +168,31 @@ def _letter_lookalike(t: str, o: str) -> float:
             if p in a and a.replace(p, q, 1) == b:
                 return 1.0
     return 0.0
+
+
+#: Marks that end a sentence, and what may close around one (``end."``, ``end.)``).
+_STOPS = ".!?"
+_CLOSERS = "\"'\u201d\u2019)]"
+
+
+def _ends_sentence(word: str) -> bool:
+    core = word.rstrip(_CLOSERS)
+    return bool(core) and core[-1] in _STOPS
+
+
+def stop_fits(t: str, o: str, following: str) -> float:
+    """Which reading the next word's case supports where exactly one of the readings
+    ``t`` (transcript) and ``o`` (scan) ends a sentence: a capital after the stop, a
+    small letter after none. +1 the scan's reading, -1 the transcript's, 0 when both or
+    neither end a sentence or the next word does not start with a letter. Tesseract
+    turns specks into full stops (``the.`` before ``house``) and a typist's comma for a
+    full stop leaves a capital behind it; an abbreviation (``Mr.``) only blurs this."""
+    first = following.lstrip(_CLOSERS + "(\u201c\u2018")[:1]
+    t_stop, o_stop = _ends_sentence(t), _ends_sentence(o)
+    if t_stop == o_stop or not first.isalpha() or first.upper() == first.lower():
+        return 0.0
+    fits_stop = first.isupper()
+    return 1.0 if o_stop == fits_stop else -1.0
 
 
 def edge_feature(box: BBox | None, width: int, height: int) -> float:

@@ -33,7 +33,13 @@ from ocr_fix.evidence import (
     restores_balance,
     with_core,
 )
-from ocr_fix.features import edge_feature, insertion_features, omission_features, substitution_features
+from ocr_fix.features import (
+    edge_feature,
+    insertion_features,
+    omission_features,
+    stop_fits,
+    substitution_features,
+)
 from ocr_fix.lexicon import Dictionary, Lexicon, bare
 from ocr_fix.model import BBox, Finding, Kind, ScanSpan, Severity, TranscriptSpan
 from ocr_fix.normalize.markdown import Folded
@@ -139,6 +145,7 @@ def _order(f: Finding) -> tuple[int, int, int]:
 def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
     out: list[Finding] = []
     beyond: list[tuple[int, int]] = []  # scan token ranges outside the transcribed text
+    spaced: set[int] = set()  # scan marks the transcript joins to the word before
     toks = pa.tokens
     first_equal = next((i for i, p in enumerate(pa.pairs) if p.tag == "equal"), len(pa.pairs))
     last_equal = max((i for i, p in enumerate(pa.pairs) if p.tag == "equal"), default=-1)
@@ -147,8 +154,11 @@ def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
         if pair.tag == "equal":
             for k in range(pair.t[1] - pair.t[0]):
                 t_tok, o_tok = ctx.tokens[pair.t[0] + k], toks[pair.o[0] + k]
-                if t_tok.text != o_tok.text:
-                    f = _surface(ctx, pa, t_tok, o_tok)
+                if _spaced_mark(t_tok.text, o_tok.text, toks, pair.o[0] + k):
+                    spaced.add(pair.o[0] + k + 1)
+                elif t_tok.text != o_tok.text:
+                    n = pair.t[0] + k + 1
+                    f = _surface(ctx, pa, t_tok, o_tok, ctx.tokens[n].text if n < len(ctx.tokens) else "")
                     if f:
                         out.append(f)
         elif pair.tag == "replace" and edge and _unrelated(ctx, pa, pair):
@@ -162,7 +172,7 @@ def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
             out.append(_insertion(ctx, pa, pair, edge))
         elif edge:
             beyond.append(pair.o)
-        else:
+        elif not spaced.issuperset(range(*pair.o)):
             out.append(_omission(ctx, pa, pair, edge))
     runs: list[tuple[int, int]] = []
     for lo, hi in sorted(beyond):
@@ -302,8 +312,8 @@ def _scan(pa: PageAlignment, toks: Sequence[OcrToken]) -> ScanSpan:
     )
 
 
-def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Finding | None:
-    """Same word, different case or punctuation."""
+def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken, following: str) -> Finding | None:
+    """Same word, different case or punctuation; ``following`` is the transcript's next word."""
     t, o = t_tok.text, ctx.unechoed([t_tok], o_tok.text)
     if t == o:
         return None
@@ -318,6 +328,7 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Fin
     feats = substitution_features(
         ctx.evidence, t, o, o, o_tok.conf, None, balances=balances, edge=_edge(pa, scan.bbox)
     )
+    feats["stop_fits_scan"] = stop_fits(t, o, following)
     case = t_core.lower() == o_core.lower()  # not casefold: ß against ss is a letter, not case
     sev = W if balances and not case and o_tok.conf >= ctx.settings.low_conf else I
     what = "case differs" if case else "punctuation differs"
@@ -330,6 +341,20 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken) -> Fin
         f"{what}: transcript has {t_core!r}, scan shows {o_core!r}",
         tuple(feats.items()),
     )
+
+
+#: Marks a typist may space off the word they follow.
+_MARKS = ":;!?,."
+
+
+def _spaced_mark(t: str, o: str, toks: Sequence[OcrToken], i: int) -> bool:
+    """The scan's next token is (or starts with: the OCR may glue it to the next word)
+    the mark the transcript joins to the word: ``mit :`` typed with a space before the
+    colon (a typewriter and French convention), ``mit:`` in the transcript — the same
+    text, spaced otherwise."""
+    nxt = toks[i + 1].text if i + 1 < len(toks) else ""
+    mark = nxt[: len(nxt) - len(nxt.lstrip(_MARKS))]
+    return bool(mark) and t == o + mark
 
 
 def _dehyphenated(ctx: _Ctx, toks: Sequence[Token]) -> str | None:

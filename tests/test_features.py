@@ -22,6 +22,7 @@ from ocr_fix.features import (
     fold_reading,
     insertion_features,
     omission_features,
+    stop_fits,
     substitution_features,
     suggest,
 )
@@ -97,6 +98,18 @@ def test_context_and_rarity_only_between_two_words():
 def test_dittography_and_bracket_flags_pass_through():
     assert sub("the", "he", repeats=True)["repeats_neighbour"] == 1
     assert sub("x", "x)", balances=True)["restores_balance"] == 1
+
+
+def test_the_next_words_case_says_which_full_stop_fits():
+    # +1: the scan's reading; -1: the transcript's; 0: no sentence stop differs.
+    assert stop_fits("the", "the.", "house") == -1  # a speck read as a stop
+    assert stop_fits("July,", "July.", "The") == 1  # a comma typed for a stop
+    assert stop_fits("end.", "end", "and") == 1
+    assert stop_fits('end."', 'end"', "(The") == -1  # closing quote and opening bracket skipped
+    assert stop_fits("were,", "were", "and") == 0  # commas say nothing here
+    assert stop_fits("end.", "end!", "The") == 0  # both end a sentence
+    assert stop_fits("end.", "end", "1939") == 0  # no letter to read a case from
+    assert stop_fits("end.", "end", "") == 0
 
 
 def test_page_edge():

@@ -131,6 +131,14 @@ def test_other_punctuation_differences_are_ocr_noise():
     assert _only(r) == [] and [f.severity for f in r.findings] == [Severity.INFO]
 
 
+def test_a_mark_the_typist_spaced_off_is_no_difference():
+    # ``eighteenth :`` on the scan (a typewriter and French convention), ``eighteenth:``
+    # in the transcript: the same text, spaced otherwise.
+    t = BODY.replace("the eighteenth the", "the eighteenth: the")
+    p = BODY.replace("the eighteenth the", "the eighteenth : the")
+    assert _check(t, p).findings == ()
+
+
 def test_a_rare_word_the_context_rejects_is_ocr_noise():
     t = BODY.replace("the mission", "of our mission")
     p = BODY.replace("the mission", "of cur mission")
