@@ -145,6 +145,7 @@ def cold_and_warm(cores: int) -> dict[str, float]:
 def run(rounds: int = 2) -> dict:
     images = sorted(DOC.glob("*.png"))
     cores = os.cpu_count() or 1
+    load_before = os.getloadavg()[0]
     timed = [plain_parallel(images, cores)]
     runs: list[dict[str, float]] = []
     for _ in range(rounds):
@@ -160,6 +161,9 @@ def run(rounds: int = 2) -> dict:
     per_20 = 20 / len(images)
     result = {
         "cores": cores,
+        # Other processes' load (1-minute average) when the run began and ended: a ratio
+        # measured while the machine was busy is noisier, and says so.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "pages": len(images),
         "plain_parallel_s": [round(p, 2) for p in plain],
         "cold_check_s": [round(r["cold"], 2) for r in runs],
@@ -179,6 +183,7 @@ def run(rounds: int = 2) -> dict:
             statistics.median(r["verifier_pooled"] / r["verifier_in_process"] for r in runs), 3
         ),
     }
+    print(f"{'load average at start, end (1 min)':<42}{result['load_average']}")
     print(f"{'cold check / plain parallel tesseract':<42}{result['ratio_median']:>8.3f}")
     print(f"{'ratios per round':<42}{result['ratios']}")
     print(f"{'plain runs (s), spread':<42}{result['plain_parallel_s']} {result['plain_spread']:.1%}")
