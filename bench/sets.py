@@ -55,6 +55,10 @@ SYNTH = (
     ("DejaVu Sans Mono", "heavy", 23, range(11, 16)),
     ("TeX Gyre Cursor", "medium", 24, range(16, 21)),
     ("Courier Prime", "heavy", 25, range(3, 8)),
+    # Two proportional faces: a collection's printed pages, and a check that the model
+    # has not learnt the fixed pitch of a typewriter.
+    ("Liberation Serif", "medium", 26, range(8, 13)),
+    ("DejaVu Sans", "light", 27, range(13, 18)),
 )
 REAL = (  # folder, image suffix, transcript suffix, lang
     ("ehri_english_typewritten", ".jpg", ".gt.txt", "eng"),

@@ -64,6 +64,7 @@ DESCRIPTIONS: dict[str, str] = {
     "case_only": "the readings differ in letter case only",
     "punct_only": "the readings differ in punctuation or spacing only",
     "space_only": "the readings differ in spacing only",
+    "hyphen_only": "the readings have the same letters and digits and differ in hyphens (and marks)",
     "footnote_mark": "the transcript's word ends in a number (a footnote mark) the scan reads otherwise",
     "marks_only": "one reading has no letters or digits",
     "t_in_lexicon": "the transcript's reading is a lexicon term",
@@ -96,6 +97,7 @@ DESCRIPTIONS: dict[str, str] = {
     "in_block": "the scan words either side of the omitted ones are in the same text block",
     "dehyphenated": "the transcript breaks the word at a line end with a hyphen",
     "elsewhere": "share of the scan text's word trigrams that the transcript has in another place",
+    "t_unpaired_on_scan": "share of the transcript's words the page shows among scan words left unpaired",
     "span_conf": "lowest confidence of the span's scan words (0..1)",
     "mean_conf": "mean confidence of the span's scan words (0..1)",
     "word_share": "share of the span's words that are words",
@@ -125,6 +127,10 @@ def fold_reading(text: str) -> str:
 
 def _alnum(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
+
+
+def _hyphens(text: str) -> int:
+    return sum(text.count(c) for c in "-\u2010\u2011\u2012\u2013\u2014")
 
 
 def _digits_among_letters(text: str) -> int:
@@ -256,6 +262,9 @@ def substitution_features(
         "case_only": float(case_only),
         "punct_only": float(same_key and not case_only),
         "space_only": float(t != o and "".join(t.split()) == "".join(o.split())),
+        # A thin hyphen vanishes under wear and light inking (``H-198381`` read
+        # ``H 198381``): both engines then miss it, and a transcriber rarely drops one.
+        "hyphen_only": float(_hyphens(t) != _hyphens(o) and _alnum(t).casefold() == _alnum(o).casefold()),
         "footnote_mark": float(_trailing_digits(t) > 0 and _trailing_digits(t) != _trailing_digits(o)),
         "marks_only": float(not any(c.isalnum() for c in t) or not any(c.isalnum() for c in o)),
         "t_in_lexicon": float(t_lex),

@@ -15,6 +15,7 @@ matching a lexicon pattern, or an English word, and how far apart the readings a
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -147,6 +148,7 @@ def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
     beyond: list[tuple[int, int]] = []  # scan token ranges outside the transcribed text
     spaced: set[int] = set()  # scan marks the transcript joins to the word before
     toks = pa.tokens
+    unpaired = Counter(_word_key(toks[i].text) for p in pa.pairs if p.tag != "equal" for i in range(*p.o))
     first_equal = next((i for i, p in enumerate(pa.pairs) if p.tag == "equal"), len(pa.pairs))
     last_equal = max((i for i, p in enumerate(pa.pairs) if p.tag == "equal"), default=-1)
     for idx, pair in enumerate(pa.pairs):
@@ -167,7 +169,7 @@ def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
             beyond.append(pair.o)
             out.append(_insertion(ctx, pa, Pair("insert", pair.t, (pair.o[0], pair.o[0])), edge))
         elif pair.tag == "replace":
-            out.append(_substitution(ctx, pa, pair))
+            out.append(_substitution(ctx, pa, pair, unpaired))
         elif pair.tag == "insert":
             out.append(_insertion(ctx, pa, pair, edge))
         elif edge:
@@ -369,7 +371,26 @@ def _dehyphenated(ctx: _Ctx, toks: Sequence[Token]) -> str | None:
     return a.text[:-1] + b.text if "\n" in gap or "\r" in gap else None
 
 
-def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
+def _word_key(text: str) -> str:
+    """A word's key for finding it elsewhere on the page: case and edge marks folded;
+    empty for a short word or one with no letter (they recur by chance)."""
+    key = loose_key(text).casefold()
+    return key if len(key) >= 4 and any(c.isalpha() for c in key) else ""
+
+
+def _paired_elsewhere(t_toks: Sequence[Token], o_toks: Sequence[OcrToken], unpaired: Counter[str]) -> float:
+    """Share of the transcript's words (keys of :func:`_word_key`) that the page shows
+    among the scan words the alignment left unpaired, this pair's own aside: the words
+    are on the scan, the pairing is wrong (a swapped line or an untranscribed signatory
+    shifts the alignment), not the transcript."""
+    keys = [k for k in (_word_key(t.text) for t in t_toks) if k]
+    if not keys:
+        return 0.0
+    rest = unpaired - Counter(_word_key(o.text) for o in o_toks)
+    return round(sum(rest[k] > 0 for k in keys) / len(keys), 3)
+
+
+def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair, unpaired: Counter[str]) -> Finding:
     t_toks = ctx.tokens[pair.t[0] : pair.t[1]]
     o_toks = pa.tokens[pair.o[0] : pair.o[1]]
     t = " ".join(x.text for x in t_toks)
@@ -410,6 +431,7 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> Finding:
         edge=_edge(pa, scan.bbox),
     )
     feats["elsewhere"] = ctx.elsewhere([o.text for o in o_toks])
+    feats["t_unpaired_on_scan"] = _paired_elsewhere(t_toks, o_toks, unpaired)
     feats["dehyphenated"] = float(judged != t)
     feats["rule_backed"], feats["rule_pending"] = float(backed), pending
     message = f"transcript has {t!r}, scan shows {o!r}"

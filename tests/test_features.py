@@ -112,6 +112,13 @@ def test_the_next_words_case_says_which_full_stop_fits():
     assert stop_fits("end.", "end", "") == 0
 
 
+def test_a_hyphen_the_scan_lost_is_its_own_feature():
+    assert sub("H-198381", "H 198381,")["hyphen_only"] == 1
+    assert sub("Moscow-Tokyo", "Moscow Tokyo.")["hyphen_only"] == 1
+    assert sub("Moscow-Tokyo", "Moscow-Tokyo.")["hyphen_only"] == 0  # the same hyphens
+    assert sub("H-198381", "H 198387")["hyphen_only"] == 0  # a digit differs too
+
+
 def test_page_edge():
     assert edge_feature(BBox(10, 10, 60, 40), 1000, 1000) == 1
     assert edge_feature(BBox(400, 400, 600, 440), 1000, 1000) == 0

@@ -284,3 +284,20 @@ def test_a_closing_word_is_not_paired_with_the_signatory_below_it():
     r = check_pages(_transcript(transcript), [page_from_text(scan, 1)], LEX)
     assert not [f for f in r.findings if f.kind is Kind.SUBSTITUTION]
     assert any(f.kind is Kind.UNTRANSCRIBED and f.scan.text == "John Q. Smithers" for f in r.findings)
+
+
+def test_a_transcript_word_the_scan_shows_unpaired_elsewhere_marks_a_wrong_pairing():
+    from collections import Counter
+    from types import SimpleNamespace as W
+
+    from ocr_fix.triage import _paired_elsewhere, _word_key
+
+    unpaired = Counter(_word_key(w) for w in ("Enclosures:", "Montgomery.", "of"))
+    # "Enclosures:" paired with the signatory's "Montgomery." while the page shows
+    # "Enclosures:" among the scan words the alignment left unpaired.
+    assert _paired_elsewhere([W(text="Enclosures:")], [W(text="Montgomery.")], unpaired) == 1.0
+    # A slip the scan reads right: the transcript's word is nowhere else.
+    assert _paired_elsewhere([W(text="Kenoye")], [W(text="Konoye")], unpaired) == 0.0
+    # The pair's own scan words do not count, nor do short words.
+    assert _paired_elsewhere([W(text="Montgomery")], [W(text="Montgomery.")], unpaired) == 0.0
+    assert _paired_elsewhere([W(text="of")], [W(text="on")], unpaired) == 0.0
