@@ -830,10 +830,20 @@ def binarise(img: np.ndarray) -> np.ndarray:
     f = img.astype(np.float64)
     mean = cv2.boxFilter(f, -1, (window, window), borderType=cv2.BORDER_REPLICATE)
     sq = cv2.boxFilter(f * f, -1, (window, window), borderType=cv2.BORDER_REPLICATE)
-    std = np.sqrt(np.maximum(sq - mean * mean, 0))
     k, r = 0.2, 128.0
-    thresh = mean * (1 + k * (std / r - 1))
-    return np.where(f > thresh, 255, 0).astype(np.uint8)
+    # thresh = mean * (1 + k * (std / r - 1)), std = sqrt(max(sq - mean^2, 0)), each step
+    # in place in the same order (so bit for bit the same): 0.33 -> 0.20 s on a page
+    # upscaled for the restore reading.
+    t = np.multiply(mean, mean)
+    np.subtract(sq, t, out=t)
+    np.maximum(t, 0, out=t)
+    np.sqrt(t, out=t)
+    np.divide(t, r, out=t)
+    np.subtract(t, 1, out=t)
+    np.multiply(t, k, out=t)
+    np.add(t, 1, out=t)
+    np.multiply(mean, t, out=t)
+    return np.greater(f, t).astype(np.uint8) * np.uint8(255)
 
 
 def map_point_back(x: float, y: float, prepared: Prepared, shape: tuple[int, int]) -> tuple[float, float]:

@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -17,6 +19,7 @@ from ocr_fix.errors import BadInput, InputNotFound
 from ocr_fix.scans import (
     Prepared,
     Preprocess,
+    binarise,
     char_height,
     content_key,
     estimate_skew,
@@ -190,6 +193,21 @@ def test_small_text_is_upscaled_and_large_text_is_not():
     assert p_small.scale > 1.5 and p_small.image.shape[0] == round(500 * p_small.scale)
     assert prepare(big, Preprocess(deskew=False, denoise=False)).scale == 1.0
     assert prepare(small, Preprocess(upscale=False)).scale == 1.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(20, 90), st.integers(20, 90))
+def test_binarise_is_the_sauvola_formula_bit_for_bit(seed, height, width):
+    """The in-place steps give exactly what the formula written out gives."""
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur((rng.random((height, width)) * 255).astype(np.uint8), (0, 0), 2)
+    window = max(15, (min(img.shape[:2]) // 40) | 1)
+    f = img.astype(np.float64)
+    mean = cv2.boxFilter(f, -1, (window, window), borderType=cv2.BORDER_REPLICATE)
+    sq = cv2.boxFilter(f * f, -1, (window, window), borderType=cv2.BORDER_REPLICATE)
+    std = np.sqrt(np.maximum(sq - mean * mean, 0))
+    expected = np.where(f > mean * (1 + 0.2 * (std / 128.0 - 1)), 255, 0).astype(np.uint8)
+    assert np.array_equal(binarise(img), expected)
 
 
 def test_binarise_gives_two_levels_and_keeps_text_dark():
