@@ -332,6 +332,17 @@ class DecodedPages:
         self._keep(path, image)
         return image
 
+    def forget(self, refs: Sequence[PageRef]) -> None:
+        """Drop what is kept of ``refs`` (at any resolution): a document that is finished
+        (``batch``) leaves room for the next."""
+        for ref in refs:
+            try:
+                stale = list(self.directory.glob(f"{content_key(ref)}-*.npy"))
+            except (OSError, InputNotFound):
+                continue
+            for path in stale:
+                path.unlink(missing_ok=True)
+
     def _keep(self, path: Path, image: np.ndarray) -> None:
         try:
             used = sum(e.stat().st_size for e in os.scandir(self.directory) if e.is_file())

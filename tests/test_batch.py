@@ -22,6 +22,7 @@ from ocr_fix.errors import OcrFailed
 from ocr_fix.model import Page, PageRef
 from ocr_fix.ocr import scheduler as scheduler_mod
 from ocr_fix.report import check_json
+from ocr_fix.scans import DecodedPages, decoded_pages
 from tests.fakes import FakeEngine, OcrCliRunner
 
 #: Every batch here writes the JSON report, as the CLI does.
@@ -233,6 +234,33 @@ def test_resume_after_interrupt(tmp_path: Path) -> None:
     run_batch(docs, out, forced, LocalExecutor(1, threads=True), options=BatchOptions(force=True))
     assert len(forced.read) == 5
     assert len(summary(out)) == 3
+
+
+class DecodingEngine(CountingEngine):
+    """Decodes each page it reads through the run's decoded pages, as the Tesseract
+    engine does, and notes how many pages were kept at most."""
+
+    def __init__(self, texts: dict[str, str], decoded: DecodedPages) -> None:
+        super().__init__(texts)
+        self.decoded = decoded
+        self.kept = 0
+
+    def recognise(self, ref: PageRef) -> Page:
+        self.decoded.load(ref)
+        self.kept = max(self.kept, len(list(self.decoded.directory.glob("*.npy"))))
+        return super().recognise(ref)
+
+
+def test_a_finished_document_leaves_its_decoded_pages_behind(tmp_path: Path) -> None:
+    root, out = tmp_path / "root", tmp_path / "out"
+    make_archive(root)
+    docs = [d for d in discover(root) if d.id in ("a", "e", "nested/b")]
+    with decoded_pages() as decoded:
+        engine = DecodingEngine(_texts(), decoded)
+        run_batch(docs, out, engine, LocalExecutor(1, threads=True), options=BatchOptions(decoded=decoded))
+        assert len(engine.read) == 5 and engine.kept >= 1
+        assert not list(decoded.directory.glob("*.npy"))  # each dropped when its document was done
+    assert {r["status"] for r in summary(out).values()} == {"ok"}
 
 
 def test_failed_documents_are_retried(tmp_path: Path) -> None:

@@ -266,3 +266,23 @@ def test_decoded_pages_give_the_pixels_load_image_gives_decoding_each_page_once(
     # A directory that is gone keeps nothing and fails nothing.
     gone = DecodedPages(tmp_path / "gone")
     assert np.array_equal(gone.load(ref), first)
+    gone.forget([ref])
+
+
+def test_forgotten_pages_are_no_longer_kept(tmp_path):
+    from ocr_fix.model import PageRef
+    from ocr_fix.scans import decoded_pages
+
+    refs = []
+    for i, shade in enumerate((0, 60)):
+        path = tmp_path / f"p{i}.png"
+        Image.fromarray(np.full((20, 30), 255 - shade, np.uint8)).save(path)
+        refs.append(PageRef(path, 0, i + 1))
+    with decoded_pages() as decoded:
+        for ref in refs:
+            decoded.load(ref)
+        decoded.load(refs[0], dpi=150)
+        # Every resolution of a page is dropped; a page whose file is gone is skipped.
+        decoded.forget([refs[0], PageRef(tmp_path / "missing.png", 0, 3)])
+        left = sorted(p.name for p in decoded.directory.glob("*.npy"))
+        assert left == [f"{content_key(refs[1])}-300.npy"]

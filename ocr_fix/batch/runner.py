@@ -20,7 +20,7 @@ from ocr_fix.lexicon import Lexicon, load_lexicons
 from ocr_fix.model import Page, PageRef, Severity
 from ocr_fix.ocr.scheduler import PageScheduler, pages_label
 from ocr_fix.pipeline import CheckOptions, CheckResult, check_pages, require_words, retry_layout
-from ocr_fix.scans import expand_scans
+from ocr_fix.scans import DecodedPages, expand_scans
 from ocr_fix.transcript import Transcript, read_transcript
 
 if TYPE_CHECKING:
@@ -42,6 +42,9 @@ class BatchOptions:
     force: bool = False
     page_timeout: float | None = None
     check: CheckOptions = field(default_factory=CheckOptions)
+    #: Where the run keeps its decoded pages (:class:`ocr_fix.scans.DecodedPages`, shared
+    #: with the engine and the verifier): a document's are dropped once it is finished.
+    decoded: DecodedPages | None = None
 
 
 # --------------------------------------------------------------------------- running
@@ -237,6 +240,13 @@ class DocumentSink:
         self.done_docs = 0
 
     def finish(self, job: _Job) -> Outcome:
+        try:
+            return self._finish(job)
+        finally:
+            if self.options.decoded is not None:
+                self.options.decoded.forget(job.refs)
+
+    def _finish(self, job: _Job) -> Outcome:
         seconds = round(time.perf_counter() - job.started, 3) if job.started else 0.0
         if job.failure is not None:
             return self.failed(job.doc, job.key, job.failure, len(job.refs), seconds)

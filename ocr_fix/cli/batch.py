@@ -32,7 +32,7 @@ from ocr_fix.report import check_json
 from ocr_fix.report.check_json import load_result
 from ocr_fix.report.formats import RenderOptions, get_format
 from ocr_fix.report.visible import visible
-from ocr_fix.scans import SCAN_SUFFIXES
+from ocr_fix.scans import SCAN_SUFFIXES, DecodedPages, decoded_pages
 from ocr_fix.suppress import Baseline, fingerprint, load_baseline, read_ignore_file, report_path
 from ocr_fix.transcript import read_transcript
 
@@ -169,18 +169,21 @@ def batch(
     compile_marks(marks)  # a bad pattern fails before any OCR
     engine = services(ctx).engines(settings["lang"], psm)
     cache = cache_for(no_cache, cache_dir)
-    options = BatchOptions(
-        lexicons=lexicons,
-        force=force,
-        page_timeout=page_timeout,
-        check=CheckOptions(
-            reader=reader_for(engine, cache),
-            verifier=verifier_for(engine, cache),
-            editorial_marks=marks,
-            accepted=tuple(spellings),
-            language=dictionary or settings["lang"],
-        ),
-    )
+
+    def batch_options(engine: OcrEngine, decoded: DecodedPages) -> BatchOptions:
+        return BatchOptions(
+            lexicons=lexicons,
+            force=force,
+            page_timeout=page_timeout,
+            check=CheckOptions(
+                reader=reader_for(engine, cache),
+                verifier=verifier_for(engine, cache, None, decoded),
+                editorial_marks=marks,
+                accepted=tuple(spellings),
+                language=dictionary or settings["lang"],
+            ),
+            decoded=decoded,
+        )
 
     ignore_file = Path(settings["ignore-file"]) if settings["ignore-file"] is not None else None
     inputs: list[Path | None] = [manifest, config, ignore_file, *lexicons]
@@ -189,7 +192,11 @@ def batch(
     refuse_input_as_output([output / SUMMARY, report_file, write_baseline], inputs, SCAN_SUFFIXES)
     refuse_input_as_output([report_file], [baseline_path])
     make_dir(output)
-    with locked_dir(output, wait, on_wait=lambda: _waiting(output)):
+    with locked_dir(output, wait, on_wait=lambda: _waiting(output)), decoded_pages() as decoded:
+        # Pages are decoded once: the verifier's and the second readings' crops are cut
+        # from the arrays the OCR workers kept (workers on other machines keep none).
+        engine = engine.with_decoded_pages(decoded)
+        options = batch_options(engine, decoded)
         result = _run(documents, output, engine, cache, options, scheduler, settings["jobs"], quiet)
     if not quiet:
         print_summary(result, err_console)
