@@ -24,6 +24,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
@@ -288,7 +289,8 @@ def _align_words(
 ) -> list[Pair]:
     """Word alignment of one page; replace blocks split so each pair is small."""
     pairs: list[Pair] = []
-    for op in _merged_opcodes(Levenshtein.opcodes(list(t_keys), list(o_keys))):
+    ops = _one_gap(list(Levenshtein.opcodes(list(t_keys), list(o_keys))), t_keys, o_keys)
+    for op in _merged_opcodes(ops):
         t = (op.src_start + t_offset, op.src_end + t_offset)
         o = (op.dest_start, op.dest_end)
         if op.tag == "replace" and (op.src_end - op.src_start, op.dest_end - op.dest_start) != (1, 1):
@@ -315,7 +317,38 @@ class _Op:
     dest_end: int
 
 
-def _merged_opcodes(ops) -> list[_Op]:
+def _one_gap(ops: Sequence[Any], t_keys: Sequence[str], o_keys: Sequence[str]) -> list[_Op]:
+    """Opcodes where a gap that an equal run splits in two becomes one gap when the run
+    can as well match the words right after the second part: ``the [promulgation of]
+    the [Act, ... of] the prospective`` against the transcript's ``the the prospective``
+    leaves one omission, not two around a ``the`` matched inside it. The edit distance is
+    the same; a dropped clause is one edit of the transcriber's."""
+    out = [_Op(o.tag, o.src_start, o.src_end, o.dest_start, o.dest_end) for o in ops]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(out) - 2):
+            a, eq, b = out[i], out[i + 1], out[i + 2]
+            if eq.tag != "equal" or a.tag != b.tag or a.tag not in ("insert", "delete"):
+                continue
+            k = eq.src_end - eq.src_start
+            if a.tag == "insert":  # scan words the transcript lacks on both sides of eq
+                if [*o_keys[b.dest_end - k : b.dest_end]] != [*t_keys[eq.src_start : eq.src_end]]:
+                    continue
+                gap = _Op("insert", a.src_start, a.src_start, a.dest_start, b.dest_end - k)
+                run = _Op("equal", eq.src_start, eq.src_end, b.dest_end - k, b.dest_end)
+            else:  # transcript words the scan lacks on both sides
+                if [*t_keys[b.src_end - k : b.src_end]] != [*o_keys[eq.dest_start : eq.dest_end]]:
+                    continue
+                gap = _Op("delete", a.src_start, b.src_end - k, a.dest_start, a.dest_start)
+                run = _Op("equal", b.src_end - k, b.src_end, eq.dest_start, eq.dest_end)
+            out[i : i + 3] = [gap, run]
+            changed = True
+            break
+    return out
+
+
+def _merged_opcodes(ops: Sequence[_Op]) -> list[_Op]:
     """Adjacent non-equal opcodes as one block: a word split or joined differently on
     each side (``expressed`` / ``express ed``) is one edit, not a change plus an extra."""
     out: list[_Op] = []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocr_fix.align import align, page_tokens
+from ocr_fix.align import _one_gap, _Op, align, page_tokens
 from ocr_fix.normalize.markdown import Folded
 from ocr_fix.normalize.tokens import tokenize
 from tests.fakes import page_from_text
@@ -110,3 +111,42 @@ def test_line_end_hyphenation_is_rejoined():
 def test_typed_rules_are_not_words():
     page = page_from_text("text here\n____________________\nmore")
     assert [t.text for t in page_tokens(page)] == ["text", "here", "more"]
+
+
+def _op(tag: str, a: int, b: int, c: int, d: int) -> Any:
+    return _Op(tag, a, b, c, d)
+
+
+def test_a_gap_split_around_a_common_word_becomes_one_gap():
+    t = "date of the the prospective voter".split()
+    o = "date of the promulgation of the Aot proof of birth Hungary the prospective voter".split()
+    split = [
+        _op("equal", 0, 3, 0, 3),
+        _op("insert", 3, 3, 3, 5),  # promulgation of
+        _op("equal", 3, 4, 5, 6),  # the transcript's second "the" matched inside the clause
+        _op("insert", 4, 4, 6, 12),  # Aot ... Hungary the
+        _op("equal", 4, 6, 12, 14),
+    ]
+    assert _one_gap(split, t, o) == [
+        _op("equal", 0, 3, 0, 3),
+        _op("insert", 3, 3, 3, 11),  # one omission: promulgation ... Hungary
+        _op("equal", 3, 4, 11, 12),
+        _op("equal", 4, 6, 12, 14),
+    ]
+
+
+@given(
+    st.lists(st.sampled_from("abc"), max_size=12),
+    st.lists(st.sampled_from("abcd"), max_size=16),
+)
+def test_one_gap_keeps_a_valid_alignment(t, o):
+    from rapidfuzz.distance import Levenshtein
+
+    ops = _one_gap(list(Levenshtein.opcodes(t, o)), t, o)
+    src = dest = 0
+    for op in ops:
+        assert (op.src_start, op.dest_start) == (src, dest)
+        if op.tag == "equal":
+            assert t[op.src_start : op.src_end] == o[op.dest_start : op.dest_end]
+        src, dest = op.src_end, op.dest_end
+    assert (src, dest) == (len(t), len(o))
