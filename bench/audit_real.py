@@ -48,7 +48,18 @@ for _p in (str(HERE), str(ROOT)):
 from bench_verdicts import run_check  # noqa: E402
 from sets import InjectedSet, _read_lines, _real_docs, _slug  # noqa: E402
 
-__all__ = ["VERDICTS", "AuditRow", "audit", "cell", "read_verdicts", "render_md", "run", "table", "totals"]
+__all__ = [
+    "VERDICTS",
+    "AuditRow",
+    "audit",
+    "cell",
+    "earlier",
+    "read_verdicts",
+    "render_md",
+    "run",
+    "table",
+    "totals",
+]
 
 REALDATA = ROOT.parent / "shared" / "realdata"
 WORK = ROOT / ".bench" / "audit"
@@ -256,19 +267,37 @@ def totals(
     return out
 
 
+_HEADER = (
+    "| # | set | document | line:col | transcript | scan | suggestion | severity | kind | score "
+    "| verdict | note |"
+)
+
+
+def earlier(old: Sequence[Sequence[str]], rows: Sequence[AuditRow]) -> list[list[str]]:
+    """The judged rows of an earlier file (:func:`table`) that ``rows`` no longer hold:
+    a verdict by eye is kept when a later version stops raising its finding (the
+    calibration takes the verdicts as labels, and a finding may come back)."""
+    now = {_key(r) for r in rows}
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for c in old:
+        key = (c[2], c[3], c[4])
+        if key not in now and key not in seen and c[10] in VERDICTS:
+            seen.add(key)
+            out.append(list(c))
+    return out
+
+
 def render_md(
     rows: Sequence[AuditRow],
     words: dict[str, int],
     verdicts: dict[tuple[str, str, str], tuple[str, str]],
     head: str,
+    kept: Sequence[Sequence[str]] = (),
 ) -> str:
-    """The audit file: ``head``, one table row per finding with its verdict, the totals."""
-    out = [head.rstrip(), "", "## Findings", ""]
-    out.append(
-        "| # | set | document | line:col | transcript | scan | suggestion | severity | kind | score "
-        "| verdict | note |"
-    )
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    """The audit file: ``head``, one table row per finding with its verdict, the totals,
+    and the ``kept`` rows (:func:`earlier`) of findings this version does not raise."""
+    out = [head.rstrip(), "", "## Findings", "", _HEADER, "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n, r in enumerate(rows, start=1):
         verdict, note = verdicts.get(_key(r), ("?", ""))
         score = "" if r.score is None else f"{r.score:.2f}"
@@ -286,6 +315,20 @@ def render_md(
             f"{t['slips_per_1000']:.2f} | {t['false_alarms']} | {t['false_alarms_per_1000']:.2f} | "
             f"{t['unclear']} |"
         )
+    if kept:
+        out += [
+            "",
+            "## Verdicts on findings this version does not raise",
+            "",
+            "Judged by eye on an earlier version's run; kept as labels for `make calibrate` and"
+            " for the day a finding comes back. Not in the totals.",
+            "",
+            _HEADER,
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for n, c in enumerate(kept, start=len(rows) + 1):
+            code = [f"`{x}`" for x in c[4:7]]
+            out.append("| " + " | ".join([str(n), *c[1:4], *code, *c[7:12]]) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -318,7 +361,8 @@ def run(argv: Sequence[str] = ()) -> dict[str, Any]:
     print(f"rows: {WORK / 'findings.tsv'}; crops: {WORK / 'crops'}")
     if a.write_md:
         text = MD.read_text(encoding="utf-8") if MD.is_file() else "# Audit of check on realdata\n"
-        MD.write_text(render_md(rows, words, verdicts, text.split("\n## Findings")[0]), encoding="utf-8")
+        head = text.split("\n## Findings")[0]
+        MD.write_text(render_md(rows, words, verdicts, head, earlier(table(MD), rows)), encoding="utf-8")
         print(f"wrote {MD}")
     return per_set
 

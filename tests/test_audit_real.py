@@ -54,6 +54,25 @@ def test_verdicts_survive_a_rewrite_of_the_file(tmp_path: Path) -> None:
     assert again == md.read_text(encoding="utf-8")
 
 
+def test_a_verdict_outlives_a_run_that_does_not_raise_its_finding(tmp_path: Path) -> None:
+    given = {ar._key(ROWS[0]): ("slip", "scan shows b"), ar._key(ROWS[1]): ("false alarm", "x")}
+    md = tmp_path / "audit.md"
+    md.write_text(ar.render_md(ROWS, WORDS, given, "# head\n"), encoding="utf-8")
+    # the next version raises only the last two findings
+    later = ROWS[2:]
+    kept = ar.earlier(ar.table(md), later)
+    md.write_text(ar.render_md(later, WORDS, ar.read_verdicts(md), "# head\n", kept), encoding="utf-8")
+    assert {k: v for k, v in ar.read_verdicts(md).items() if k in given} == given
+    assert ar.totals(later, WORDS, ar.read_verdicts(md))["overall"]["findings"] == 2  # not counted
+    # and when a finding comes back, its verdict is in the table again, once
+    md.write_text(
+        ar.render_md(ROWS, WORDS, ar.read_verdicts(md), "# head\n", ar.earlier(ar.table(md), ROWS)),
+        encoding="utf-8",
+    )
+    assert ar.read_verdicts(md)[ar._key(ROWS[0])] == ("slip", "scan shows b")
+    assert "does not raise" not in md.read_text(encoding="utf-8")
+
+
 def test_totals_per_set_and_per_thousand_words() -> None:
     given = {
         ar._key(ROWS[0]): ("slip", ""),
