@@ -529,9 +529,15 @@ def thresholds(docs: list[dict[str, Any]], scores: dict[int, float]) -> tuple[fl
         for r in d["rows"]
         if r["label"] is not None and r["kind"] in DESIGN
     ]
+    return choose_thresholds(pairs, *human_false(docs, scores))
+
+
+def human_false(docs: list[dict[str, Any]], scores: dict[int, float]) -> tuple[list[float], int]:
+    """The ``scores`` of the candidates on the human transcripts' unaltered lines, and
+    those transcripts' words."""
     human_docs = [d for d in docs if human(d["group"])]
     false = [scores[id(r)] for d in human_docs for r in d["rows"] if r["label"] == 0 and r["kind"] in DESIGN]
-    return choose_thresholds(pairs, false, sum(d["words"] for d in human_docs))
+    return false, sum(d["words"] for d in human_docs)
 
 
 def choose_thresholds(
@@ -675,14 +681,8 @@ def main(argv: list[str]) -> int:
     error, warning = thresholds(docs, held)
     res = evaluate(docs, held, error, warning)
     print(f"\nthresholds (from held-out scores): error >= {error}, warning >= {warning}")
-    human_docs = [d for d in docs if human(d["group"])]
-    false = sum(
-        1
-        for d in human_docs
-        for r in d["rows"]
-        if r["label"] == 0 and r["kind"] in DESIGN and held[id(r)] >= warning
-    )
-    words = sum(d["words"] for d in human_docs)
+    false_scores, words = human_false(docs, held)
+    false = sum(s >= warning for s in false_scores)
     print(
         f"false alarms on the human transcripts' unaltered lines, held out: {false} in {words} words"
         f" = {1000 * false / max(words, 1):.2f} per 1,000"

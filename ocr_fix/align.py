@@ -324,27 +324,29 @@ def _one_gap(ops: Sequence[Any], t_keys: Sequence[str], o_keys: Sequence[str]) -
     leaves one omission, not two around a ``the`` matched inside it. The edit distance is
     the same; a dropped clause is one edit of the transcriber's."""
     out = [_Op(o.tag, o.src_start, o.src_end, o.dest_start, o.dest_end) for o in ops]
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(out) - 2):
-            a, eq, b = out[i], out[i + 1], out[i + 2]
-            if eq.tag != "equal" or a.tag != b.tag or a.tag not in ("insert", "delete"):
-                continue
-            k = eq.src_end - eq.src_start
-            if a.tag == "insert":  # scan words the transcript lacks on both sides of eq
-                if [*o_keys[b.dest_end - k : b.dest_end]] != [*t_keys[eq.src_start : eq.src_end]]:
-                    continue
-                gap = _Op("insert", a.src_start, a.src_start, a.dest_start, b.dest_end - k)
-                run = _Op("equal", eq.src_start, eq.src_end, b.dest_end - k, b.dest_end)
-            else:  # transcript words the scan lacks on both sides
-                if [*t_keys[b.src_end - k : b.src_end]] != [*o_keys[eq.dest_start : eq.dest_end]]:
-                    continue
-                gap = _Op("delete", a.src_start, b.src_end - k, a.dest_start, a.dest_start)
-                run = _Op("equal", b.src_end - k, b.src_end, eq.dest_start, eq.dest_end)
-            out[i : i + 3] = [gap, run]
-            changed = True
-            break
+    i = 0
+    while i + 2 < len(out):
+        a, eq, b = out[i : i + 3]
+        k = eq.src_end - eq.src_start
+        run = [*t_keys[eq.src_start : eq.src_end]]  # an equal run's words (the same on both sides)
+        if eq.tag != "equal" or a.tag != b.tag:
+            i += 1
+        elif a.tag == "insert" and [*o_keys[b.dest_end - k : b.dest_end]] == run:
+            # scan words the transcript lacks on both sides of eq
+            out[i : i + 3] = [
+                _Op("insert", a.src_start, a.src_start, a.dest_start, b.dest_end - k),
+                _Op("equal", eq.src_start, eq.src_end, b.dest_end - k, b.dest_end),
+            ]
+            i = max(i - 2, 0)  # the joined gap may now match with the ops either side
+        elif a.tag == "delete" and [*t_keys[b.src_end - k : b.src_end]] == run:
+            # transcript words the scan lacks on both sides
+            out[i : i + 3] = [
+                _Op("delete", a.src_start, b.src_end - k, a.dest_start, a.dest_start),
+                _Op("equal", b.src_end - k, b.src_end, eq.dest_start, eq.dest_end),
+            ]
+            i = max(i - 2, 0)
+        else:
+            i += 1
     return out
 
 
@@ -359,7 +361,7 @@ def _merged_opcodes(ops: Sequence[_Op]) -> list[_Op]:
             tag = "replace" if src[1] > src[0] and dest[1] > dest[0] else last.tag
             out[-1] = _Op(tag, src[0], src[1], dest[0], dest[1])
         else:
-            out.append(_Op(op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end))
+            out.append(op)
     return out
 
 

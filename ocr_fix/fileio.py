@@ -12,6 +12,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from ocr_fix.errors import BadInput, CannotWrite, InputNotFound, OcrFixError, OutputInUse, UsageError
 
@@ -59,6 +60,28 @@ def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def write_scratch(path: Path, write: Callable[[BinaryIO], object]) -> bool:
+    """Best effort, for caches and scratch files: ``write`` fills a temp file beside
+    ``path``, which is then renamed into place, so a reader in another process sees the
+    old file or the whole new one, never half. No fsync: a copy lost to a crash is
+    computed again. An OS error (a full disk, the directory gone) keeps nothing and
+    returns False; an interruption (Ctrl-C, SIGTERM) removes the temp file and goes on."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
+        return False
+    return True
 
 
 def _write_special(path: Path, data: str | bytes) -> None:

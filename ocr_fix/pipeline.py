@@ -117,9 +117,16 @@ def require_words(transcript: Transcript) -> Folded:
     such a file would otherwise be checked, in any mode, as a document with no words.
     Returns the transcript folded (:func:`normalize_transcript`), for :func:`check_pages`."""
     folded = normalize_transcript(transcript)
-    if not any(any(ch.isalnum() for ch in t.text) for t in tokenize(folded)):
-        raise BadInput("empty transcript (no words once markup is removed)", transcript.path)
+    _words(transcript, folded)
     return folded
+
+
+def _words(transcript: Transcript, folded: Folded) -> list[Token]:
+    """The tokens of ``folded``; :class:`BadInput` when none has a letter or digit."""
+    tokens = tokenize(folded)
+    if not any(any(ch.isalnum() for ch in t.text) for t in tokens):
+        raise BadInput("empty transcript (no words once markup is removed)", transcript.path)
+    return tokens
 
 
 def check_pages(
@@ -136,9 +143,7 @@ def check_pages(
     ``folded``: the transcript already folded (what :func:`require_words` returns), else
     it is folded here."""
     folded = folded if folded is not None else normalize_transcript(transcript)
-    tokens = tokenize(folded)
-    if not any(any(ch.isalnum() for ch in t.text) for t in tokens):
-        raise BadInput("empty transcript (no words once markup is removed)", transcript.path)
+    tokens = _words(transcript, folded)
     dictionary = Dictionary.for_language(options.language) or Dictionary.english()
     if not pages:
         findings = apply_marks(

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ocr_fix.errors import BadInput, InputNotFound
+from ocr_fix.fileio import write_scratch
 from ocr_fix.model import PageRef
 from ocr_fix.orientation import is_sideways, is_upside_down, map_back, turn
 from ocr_fix.pagefix import find_marks, paint_over
@@ -346,19 +347,10 @@ class DecodedPages:
     def _keep(self, path: Path, image: np.ndarray) -> None:
         try:
             used = sum(e.stat().st_size for e in os.scandir(self.directory) if e.is_file())
-            if used + image.nbytes > self.budget:
-                return
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".npy", dir=self.directory)
-        except OSError:  # no directory any more, a full disk: nothing is kept
+        except OSError:  # no directory any more: nothing is kept
             return
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, image, allow_pickle=False)
-            os.replace(tmp, path)
-        except BaseException as exc:  # a full disk; Ctrl-C: no half-written file stays
-            Path(tmp).unlink(missing_ok=True)
-            if not isinstance(exc, OSError):
-                raise
+        if used + image.nbytes <= self.budget:  # a full disk keeps nothing either
+            write_scratch(path, lambda fh: np.save(fh, image, allow_pickle=False))
 
 
 def read_page_image(ref: PageRef, dpi: int, decoded: DecodedPages | None) -> np.ndarray:

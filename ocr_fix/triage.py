@@ -245,10 +245,10 @@ def _line_order(ctx: _Ctx, pa: PageAlignment, found: list[Finding]) -> list[Find
         key = loose_key(tok.text)
         if key:
             t_lines.setdefault(t.position(tok.start)[0], []).append(key)
-    scan_lines = [
-        (line[0].line, [k for k in (loose_key(w.text) for w in line) if k]) for line in pa.page.lines()
+    scan_texts = [
+        (line[0].line, " ".join(k for k in (loose_key(w.text) for w in line) if k))
+        for line in pa.page.lines()
     ]
-    scan_texts = [(n, " ".join(keys)) for n, keys in scan_lines]
     match: dict[int, int] = {}
     for n, keys in t_lines.items():
         if len(keys) < 3:

@@ -32,7 +32,7 @@ from ocr_fix.report import check_json
 from ocr_fix.report.check_json import load_result
 from ocr_fix.report.formats import RenderOptions, get_format
 from ocr_fix.report.visible import visible
-from ocr_fix.scans import SCAN_SUFFIXES, DecodedPages, decoded_pages
+from ocr_fix.scans import SCAN_SUFFIXES, decoded_pages
 from ocr_fix.suppress import Baseline, fingerprint, load_baseline, read_ignore_file, report_path
 from ocr_fix.transcript import read_transcript
 
@@ -170,8 +170,18 @@ def batch(
     engine = services(ctx).engines(settings["lang"], psm)
     cache = cache_for(no_cache, cache_dir)
 
-    def batch_options(engine: OcrEngine, decoded: DecodedPages) -> BatchOptions:
-        return BatchOptions(
+    ignore_file = Path(settings["ignore-file"]) if settings["ignore-file"] is not None else None
+    inputs: list[Path | None] = [manifest, config, ignore_file, *lexicons]
+    for doc in documents:  # --report or --write-baseline over a document's own files
+        inputs += [doc.transcript, doc.lexicon, *doc.scans]
+    refuse_input_as_output([output / SUMMARY, report_file, write_baseline], inputs, SCAN_SUFFIXES)
+    refuse_input_as_output([report_file], [baseline_path])
+    make_dir(output)
+    with locked_dir(output, wait, on_wait=lambda: _waiting(output)), decoded_pages() as decoded:
+        # Pages are decoded once: the verifier's and the second readings' crops are cut
+        # from the arrays the OCR workers kept (workers on other machines keep none).
+        engine = engine.with_decoded_pages(decoded)
+        options = BatchOptions(
             lexicons=lexicons,
             force=force,
             page_timeout=page_timeout,
@@ -184,19 +194,6 @@ def batch(
             ),
             decoded=decoded,
         )
-
-    ignore_file = Path(settings["ignore-file"]) if settings["ignore-file"] is not None else None
-    inputs: list[Path | None] = [manifest, config, ignore_file, *lexicons]
-    for doc in documents:  # --report or --write-baseline over a document's own files
-        inputs += [doc.transcript, doc.lexicon, *doc.scans]
-    refuse_input_as_output([output / SUMMARY, report_file, write_baseline], inputs, SCAN_SUFFIXES)
-    refuse_input_as_output([report_file], [baseline_path])
-    make_dir(output)
-    with locked_dir(output, wait, on_wait=lambda: _waiting(output)), decoded_pages() as decoded:
-        # Pages are decoded once: the verifier's and the second readings' crops are cut
-        # from the arrays the OCR workers kept (workers on other machines keep none).
-        engine = engine.with_decoded_pages(decoded)
-        options = batch_options(engine, decoded)
         result = _run(documents, output, engine, cache, options, scheduler, settings["jobs"], quiet)
     if not quiet:
         print_summary(result, err_console)

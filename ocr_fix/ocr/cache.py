@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ocr_fix.errors import BadInput
+from ocr_fix.fileio import write_scratch
 from ocr_fix.model import Page, PageRef
 from ocr_fix.ocr.engine import OcrEngine
 from ocr_fix.ocr.formats import page_from_json, page_to_json
@@ -63,16 +62,8 @@ class OcrCache:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                # dumps, not dump: only the one-shot encoder is the C one (5x faster).
-                fh.write(json.dumps(data, separators=(",", ":")))
-            os.replace(tmp, path)
         except OSError:  # a cache that cannot be written is skipped
-            Path(tmp).unlink(missing_ok=True)
-        except BaseException:  # Ctrl-C, SIGTERM: no half-written temp file stays behind
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            return
+        # dumps, not dump: only the one-shot encoder is the C one (5x faster).
+        text = json.dumps(data, separators=(",", ":")).encode("utf-8")
+        write_scratch(path, lambda fh: fh.write(text))
