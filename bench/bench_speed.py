@@ -41,13 +41,18 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ocr_fix.distributed import WorkerPool  # noqa: E402
-from ocr_fix.pipeline import CheckOptions, OcrRun, check  # noqa: E402
-from ocr_fix.verifier import load_verifier  # noqa: E402
+if TYPE_CHECKING:
+    from ocr_fix.pipeline import CheckOptions
+
+# ocr_fix is imported inside the functions, not here: run as a script, this module is
+# the ``__main__`` that every spawned OCR worker imports again, and the pipeline's imports
+# (0.2-0.4 CPU-s a worker) would then be counted against the check although neither
+# ``python -m ocr_fix`` nor ``bench/run.py speed`` has its workers pay them.
 
 DOC = ROOT / "scans" / "psis-400-23"
 LEXICON = ROOT / "lexicons" / "psis-400-23.txt"
@@ -106,6 +111,8 @@ def timed_check(
 ) -> tuple[float, Stages, float]:
     """Wall seconds of a check of the bundled document, its stages, and the CPU seconds
     it took here and in its workers and Tesseract processes."""
+    from ocr_fix.pipeline import CheckOptions, OcrRun, check
+
     c0 = cpu_seconds()
     stages = Stages()
     check(
@@ -122,6 +129,10 @@ def timed_check(
 def cold_and_warm(cores: int) -> dict[str, float]:
     """A check of the bundled document with an empty OCR cache, then again on the cache
     it filled, then twice with the verifier's scores uncached (in this process, pooled)."""
+    from ocr_fix.distributed import WorkerPool
+    from ocr_fix.pipeline import CheckOptions
+    from ocr_fix.verifier import load_verifier
+
     with tempfile.TemporaryDirectory(prefix="ocr-fix-speed-") as tmp:
         cold, stages, cold_cpu = timed_check(Path(tmp), cores)
         warm, _, _ = timed_check(Path(tmp), cores)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ocr_fix.ocr.cache import OcrCache
     from ocr_fix.ocr.engine import OcrEngine
     from ocr_fix.scans import DecodedPages
+    from ocr_fix.verifier import CtcVerifier
 
 Progress = Callable[[str, int, int], None]
 #: Builds the OCR engine for a language and an optional page segmentation mode. The
@@ -253,7 +254,7 @@ def verifier_for(
     cache: OcrCache | None,
     pool: WorkerPool | None = None,
     decoded: DecodedPages | None = None,
-) -> Scorer | None:
+) -> CtcVerifier | None:
     """The CTC verifier (PP-OCRv5 through onnxruntime), cached beside page OCR, its work
     on ``pool``'s workers if given, the pages from ``decoded`` (the run's decoded pages)
     if given, for an engine that reads real page images again
@@ -348,12 +349,15 @@ def check(
     # from the arrays the OCR kept.
     with WorkerPool(run.jobs) as pool, decoded_pages() as decoded:
         engine = engine.with_decoded_pages(decoded)
+        verifier = None if options.verifier is not None else verifier_for(engine, cache, pool, decoded)
         options = replace(
             options,
             reader=options.reader or reader_for(engine, cache),
-            verifier=options.verifier or verifier_for(engine, cache, pool, decoded),
+            verifier=options.verifier or verifier,
         )
         pages = scan_ocr(engine, cache, run.jobs, run.timeout, pool)(list(scan_paths), progress)
+        if verifier is not None:
+            verifier.warm()  # the workers load the model while this process aligns
         scans = [str(p) for p in scan_paths]
         progress("align", 0, 1)
         result = check_pages(transcript, pages, lexicon, options, scans, progress, folded)

@@ -269,6 +269,27 @@ def test_decoded_pages_give_the_pixels_load_image_gives_decoding_each_page_once(
     gone.forget([ref])
 
 
+def test_a_mapped_decoded_page_gives_the_same_pixels_read_only(tmp_path):
+    """``mapped``: a kept page comes as a read-only memory map of the same pixels (the
+    second readings cut their lines out of it); a page not kept yet is decoded and kept
+    as without it; a kept file that cannot be mapped is decoded again."""
+    from ocr_fix.model import PageRef
+    from ocr_fix.scans import decoded_pages, read_page_image
+
+    page = tmp_path / "p.png"
+    Image.fromarray(_text_page(300, 200)).save(page)
+    ref = PageRef(page, 0, 1)
+    with decoded_pages() as decoded:
+        first = decoded.load(ref, mapped=True)  # not kept yet: decoded, then kept
+        assert np.array_equal(first, load_image(ref)) and len(list(decoded.directory.glob("*.npy"))) == 1
+        mapped = read_page_image(ref, 300, decoded, mapped=True)
+        assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
+        assert np.array_equal(mapped, first) and np.array_equal(mapped[40:60, 10:90], first[40:60, 10:90])
+        (kept,) = decoded.directory.glob("*.npy")
+        kept.write_bytes(kept.read_bytes()[:100])  # truncated
+        assert np.array_equal(decoded.load(ref, mapped=True), first)
+
+
 def test_forgotten_pages_are_no_longer_kept(tmp_path):
     from ocr_fix.model import PageRef
     from ocr_fix.scans import decoded_pages

@@ -483,3 +483,48 @@ def test_a_broken_pool_scores_in_this_process(tmp_path: Path) -> None:
     queries = [ReadingQuery(p1, b1[0], ("Washington", "Wash1ngton")), ReadingQuery(p2, b2[0], ("Konoye",))]
     broken = CtcVerifier(VERIFIER.recogniser, pool=BrokenPool(2))
     assert broken.score(queries) == VERIFIER.score(queries)
+
+
+@needs_model
+def test_warm_loads_the_model_in_each_started_worker() -> None:
+    """When the page OCR is done the run's workers load the model (one load task each,
+    not waited for); a pool whose workers never started (every page came from the
+    cache) is left alone, and a broken one is left to the scoring."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ocr_fix.distributed import InlineExecutor, PageExecutor, WorkerPool
+    from ocr_fix.verifier import _session, load_task
+
+    calls: list[tuple[Any, ...]] = []
+
+    class Recording(InlineExecutor):
+        def call(self, fn: Any, *args: Any) -> Any:
+            calls.append((fn, *args))
+            return super().call(fn, *args)
+
+    class Started(WorkerPool):
+        running = True
+
+        def executor(self, tasks: int) -> PageExecutor:
+            return Recording()
+
+    assert isinstance(VERIFIER, CtcVerifier)
+    idle = WorkerPool(2)
+    CtcVerifier(VERIFIER.recogniser, pool=idle).warm()
+    assert not idle.running and calls == []
+    _session.cache_clear()
+    CtcVerifier(VERIFIER.recogniser, pool=Started(3)).warm()
+    assert calls == [(load_task, VERIFIER.recogniser)] * 3
+    assert _session.cache_info().currsize == 1  # loaded once, kept for the other two
+
+    class Broken(InlineExecutor):
+        def call(self, fn: Any, *args: Any) -> Any:
+            raise BrokenProcessPool("a worker died")
+
+    class BrokenPool(WorkerPool):
+        running = True
+
+        def executor(self, tasks: int) -> PageExecutor:
+            return Broken()
+
+    CtcVerifier(VERIFIER.recogniser, pool=BrokenPool(2)).warm()  # no error

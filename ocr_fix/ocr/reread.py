@@ -85,7 +85,7 @@ class TesseractLineReader:
 
         def line_crops(i: int) -> list[np.ndarray]:
             page, boxes = requests[i]
-            image = self.engine.load(page.ref)
+            image = self.engine.load(page.ref, mapped=True)  # only the lines' rows are read
             return [upright(crop_line(image, b), page) for b in boxes]
 
         crops: list[np.ndarray] = []

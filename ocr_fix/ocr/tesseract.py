@@ -188,10 +188,12 @@ class TesseractEngine(OcrEngine):
     def with_decoded_pages(self, decoded: DecodedPages | None) -> TesseractEngine:
         return replace(self, decoded=decoded)
 
-    def load(self, ref: PageRef) -> np.ndarray:
+    def load(self, ref: PageRef, mapped: bool = False) -> np.ndarray:
         """The page's pixels as read (:func:`~ocr_fix.scans.load_image` at the settings'
-        resolution), through the run's decoded pages if it keeps them."""
-        return read_page_image(ref, self.settings.dpi, self.decoded)
+        resolution), through the run's decoded pages if it keeps them (``mapped``: as a
+        read-only memory map, for cutting out a few lines; see
+        :meth:`~ocr_fix.scans.DecodedPages.load`)."""
+        return read_page_image(ref, self.settings.dpi, self.decoded, mapped)
 
     def line_reader(self, cache: OcrCache | None) -> LineReader:
         """Second readings with this engine in single-line mode, cached beside page OCR."""
