@@ -237,7 +237,8 @@ def read_page(
         # Small text was scaled up: the median and blur then either smooth away JPEG
         # blocks and specks or smear type already blurred before it was scanned small,
         # and only the readings tell which (bench/bench_degrade.py, module docstring).
-        consider(prepare(original, replace(settings, denoise=False), rotation=first.rotation), "unsmoothed")
+        unsmoothed = replace(settings, denoise=False)
+        consider(prepare(original, unsmoothed, rotation=first.rotation, like=first), "unsmoothed")
     if not went_wrong(best.quality):
         return Reading(best.prepared, best.words, best.variant, best.quality, tuple(tried))
     if settings.orient and not osd_done and not reads_as_text(best.quality):
@@ -247,7 +248,7 @@ def read_page(
             consider(turned, "turned", margin=PLAIN_MARGIN)
     if went_wrong(best.quality):
         restore = replace(settings, restore=True, denoise=False)
-        consider(prepare(original, restore, rotation=best.prepared.rotation), "restore")
+        consider(prepare(original, restore, rotation=best.prepared.rotation, like=best.prepared), "restore")
     if settings.safety and went_wrong(best.quality):
         upright = Preprocess(
             grey=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 from pathlib import Path
@@ -100,6 +101,93 @@ def test_load_image_colour_and_alpha_become_grey(tmp_path):
     grey_t, grey_r = (load_image(r) for r in expand_scans([tmp_path / "t.png", tmp_path / "r.png"]))
     assert grey_t.ndim == 2 and int(grey_t.min()) == 255  # transparent = paper
     assert 60 <= int(grey_r.mean()) <= 90
+
+
+def _pillow_grey(path: Path) -> np.ndarray:
+    """The page as Pillow alone decodes it (load_image's way before grey PNGs went to OpenCV)."""
+    from ocr_fix.scans import _to_grey
+
+    with Image.open(path) as im:
+        im.load()
+        return np.array(im if im.mode == "L" else _to_grey(im), dtype=np.uint8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    height=st.integers(1, 60),
+    width=st.integers(1, 60),
+    levels=st.sampled_from([2, 7, 256]),
+    how=st.sampled_from(["plain", "optimize", "level0", "dpi"]),
+)
+def test_load_image_reads_grey_pngs_as_pillow_does(tmp_path_factory, seed, height, width, levels, how):
+    """8-bit grey PNGs (which OpenCV decodes) give the bytes Pillow gives, whatever the
+    pixels, size and encoder settings."""
+    from ocr_fix.model import PageRef
+
+    rng = np.random.default_rng(seed)
+    pixels = (rng.integers(0, levels, (height, width)) * (255 // max(1, levels - 1))).astype(np.uint8)
+    path = tmp_path_factory.mktemp("png") / "p.png"
+    options = {"optimize": {"optimize": True}, "level0": {"compress_level": 0}, "dpi": {"dpi": (300, 300)}}
+    Image.fromarray(pixels).save(path, **options.get(how, {}))
+    got = load_image(PageRef(path, 0, 1))
+    assert got.dtype == np.uint8 and np.array_equal(got, pixels) and np.array_equal(got, _pillow_grey(path))
+
+
+def test_load_image_leaves_other_pngs_to_pillow(tmp_path):
+    """PNGs that are not plain 8-bit grey (1 and 4 bits, 16 bits, palette, grey with a
+    transparent level, grey and alpha, colour) read as Pillow reads them."""
+    from ocr_fix.model import PageRef
+
+    rng = np.random.default_rng(7)
+    grey = rng.integers(0, 256, (23, 31)).astype(np.uint8)
+    images = {
+        "bits1": Image.fromarray(grey > 128),
+        "bits16": Image.fromarray(grey.astype(np.uint16) * 257),
+        "palette": Image.fromarray(grey).convert("P"),
+        "grey_alpha": Image.fromarray(np.dstack([grey, grey[::-1]])),
+        "colour": Image.fromarray(np.dstack([grey, grey // 2, 255 - grey])),
+    }
+    for name, image in images.items():
+        path = tmp_path / f"{name}.png"
+        image.save(path)
+        assert np.array_equal(load_image(PageRef(path, 0, 1)), _pillow_grey(path)), name
+    transparent = tmp_path / "transparent.png"
+    Image.fromarray(grey).save(transparent, transparency=0)
+    assert np.array_equal(load_image(PageRef(transparent, 0, 1)), _pillow_grey(transparent))
+    for bits in (2, 4):  # grey of 2 and 4 bits, which Pillow opens as "L" too
+        path = tmp_path / f"bits{bits}.png"
+        path.write_bytes(_grey_png(grey >> (8 - bits), bits))
+        with Image.open(path) as im:
+            assert im.mode == "L"
+        assert np.array_equal(load_image(PageRef(path, 0, 1)), _pillow_grey(path))
+
+
+def _grey_png(values: np.ndarray, bits: int) -> bytes:
+    """A greyscale PNG of ``bits`` (1, 2 or 4) bits a pixel, which Pillow cannot write."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    height, width = values.shape
+    per_byte = 8 // bits
+    rows = []
+    for row in values:
+        padded = np.zeros(-(-width // per_byte) * per_byte, np.uint8)
+        padded[:width] = row
+        packed = np.zeros(len(padded) // per_byte, np.uint8)
+        for k in range(per_byte):
+            packed |= padded[k::per_byte] << (8 - bits * (k + 1))
+        rows.append(b"\x00" + packed.tobytes())
+    header = struct.pack(">IIBBBBB", width, height, bits, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_bad_inputs_raise_with_exit_codes(tmp_path):
@@ -227,6 +315,62 @@ def test_map_point_back_inverts_scale_and_rotation():
         rx, ry = m @ np.array([sx, sy, 1.0])  # then rotated
         bx, by = map_point_back(rx, ry, prepared, (h, w))
         assert math.isclose(bx, x, abs_tol=1e-6) and math.isclose(by, y, abs_tol=1e-6)
+
+
+def _same_preparation(a: Prepared, b: Prepared) -> bool:
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if f.name == "measured":
+            continue
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and np.array_equal(x, y)):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("page", ["tilted", "turned", "upside_down", "small", "marked"])
+def test_a_preparation_like_another_reuses_its_measurements_with_the_same_result(page):
+    """Another treatment of a page at the rotation it was read at (the restore and
+    unsmoothed readings) takes the first preparation's measurements: the same image,
+    scale, skew, rotation, bars and spots as measuring again. A different rotation,
+    settings the measurements depend on, or another array are measured afresh."""
+    text = _text_page(900, 1100)
+    if page == "marked":
+        text[:, :30] = 10  # a scanner bed down the left edge
+        cv2.rectangle(text, (300, 400), (700, 440), 0, -1)  # a redaction bar
+    images = {
+        "tilted": rotate(text, 2.5),
+        "turned": np.ascontiguousarray(np.rot90(rotate(text, -1.5), 1)),
+        "upside_down": np.ascontiguousarray(np.rot90(text, 2)),
+        "small": cv2.resize(rotate(text, 1.0), None, fx=0.45, fy=0.45, interpolation=cv2.INTER_AREA),
+        "marked": rotate(text, 1.2),
+    }
+    img = images[page]
+    first = prepare(img)
+    assert first.measured is not None
+    treatments = [
+        Preprocess(restore=True, denoise=False),
+        Preprocess(denoise=False),
+        Preprocess(binarise=True),
+        Preprocess(char_height=40.0),
+    ]
+    for treatment in treatments:
+        again = prepare(img, treatment, rotation=first.rotation, like=first)
+        assert again.measured is first.measured
+        assert _same_preparation(again, prepare(img, treatment, rotation=first.rotation))
+    others = [
+        (img, Preprocess(), (first.rotation + 90) % 360),
+        (img, Preprocess(mask=False), first.rotation),
+        (img, Preprocess(max_skew=3.0), first.rotation),
+        (img.copy(), Preprocess(), first.rotation),
+    ]
+    for other, treatment, rotation in others:
+        fresh = prepare(other, treatment, rotation=rotation, like=first)
+        assert fresh.measured is not first.measured
+        assert _same_preparation(fresh, prepare(other, treatment, rotation=rotation))
+    assert prepare(img, like=first).measured is not first.measured  # the rotation left to the tests
 
 
 # --- decoded pages kept for the run --------------------------------------------------------
