@@ -98,6 +98,7 @@ DESIGN: dict[str, list[str]] = {
         "repeats_neighbour",
         "restores_balance",
         "stop_fits_scan",
+        "closed_word_mark",
         "span_words",
         "scan_words",
         "near_page_edge",

@@ -34,6 +34,7 @@ __all__ = [
     "DESCRIPTIONS",
     "EDGE_SHARE",
     "LETTER_LOOKALIKES",
+    "closed_word_mark",
     "edge_feature",
     "fold_reading",
     "insertion_features",
@@ -88,6 +89,7 @@ DESCRIPTIONS: dict[str, str] = {
     "repeats_neighbour": "the transcript repeats the word beside it",
     "restores_balance": "the scan's reading closes a bracket the transcript leaves open",
     "stop_fits_scan": "the next word's case fits the scan's sentence stop (+1), the transcript's (-1)",
+    "closed_word_mark": "a mark after a word no clause ends on (the, und): scan (+1), transcript (-1)",
     "span_words": "words in the span (transcript side; scan side for an omission)",
     "scan_words": "words of the scan reading",
     "near_page_edge": "the scan words lie near the page's edge",
@@ -199,6 +201,34 @@ def stop_fits(t: str, o: str, following: str) -> float:
         return 0.0
     fits_stop = first.isupper()
     return 1.0 if o_stop == fits_stop else -1.0
+
+
+#: Words a clause does not end on in English, German and French (articles, possessive
+#: determiners, conjunctions, prepositions that are not left stranded): a comma, colon
+#: or full stop after one is a speck or a slip. Measured on the calibration sets before
+#: this feature: 45 scan readings that put a full stop after such a word, none of them
+#: right.
+CLOSED_WORDS = frozenset(
+    "a an the and or nor of his its their our my your whose than into "
+    "der des ein eine einen einem einer eines und oder zum zur vom im "
+    "le la les une du de et ou au aux dans pour par sur".split()
+)
+_MARKS_AFTER = ",.;:"
+
+
+def closed_word_mark(t: str, o: str) -> float:
+    """+1 where the scan's reading ``o`` puts a mark after a word of
+    :data:`CLOSED_WORDS` that the transcript's ``t`` does not, -1 the other way round,
+    0 otherwise (the same word on both sides, told apart only by the marks after it)."""
+    word = t.rstrip(_CLOSERS + _MARKS_AFTER).lstrip(_CLOSERS + "(\u201c\u2018")
+    if (
+        word.lower() not in CLOSED_WORDS
+        or o.rstrip(_CLOSERS + _MARKS_AFTER).lstrip(_CLOSERS + "(\u201c\u2018").lower() != word.lower()
+    ):
+        return 0.0
+    t_mark = t.rstrip(_CLOSERS)[-1:] in _MARKS_AFTER
+    o_mark = o.rstrip(_CLOSERS)[-1:] in _MARKS_AFTER
+    return float(o_mark) - float(t_mark)
 
 
 def edge_feature(box: BBox | None, width: int, height: int) -> float:

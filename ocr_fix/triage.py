@@ -35,6 +35,7 @@ from ocr_fix.evidence import (
     with_core,
 )
 from ocr_fix.features import (
+    closed_word_mark,
     edge_feature,
     insertion_features,
     omission_features,
@@ -168,8 +169,17 @@ def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
             # signatory's typed name under "Sincerely,"): never a substitution.
             beyond.append(pair.o)
             out.append(_insertion(ctx, pa, Pair("insert", pair.t, (pair.o[0], pair.o[0])), edge))
+        elif pair.tag == "replace" and (whole := _split_word(ctx, pa, pair)) is not None:
+            n = pair.t[1]
+            f = _surface(
+                ctx, pa, ctx.tokens[pair.t[0]], whole, ctx.tokens[n].text if n < len(ctx.tokens) else ""
+            )
+            if f:
+                out.append(f)
         elif pair.tag == "replace":
-            out.append(_substitution(ctx, pa, pair, unpaired))
+            sub = _substitution(ctx, pa, pair, unpaired)
+            if sub is not None:
+                out.append(sub)
         elif pair.tag == "insert":
             out.append(_insertion(ctx, pa, pair, edge))
         elif edge:
@@ -331,6 +341,7 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken, follow
         ctx.evidence, t, o, o, o_tok.conf, None, balances=balances, edge=_edge(pa, scan.bbox)
     )
     feats["stop_fits_scan"] = stop_fits(t, o, following)
+    feats["closed_word_mark"] = closed_word_mark(t, o)
     case = t_core.lower() == o_core.lower()  # not casefold: ß against ss is a letter, not case
     sev = W if balances and not case and o_tok.conf >= ctx.settings.low_conf else I
     what = "case differs" if case else "punctuation differs"
@@ -343,6 +354,29 @@ def _surface(ctx: _Ctx, pa: PageAlignment, t_tok: Token, o_tok: OcrToken, follow
         f"{what}: transcript has {t_core!r}, scan shows {o_core!r}",
         tuple(feats.items()),
     )
+
+
+def _split_word(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> OcrToken | None:
+    """One transcript word that the OCR read in pieces on one line (``Sovi et``, ``yi el
+    ded``: a proportional face's letter gap taken for a space) as one scan token, when the
+    pieces hold the same letters and digits and the transcript's word is no run-together
+    of words the pieces are; None otherwise. The word is then compared
+    as an equal pair's is (:func:`_surface`): the same text, spaced otherwise, is no
+    finding, and a mark one side lacks is a punctuation difference. Measured on the
+    calibration sets: 186 such pairs, none an injected error; as substitutions 10 of
+    them scored above 0.6 (``Soviet`` for ``Sovi et``, suggesting ``Soviet``)."""
+    if pair.t[1] - pair.t[0] != 1 or pair.o[1] - pair.o[0] < 2:
+        return None
+    pieces = pa.tokens[pair.o[0] : pair.o[1]]
+    if len({x.line for x in pieces}) != 1:
+        return None
+    t = ctx.tokens[pair.t[0]].text
+    joined = "".join(x.text for x in pieces)
+    if not loose_key(t) or loose_key(joined) != loose_key(t):
+        return None
+    if not ctx.evidence.plausible(t) and ctx.evidence.plausible(" ".join(x.text for x in pieces)):
+        return None  # words the transcript runs together (``restrictionswere``): a slip
+    return OcrToken(joined, tuple(w for x in pieces for w in x.words))
 
 
 #: Marks a typist may space off the word they follow.
@@ -390,7 +424,9 @@ def _paired_elsewhere(t_toks: Sequence[Token], o_toks: Sequence[OcrToken], unpai
     return round(sum(rest[k] > 0 for k in keys) / len(keys), 3)
 
 
-def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair, unpaired: Counter[str]) -> Finding:
+def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair, unpaired: Counter[str]) -> Finding | None:
+    """The finding for a replace pair; None when its two sides are the same text spaced
+    otherwise (:func:`_spaced_otherwise`)."""
     t_toks = ctx.tokens[pair.t[0] : pair.t[1]]
     o_toks = pa.tokens[pair.o[0] : pair.o[1]]
     t = " ".join(x.text for x in t_toks)
@@ -401,6 +437,8 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair, unpaired: Counter[st
     context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
     # A word the transcript breaks at a line end (``rück-`` / ``sichtslos``) is judged whole.
     judged = _dehyphenated(ctx, t_toks) or t
+    if _spaced_otherwise(ctx.evidence, judged, o):
+        return None
     severity, suggestion, _, backed = _judge(ctx, judged, o, scan.confidence, context)
     pending = 0.0
     if severity is I and scan.confidence < ctx.settings.low_conf:
@@ -564,6 +602,19 @@ def _judge(ctx: _Ctx, t: str, o: str, conf: float, context: tuple[str, str] | No
             W, with_core(t, near_t[0][0]), "neither reading is a word; nearest lexicon term", backed=True
         )
     return _Verdict(I, suggestion, "neither reading is a word")
+
+
+def _spaced_otherwise(ev: Evidence, t: str, o: str) -> bool:
+    """The transcript's text ``t`` (line-end hyphenation joined) and the scan's ``o``
+    differ in spaces at most, and the transcript's spacing is not the implausible one
+    (``restrictionswere`` or ``restric tions`` against the scan's words is a slip; ``of
+    their`` against the OCR's ``oftheir``, ``Angele-``/``genheiten`` against the OCR's
+    re-joined ``Angelegenheiten`` are the same text). Measured on the calibration sets:
+    of 69 such pairs none was an injected error, and 46 were raised as punctuation
+    differences, teaching the model that a confident mark on the scan means little."""
+    if t.replace(" ", "") != o.replace(" ", ""):
+        return False
+    return t == o or ev.plausible(t) or not ev.plausible(o)
 
 
 def _better_joined(ev: Evidence, reading: str) -> bool:

@@ -18,6 +18,7 @@ from ocr_fix.crosscheck import in_context, readings, verifier_features
 from ocr_fix.decide import CLIP, EvidenceModel, KindModel, row
 from ocr_fix.evidence import Evidence
 from ocr_fix.features import (
+    closed_word_mark,
     edge_feature,
     fold_reading,
     insertion_features,
@@ -110,6 +111,15 @@ def test_the_next_words_case_says_which_full_stop_fits():
     assert stop_fits("end.", "end!", "The") == 0  # both end a sentence
     assert stop_fits("end.", "end", "1939") == 0  # no letter to read a case from
     assert stop_fits("end.", "end", "") == 0
+
+
+def test_a_mark_after_a_word_no_clause_ends_on_says_which_side_has_it():
+    assert closed_word_mark("the", "the.") == 1  # a speck read as a stop
+    assert closed_word_mark("und,", "und") == -1  # a comma typed after a conjunction
+    assert closed_word_mark('"The', '"The:') == 1
+    assert closed_word_mark("house", "house.") == 0  # a clause may end on a noun
+    assert closed_word_mark("the,", "the.") == 0  # both sides have a mark
+    assert closed_word_mark("the", "then.") == 0  # not the same word
 
 
 def test_a_hyphen_the_scan_lost_is_its_own_feature():

@@ -139,6 +139,34 @@ def test_a_mark_the_typist_spaced_off_is_no_difference():
     assert _check(t, p).findings == ()
 
 
+@pytest.mark.parametrize(
+    ("transcript_words", "scan_words"),
+    [
+        ("the ambassador at", "the amba ssador at"),  # a proportional face's letter gap
+        ("the ambassador at", "the ambassadorat"),  # words the OCR ran together
+        ("the ambas-\nsador at", "the ambassador at"),  # the transcript keeps a line-end hyphen
+    ],
+)
+def test_the_same_words_spaced_otherwise_are_no_difference(transcript_words, scan_words):
+    t = BODY.replace("the ambassador at", transcript_words)
+    p = BODY.replace("the ambassador at", scan_words)
+    assert _check(t, p).findings == ()
+
+
+def test_words_the_transcript_runs_together_are_a_difference():
+    t = BODY.replace("the ambassador at", "the ambassadorat")
+    p = BODY.replace("the ambassador at", "the ambassador at")
+    (f,) = _check(t, p).findings
+    assert f.kind is Kind.SUBSTITUTION and f.suggestion.split() == ["ambassador", "at"]
+
+
+def test_a_word_the_ocr_split_is_compared_whole_for_its_marks():
+    p = BODY.replace("the ambassador at", "the amba ssador, at")
+    (f,) = _check(BODY, p).findings
+    assert f.kind is Kind.SUBSTITUTION and f.suggestion == "ambassador,"
+    assert f.feature("punct_only") == 1.0
+
+
 def test_a_rare_word_the_context_rejects_is_ocr_noise():
     t = BODY.replace("the mission", "of our mission")
     p = BODY.replace("the mission", "of cur mission")

@@ -161,6 +161,13 @@ def test_fold_candidate_folds_typography_and_whitespace() -> None:
     assert fold_candidate("\ufb01") == "fi"
 
 
+def test_fold_candidate_reads_a_typed_rule_as_one_mark() -> None:
+    # A rule is one unbroken stroke: twenty labels of one class cannot fit it.
+    assert fold_candidate("____________________") == "_"
+    assert fold_candidate("end.... ----") == "end. -"
+    assert fold_candidate("a -- b ..") == "a -- b .."  # two marks stay two
+
+
 def test_encode_labels_and_unknown_characters() -> None:
     a = Alphabet.from_characters(CHARS)
     space = len(CHARS) + 1
