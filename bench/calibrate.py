@@ -99,6 +99,7 @@ DESIGN: dict[str, list[str]] = {
         "restores_balance",
         "stop_fits_scan",
         "closed_word_mark",
+        "letters_misread",
         "span_words",
         "scan_words",
         "near_page_edge",

@@ -89,6 +89,7 @@ DESCRIPTIONS: dict[str, str] = {
     "repeats_neighbour": "the transcript repeats the word beside it",
     "restores_balance": "the scan's reading closes a bracket the transcript leaves open",
     "stop_fits_scan": "the next word's case fits the scan's sentence stop (+1), the transcript's (-1)",
+    "letters_misread": "the OCR misread the word's letters; its marks are judged apart",
     "closed_word_mark": "a mark after a word no clause ends on (the, und): scan (+1), transcript (-1)",
     "span_words": "words in the span (transcript side; scan side for an omission)",
     "scan_words": "words of the scan reading",

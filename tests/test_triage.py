@@ -167,6 +167,36 @@ def test_a_word_the_ocr_split_is_compared_whole_for_its_marks():
     assert f.feature("punct_only") == 1.0
 
 
+@pytest.mark.parametrize(
+    ("transcript_word", "scan_word", "reading"),
+    [
+        ("ambassador.", "ambassadcr,", "ambassador,"),  # a stop for the scan's comma
+        ("ambassador", "arnbassador,", "ambassador,"),  # a comma the transcript lacks
+        ("ambassador;", "ambassadcr", "ambassador"),
+    ],
+)
+def test_the_marks_of_a_word_the_ocr_misread_are_judged_apart(transcript_word, scan_word, reading):
+    t = BODY.replace("the ambassador at", f"the {transcript_word} at")
+    p = BODY.replace("the ambassador at", f"the {scan_word} at")
+    (f,) = _check(t, p).findings
+    assert f.suggestion == reading and f.scan.text == scan_word  # the OCR's reading is kept
+    assert f.feature("letters_misread") == 1.0 and f.feature("punct_only") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("transcript_word", "scan_word"),
+    [
+        ("ambassador,", "ambassadcr,"),  # the same marks: the letters are the only question
+        ("ambassador.", "embassy,"),  # not alike enough to be one word misread
+        ("ambasador.", "ambassador,"),  # the transcript's letters are no word
+    ],
+)
+def test_marks_are_judged_apart_only_for_a_misread_word_with_other_marks(transcript_word, scan_word):
+    t = BODY.replace("the ambassador at", f"the {transcript_word} at")
+    p = BODY.replace("the ambassador at", f"the {scan_word} at")
+    assert all(not f.feature("letters_misread") for f in _check(t, p).findings)
+
+
 def test_a_rare_word_the_context_rejects_is_ocr_noise():
     t = BODY.replace("the mission", "of our mission")
     p = BODY.replace("the mission", "of cur mission")
