@@ -544,7 +544,11 @@ class CtcVerifier:
         its first page would otherwise wait for. Nothing when the workers have not been
         started (every page came from the cache): starting them only for this would
         cost more than it saves. A worker that takes two of these loads once (the model
-        is kept per process)."""
+        is kept per process). Measured: the bundled document's 108 crops on two started
+        workers after 0.45 s of work here, 6.17 s with the load, 6.85 s without (median
+        of four alternating rounds each, machine shared). When fewer than two pages turn
+        out to need scoring they are scored here and the loads were for nothing (~0.3
+        CPU-s a worker, on cores that were idle)."""
         pool = self.pool
         if pool is None or not pool.running:
             return
