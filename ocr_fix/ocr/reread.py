@@ -83,19 +83,20 @@ class TesseractLineReader:
             if boxes:
                 todo.append(i)
 
-        def line_crops(i: int) -> list[np.ndarray]:
-            page, boxes = requests[i]
-            image = self.engine.load(page.ref, mapped=True)  # only the lines' rows are read
-            return [upright(crop_line(image, b), page) for b in boxes]
-
         crops: list[np.ndarray] = []
         owners: list[int] = []  # request index of each crop
-        # Decoding whole pages to crop a few lines is most of this step's own time; the
-        # decoders let go of the GIL, so pages decode side by side.
-        with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, len(todo)))) as pool:
-            for i, page_crops in zip(todo, pool.map(line_crops, todo), strict=True):
-                crops.extend(page_crops)
-                owners.extend([i] * len(page_crops))
+        # One page after another, on this thread: OpenCV's cubic resize splits a crop
+        # into stripes for its own threads, and a resize called while another thread's
+        # holds them runs as one stripe, which rounds a pixel here and there otherwise
+        # (measured: one pixel of a bundled line crop one grey level apart, and that
+        # line's second reading's glyph confidences with it). Pages side by side in
+        # threads made the crops depend on timing; they only paid when each page was
+        # decoded here, and now come from the run's kept pages (a memory map, ~2 ms).
+        for i in todo:
+            page, boxes = requests[i]
+            image = self.engine.load(page.ref, mapped=True)  # only the lines' rows are read
+            crops.extend(upright(crop_line(image, b), page) for b in boxes)
+            owners.extend([i] * len(boxes))
         for owner, words in zip(owners, self._read(crops), strict=True):
             out[owner].append(words)  # type: ignore[union-attr]
         if self.cache is not None:
