@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from ocr_fix import synth
+from ocr_fix.distributed import InlineExecutor, PageExecutor, WorkerPool
 from ocr_fix.model import BBox, Page, PageRef
 from ocr_fix.scans import estimate_skew, rotate
 from ocr_fix.verifier import (
@@ -415,7 +417,6 @@ def test_pooled_verifier_gives_the_features_of_the_in_process_one(tmp_path: Path
     scores, and so the same features, as in this process; the model is then loaded in
     the workers, never here; a page that cannot be read scores None in both."""
     from ocr_fix.crosscheck import verifier_features
-    from ocr_fix.distributed import WorkerPool
     from ocr_fix.model import Finding, Kind, ScanSpan, Severity, TranscriptSpan
     from ocr_fix.verifier import _session
 
@@ -465,30 +466,30 @@ def test_pooled_verifier_gives_the_features_of_the_in_process_one(tmp_path: Path
             assert x == pytest.approx(y, abs=1e-6)
 
 
+class _Broken(InlineExecutor):
+    """An executor whose worker died (killed, out of memory)."""
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        raise BrokenProcessPool("a worker died")
+
+
+class _BrokenPool(WorkerPool):
+    running = True
+
+    def executor(self, tasks: int) -> PageExecutor:
+        return _Broken()
+
+
 @needs_model
 @needs_font
 def test_a_broken_pool_scores_in_this_process(tmp_path: Path) -> None:
     """A worker that died (killed, out of memory) breaks the pool: the verifier then
     scores here, with the same scores, instead of failing the check."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from ocr_fix.distributed import InlineExecutor, PageExecutor, WorkerPool
-
-    class Broken(InlineExecutor):
-        def call(self, fn: Any, *args: Any) -> Any:
-            raise BrokenProcessPool("a worker died")
-
-    class BrokenPool(WorkerPool):
-        running = True
-
-        def executor(self, tasks: int) -> PageExecutor:
-            return Broken()
-
     assert isinstance(VERIFIER, CtcVerifier)
     p1, b1 = _page(tmp_path, "a", LINES, seed=1)
     p2, b2 = _page(tmp_path, "b", ["Konoye"], seed=2)
     queries = [ReadingQuery(p1, b1[0], ("Washington", "Wash1ngton")), ReadingQuery(p2, b2[0], ("Konoye",))]
-    broken = CtcVerifier(VERIFIER.recogniser, pool=BrokenPool(2))
+    broken = CtcVerifier(VERIFIER.recogniser, pool=_BrokenPool(2))
     assert broken.score(queries) == VERIFIER.score(queries)
 
 
@@ -497,9 +498,6 @@ def test_warm_loads_the_model_in_each_started_worker() -> None:
     """When the page OCR is done the run's workers load the model (one load task each,
     not waited for); a pool whose workers never started (every page came from the
     cache) is left alone, and a broken one is left to the scoring."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from ocr_fix.distributed import InlineExecutor, PageExecutor, WorkerPool
     from ocr_fix.verifier import _session, load_task
 
     calls: list[tuple[Any, ...]] = []
@@ -524,14 +522,4 @@ def test_warm_loads_the_model_in_each_started_worker() -> None:
     assert calls == [(load_task, VERIFIER.recogniser)] * 3
     assert _session.cache_info().currsize == 1  # loaded once, kept for the other two
 
-    class Broken(InlineExecutor):
-        def call(self, fn: Any, *args: Any) -> Any:
-            raise BrokenProcessPool("a worker died")
-
-    class BrokenPool(WorkerPool):
-        running = True
-
-        def executor(self, tasks: int) -> PageExecutor:
-            return Broken()
-
-    CtcVerifier(VERIFIER.recogniser, pool=BrokenPool(2)).warm()  # no error
+    CtcVerifier(VERIFIER.recogniser, pool=_BrokenPool(2)).warm()  # no error
