@@ -9,11 +9,14 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ocr_fix.lexicon import Lexicon, Pattern, Term
 from ocr_fix.model import Kind, Severity
 from ocr_fix.pipeline import CheckOptions, check_pages
 from ocr_fix.transcript import Transcript
+from ocr_fix.triage import _split_marks
 from tests.fakes import page_from_text
 
 BODY = (
@@ -195,6 +198,14 @@ def test_marks_are_judged_apart_only_for_a_misread_word_with_other_marks(transcr
     t = BODY.replace("the ambassador at", f"the {transcript_word} at")
     p = BODY.replace("the ambassador at", f"the {scan_word} at")
     assert all(not f.feature("letters_misread") for f in _check(t, p).findings)
+
+
+@given(st.text(alphabet=st.sampled_from("aZ9é.,;:()\"'-"), max_size=12))
+def test_a_word_splits_into_its_marks_and_the_letters_between(word):
+    lead, core, trail = _split_marks(word)
+    assert lead + core + trail == word
+    assert not any(c.isalnum() for c in lead + trail)
+    assert core == "" or (core[0].isalnum() and core[-1].isalnum())
 
 
 def test_a_rare_word_the_context_rejects_is_ocr_noise():

@@ -163,6 +163,14 @@ def test_fold_candidate_folds_typography_and_whitespace() -> None:
     assert fold_candidate("\ufb01") == "fi"
 
 
+@given(st.text(alphabet=st.sampled_from("ab1 _-.,;\u2014\u2019\ufb01\t\n"), max_size=30))
+def test_fold_candidate_is_idempotent(text: str) -> None:
+    # Every candidate is folded before it is scored and before it keys the cache: folding
+    # a folded text must change nothing.
+    once = fold_candidate(text)
+    assert fold_candidate(once) == once
+
+
 def test_fold_candidate_reads_a_typed_rule_as_one_mark() -> None:
     # A rule is one unbroken stroke: twenty labels of one class cannot fit it.
     assert fold_candidate("____________________") == "_"
