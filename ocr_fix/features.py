@@ -217,15 +217,17 @@ CLOSED_WORDS = frozenset(
 _MARKS_AFTER = ",.;:"
 
 
+def _closed_core(word: str) -> str:
+    """``word`` in small letters without the quotes, brackets and marks around it."""
+    return word.rstrip(_CLOSERS + _MARKS_AFTER).lstrip(_CLOSERS + "(\u201c\u2018").lower()
+
+
 def closed_word_mark(t: str, o: str) -> float:
     """+1 where the scan's reading ``o`` puts a mark after a word of
     :data:`CLOSED_WORDS` that the transcript's ``t`` does not, -1 the other way round,
     0 otherwise (the same word on both sides, told apart only by the marks after it)."""
-    word = t.rstrip(_CLOSERS + _MARKS_AFTER).lstrip(_CLOSERS + "(\u201c\u2018")
-    if (
-        word.lower() not in CLOSED_WORDS
-        or o.rstrip(_CLOSERS + _MARKS_AFTER).lstrip(_CLOSERS + "(\u201c\u2018").lower() != word.lower()
-    ):
+    word = _closed_core(t)
+    if word not in CLOSED_WORDS or _closed_core(o) != word:
         return 0.0
     t_mark = t.rstrip(_CLOSERS)[-1:] in _MARKS_AFTER
     o_mark = o.rstrip(_CLOSERS)[-1:] in _MARKS_AFTER

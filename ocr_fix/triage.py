@@ -160,8 +160,7 @@ def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
                 if _spaced_mark(t_tok.text, o_tok.text, toks, pair.o[0] + k):
                     spaced.add(pair.o[0] + k + 1)
                 elif t_tok.text != o_tok.text:
-                    n = pair.t[0] + k + 1
-                    f = _surface(ctx, pa, t_tok, o_tok, ctx.tokens[n].text if n < len(ctx.tokens) else "")
+                    f = _surface(ctx, pa, t_tok, o_tok, _following(ctx, pair.t[0] + k))
                     if f:
                         out.append(f)
         elif pair.tag == "replace" and edge and _unrelated(ctx, pa, pair):
@@ -170,16 +169,12 @@ def _page_findings(ctx: _Ctx, pa: PageAlignment) -> list[Finding]:
             beyond.append(pair.o)
             out.append(_insertion(ctx, pa, Pair("insert", pair.t, (pair.o[0], pair.o[0])), edge))
         elif pair.tag == "replace" and (whole := _split_word(ctx, pa, pair)) is not None:
-            n = pair.t[1]
-            f = _surface(
-                ctx, pa, ctx.tokens[pair.t[0]], whole, ctx.tokens[n].text if n < len(ctx.tokens) else ""
-            )
+            f = _surface(ctx, pa, ctx.tokens[pair.t[0]], whole, _following(ctx, pair.t[0]))
             if f:
                 out.append(f)
         elif pair.tag == "replace" and (reading := _marks_apart(ctx, pa, pair)) is not None:
-            n = pair.t[1]
-            following = ctx.tokens[n].text if n < len(ctx.tokens) else ""
-            f = _surface(ctx, pa, ctx.tokens[pair.t[0]], pa.tokens[pair.o[0]], following, reading)
+            t_tok = ctx.tokens[pair.t[0]]
+            f = _surface(ctx, pa, t_tok, pa.tokens[pair.o[0]], _following(ctx, pair.t[0]), reading)
             if f:
                 out.append(f.with_features(letters_misread=1.0))
         elif pair.tag == "replace":
@@ -363,6 +358,11 @@ def _surface(
         f"{what}: transcript has {t_core!r}, scan shows {o_core!r}",
         tuple(feats.items()),
     )
+
+
+def _following(ctx: _Ctx, i: int) -> str:
+    """The text of the transcript word after word ``i`` (``""`` after the last)."""
+    return ctx.tokens[i + 1].text if i + 1 < len(ctx.tokens) else ""
 
 
 def _split_word(ctx: _Ctx, pa: PageAlignment, pair: Pair) -> OcrToken | None:
