@@ -346,8 +346,9 @@ def check(
     # One pool of workers for the run: the page OCR, then the verifier's crops of the
     # disputed places (one task a page), so the verifier is spread over the cores too.
     # Pages are decoded once: the verifier's and the second readings' crops are cut
-    # from the arrays the OCR kept.
-    with WorkerPool(run.jobs) as pool, decoded_pages() as decoded:
+    # from the arrays the OCR kept. The pool is stopped (its workers reaped) before
+    # the directory of decoded pages, which holds the workers' Tesseract files, goes.
+    with decoded_pages() as decoded, WorkerPool(run.jobs) as pool:
         engine = engine.with_decoded_pages(decoded)
         verifier = None if options.verifier is not None else verifier_for(engine, cache, pool, decoded)
         options = replace(

@@ -13,7 +13,6 @@ import hashlib
 import math
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from ocr_fix.errors import BadInput, InputNotFound
-from ocr_fix.fileio import write_scratch
+from ocr_fix.fileio import scratch_dir, write_scratch
 from ocr_fix.model import PageRef
 from ocr_fix.orientation import is_sideways, is_upside_down, map_back, turn
 from ocr_fix.pagefix import find_marks, paint_over
@@ -388,8 +387,11 @@ def read_page_image(ref: PageRef, dpi: int, decoded: DecodedPages | None, mapped
 
 @contextlib.contextmanager
 def decoded_pages() -> Iterator[DecodedPages]:
-    """A :class:`DecodedPages` for one run, in a temporary directory removed at its end."""
-    with tempfile.TemporaryDirectory(prefix="ocr-fix-pages-") as tmp:
+    """A :class:`DecodedPages` for one run, in a temporary directory removed at its end
+    (:func:`~ocr_fix.fileio.scratch_dir`: an interruption at any instant leaves nothing).
+    The run's Tesseract calls keep their files in it too (:mod:`ocr_fix.ocr.tesseract`),
+    so it must outlive the run's workers."""
+    with scratch_dir("ocr-fix-pages-") as tmp:
         yield DecodedPages(Path(tmp))
 
 

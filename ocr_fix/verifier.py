@@ -45,6 +45,7 @@ import importlib.util
 import itertools
 import json
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -305,9 +306,24 @@ def model_files() -> tuple[Path, Path] | None:
     return None
 
 
-def _session_options() -> Any:
-    import onnxruntime as ort
+def _onnxruntime() -> Any:
+    """onnxruntime, imported with its telemetry off.
 
+    Its Linux wheels (1.32) record usage events for upload to Microsoft in
+    ``~/.cache/Microsoft/DeveloperTools/.onnxruntime`` and, on import, write a session
+    file ``.ses`` into the temp directory, which every run that loaded the verifier left
+    behind. ``ORT_DISABLE_TELEMETRY=1``, read once as the library starts, is its only
+    off switch (none of it is created then): the one environment variable this package
+    sets, only where the user has not, before the first import. Worker processes started
+    later inherit it."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    return onnxruntime
+
+
+def _session_options() -> Any:
+    ort = _onnxruntime()
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
@@ -381,9 +397,7 @@ def _alphabet(dictionary: Path) -> Alphabet:
 def _session(model: Path) -> Any:
     """The onnxruntime session of ``model``, created once per process (~0.1 s; a
     worker process keeps it for every task it runs)."""
-    import onnxruntime as ort
-
-    return ort.InferenceSession(str(model), _session_options(), providers=["CPUExecutionProvider"])
+    return _onnxruntime().InferenceSession(str(model), _session_options(), providers=["CPUExecutionProvider"])
 
 
 def _model_input(crop: np.ndarray) -> np.ndarray:

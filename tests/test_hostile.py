@@ -576,6 +576,96 @@ def test_signals_stop_workers_and_tesseract_and_leave_no_files(
     )
 
 
+def test_finding_the_temp_directory_holds_an_interruption_until_its_probe_file_is_gone(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """tempfile's first look for the temp directory writes and deletes a randomly named
+    file there; Ctrl-C or SIGTERM between the two (here: right after the file is made)
+    left it behind, as a ``check`` stopped just after its version check did. (The signal
+    goes to this thread: pytest runs others, which would take a process-wide one.)"""
+    import signal
+    import tempfile
+    import threading
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # as in a process that has not looked yet
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    real_open = os.open
+
+    def open_then_interrupted(path, *args, **kwargs):
+        fd = real_open(path, *args, **kwargs)
+        if str(path).startswith(str(tmp_path)):
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fileio.temp_root()
+    monkeypatch.setattr(os, "open", real_open)
+    assert list(tmp_path.iterdir()) == []
+    assert tempfile.tempdir == str(tmp_path)  # found before the interruption was let through
+
+
+def test_a_scratch_directory_interrupted_as_it_is_made_or_used_leaves_nothing(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import contextlib
+
+    real_mkdir = os.mkdir
+
+    def made_then_interrupted(path, *args, **kwargs):
+        real_mkdir(path, *args, **kwargs)
+        raise KeyboardInterrupt  # as Ctrl-C raises it right after the call returns
+
+    monkeypatch.setattr(os, "mkdir", made_then_interrupted)
+    with pytest.raises(KeyboardInterrupt), fileio.scratch_dir("x-", str(tmp_path)):
+        pass
+    monkeypatch.setattr(os, "mkdir", real_mkdir)
+    assert list(tmp_path.iterdir()) == []
+    # An OCR worker stopped by SIGTERM exits at once, inside its ``with`` blocks: what
+    # it has made is removed by name (remove_scratch, from its signal handler).
+    with contextlib.ExitStack() as stack:
+        made = Path(stack.enter_context(fileio.scratch_dir("x-", str(tmp_path))))
+        (made / "page.bmp").write_bytes(b"BM")
+        fileio.remove_scratch()
+        assert list(tmp_path.iterdir()) == []
+    with fileio.scratch_dir("x-", str(tmp_path)) as one, fileio.scratch_dir("x-", str(tmp_path)) as two:
+        assert one != two and Path(one).is_dir() and Path(two).is_dir()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_tesseract_files_of_a_run_live_in_the_run_s_own_directory(tmp_path: Path) -> None:
+    """A worker stopped at any instant, or killed outright, can leave files only where the
+    run removes everything once its workers are reaped."""
+    import numpy as np
+
+    from ocr_fix.ocr.tesseract import TesseractEngine
+    from ocr_fix.scans import DecodedPages
+
+    log = tmp_path / "inputs.txt"
+    binary = fake_tesseract(tmp_path, f'echo "$1" >> "{log}"\nprintf "{TSV_HEAD}\\n" > "$2.tsv"\n')
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    engine = TesseractEngine(binary=str(binary), decoded=DecodedPages(run_dir))
+    engine.run_many([np.full((20, 20), 255, np.uint8)], "tsv", "a test image")
+    assert Path(log.read_text().strip()).parent.parent == run_dir
+    assert list(run_dir.iterdir()) == []  # its own directory is gone with the run
+    # Without a directory of the run's (a Dask worker on another machine): the system's.
+    elsewhere = TesseractEngine(binary=str(binary), decoded=DecodedPages(tmp_path / "not-here"))
+    elsewhere.run_many([np.full((20, 20), 255, np.uint8)], "tsv", "a test image")
+    assert Path(log.read_text().split()[-1]).parent.parent != run_dir
+
+
+def test_an_ocr_worker_has_found_the_temp_directory_before_its_first_task() -> None:
+    """...while it had one thread and no SIGTERM could cut the probe short (above)."""
+    from ocr_fix.ocr.scheduler import process_pool, stop_pool
+
+    pool = process_pool(1)
+    try:
+        assert pool.submit(eval, "__import__('tempfile').tempdir").result(timeout=60) is not None
+    finally:
+        stop_pool(pool)
+
+
 # --- 10, 12. bad cache entries, malformed engine output, hung Tesseract --------------------
 
 

@@ -250,6 +250,32 @@ needs_font = pytest.mark.skipif(
 LINES = ["Washington", "", "the committee met in 1921", "", "Togo"]
 
 
+@needs_model
+def test_loading_the_model_leaves_no_file_and_records_no_telemetry(tmp_path: Path) -> None:
+    """onnxruntime 1.32 on Linux wrote a session file ``.ses`` into the temp directory on
+    import and kept usage events for Microsoft under ~/.cache, unless told not to."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    tmp, home = tmp_path / "tmp", tmp_path / "home"
+    tmp.mkdir()
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "TMPDIR": str(tmp),
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
+    code = "from ocr_fix.verifier import load_verifier; load_verifier().recogniser.load()"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    assert list(tmp.iterdir()) == []
+    assert list(home.rglob("*")) == []
+
+
 def _ink_box(img: np.ndarray, row: int, line: str, settings_: synth.SynthSettings) -> BBox:
     """Bounding box of the ink of typed line ``row`` of a rendered page (inside the cells
     its characters were typed in, so a dust speck elsewhere does not count)."""

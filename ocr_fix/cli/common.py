@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from ocr_fix.errors import ExitCode, OcrFixError, Terminated
+from ocr_fix.fileio import remove_scratch, temp_root
 from ocr_fix.pipeline import EngineFactory, engine_for
 
 P = ParamSpec("P")
@@ -57,6 +58,7 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        temp_root()  # found while this process has one thread (see temp_root)
         try:
             with sigterm_as_interrupt():
                 return fn(*args, **kwargs)
@@ -78,10 +80,12 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 def _stop_children() -> None:
     """Kill any Tesseract this process still runs in a thread (second readings) and remove
-    its temp files; the worker pools were stopped on the way out."""
+    its temp files, and any scratch directory an interruption caught half made; the worker
+    pools were stopped on the way out."""
     tesseract = sys.modules.get("ocr_fix.ocr.tesseract")
     if tesseract is not None:
         tesseract.stop_all()
+    remove_scratch()
 
 
 def _escape(text: str) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import cv2
 
 from ocr_fix.errors import OcrFailed
+from ocr_fix.fileio import temp_root
 from ocr_fix.model import Page, PageRef
 from ocr_fix.ocr.cache import OcrCache
 from ocr_fix.ocr.engine import OcrEngine
@@ -88,10 +89,12 @@ def _worker_init() -> None:
     parent alone decides what to cancel, and workers must not each print a
     KeyboardInterrupt traceback. SIGTERM (from the parent stopping the pool, or from the
     kernel when the parent dies) kills the worker's Tesseract, removes its temp files and
-    exits at once. OpenCV runs on one thread."""
+    exits at once. The system's temp directory is found now, while the worker has one
+    thread (:func:`~ocr_fix.fileio.temp_root`). OpenCV runs on one thread."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_sigterm)
     _die_with_parent(signal.SIGTERM)
+    temp_root()
     # One thread per worker for every task, not only page OCR (the verifier's crops too):
     # the pool is the parallelism (see pages_task).
     cv2.setNumThreads(1)

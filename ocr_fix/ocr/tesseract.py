@@ -10,7 +10,10 @@ Failures are told apart by exception type, never by message text.
 Every Tesseract this process runs is registered until it has been reaped, with the temp
 directory (``ocr-fix-*``) that holds every file it reads and writes, so :func:`stop_all`
 (Ctrl-C, SIGTERM, in the parent and in OCR workers) can kill it and remove its files
-even when it runs in another thread.
+even when it runs in another thread. That directory is made inside the run's own
+(the directory of its decoded pages) when the run has one: a worker stopped at any
+instant, or killed outright, leaves its files there, and the run removes that directory
+once its workers are reaped.
 
 Word boxes are reported in the pixel space of the page image as given: each box corner
 is rotated back through the deskew angle, the upscale is undone and the quarter turn
@@ -32,7 +35,6 @@ import math
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -44,6 +46,7 @@ import numpy as np
 from pytesseract.pytesseract import osd_to_dict
 
 from ocr_fix.errors import OcrFailed, OcrFixError, TesseractMissing
+from ocr_fix.fileio import remove_scratch, scratch_dir
 from ocr_fix.model import BBox, Page, PageRef, Word
 from ocr_fix.ocr.engine import Capabilities, OcrEngine
 from ocr_fix.readings import confirmed_rotation, read_page
@@ -273,7 +276,7 @@ class TesseractEngine(OcrEngine):
         """Tesseract's orientation detection on an image: (counter-clockwise degrees to
         turn it upright, confidence), or None when it cannot tell (too little text, no
         ``osd`` language data, a failure)."""
-        with _workdir() as tmp:
+        with _workdir(self.decoded) as tmp:
             path = os.path.join(tmp, "page.bmp")
             if not cv2.imwrite(path, image):
                 return None
@@ -366,7 +369,7 @@ class TesseractEngine(OcrEngine):
             config.append("txt")
         else:
             raise ValueError(f"unknown Tesseract output {output!r}")
-        with _workdir() as tmp:
+        with _workdir(self.decoded) as tmp:
             paths = [os.path.join(tmp, f"image{i:05d}.bmp") for i in range(len(images))]
             for path, image in zip(paths, images, strict=True):
                 if not cv2.imwrite(path, image):
@@ -405,32 +408,30 @@ def default_timeout(images: Sequence[np.ndarray]) -> float:
     return sum(max(MIN_TIMEOUT, TIMEOUT_PER_MPX * image.shape[0] * image.shape[1] / 1e6) for image in images)
 
 
-_live_lock = threading.Lock()
+#: Reentrant: an OCR worker's SIGTERM handler (:func:`stop_all`) runs in the thread it
+#: interrupts, which may hold it (a plain lock deadlocked the worker until the parent
+#: killed it outright, 10 s later, leaving its files).
+_live_lock = threading.RLock()
 #: Tesseract processes this process started and has not reaped yet, with their temp
 #: directories: what :func:`stop_all` kills and removes. Process-wide because child
 #: processes and temp files are.
 _live: dict[subprocess.Popen[bytes], str | None] = {}
-_dirs: set[str] = set()  # temp directories of runs in progress
 
 
 @contextlib.contextmanager
-def _workdir() -> Iterator[str]:
-    """A temp directory for one Tesseract run, registered so that :func:`stop_all`
-    removes it even when the worker is stopped before Tesseract starts."""
-    with tempfile.TemporaryDirectory(prefix="ocr-fix-") as tmp:
-        with _live_lock:
-            _dirs.add(tmp)
-        try:
-            yield tmp
-        finally:
-            with _live_lock:
-                _dirs.discard(tmp)
+def _workdir(decoded: DecodedPages | None) -> Iterator[str]:
+    """A temp directory for one Tesseract run, inside the run's directory (``decoded``'s)
+    when it has one here (a Dask worker on another machine has not), registered so that
+    :func:`stop_all` removes it even when the worker is stopped before Tesseract starts."""
+    parent = str(decoded.directory) if decoded is not None and decoded.directory.is_dir() else None
+    with scratch_dir("ocr-fix-", parent) as tmp:
+        yield tmp
 
 
 def stop_all() -> None:
-    """Kill every Tesseract this process is running and remove its temp directory.
-    Called on Ctrl-C and SIGTERM (in the parent and from an OCR worker's signal
-    handler); safe to call more than once."""
+    """Kill every Tesseract this process is running and remove its temp directories
+    (:func:`~ocr_fix.fileio.remove_scratch`). Called on Ctrl-C and SIGTERM (in the parent
+    and from an OCR worker's signal handler); safe to call more than once."""
     with _live_lock:
         live = list(_live.items())
     for proc, workdir in live:
@@ -441,10 +442,7 @@ def stop_all() -> None:
             pass
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
-    with _live_lock:
-        dirs = list(_dirs)
-    for d in dirs:
-        shutil.rmtree(d, ignore_errors=True)
+    remove_scratch()
 
 
 def run_tesseract(
