@@ -30,6 +30,7 @@ from ocr_fix.verifier import (
     fold_candidate,
     load_verifier,
     model_files,
+    page_skew,
     unfit_score,
 )
 
@@ -237,6 +238,23 @@ def test_crop_box_levels_a_tilted_line() -> None:
     assert crop.shape[1] == pytest.approx(600, abs=6)
     assert (crop < 128).mean() > 0.85  # the line fills the crop
     assert (crop_box(tilted, box, 0.0, 0.0, 0.0) < 128).mean() < 0.5
+
+
+def test_crops_are_levelled_by_the_ocr_s_skew_unless_the_reading_kept_was_not_deskewed() -> None:
+    """The OCR measured the angle already (on letters alone); the page is measured here
+    only when the reading kept is the plain one (not deskewed) or lies sideways."""
+    image = rotate(np.full((400, 600), 255, np.uint8), 0.0)
+    image[200:206, 50:550] = 0
+    tilted = rotate(image, 2.0)
+    ref = PageRef(Path("p.png"), 0, 1)
+    assert page_skew(Page(ref=ref, width=600, height=400, words=(), skew=0.75), tilted) == 0.75
+    assert page_skew(Page(ref=ref, width=600, height=400, words=(), skew=0.75, rotation=180), tilted) == 0.75
+    measured = estimate_skew(tilted)
+    assert abs(measured + 2.0) < 0.2 or abs(measured - 2.0) < 0.2
+    assert page_skew(Page(ref=ref, width=600, height=400, words=(), variant="plain"), tilted) == measured
+    assert (
+        page_skew(Page(ref=ref, width=600, height=400, words=(), skew=0.75, rotation=90), tilted) == measured
+    )
 
 
 # --- the real model ----------------------------------------------------------------------
