@@ -22,6 +22,7 @@ from ocr_fix.features import (
     edge_feature,
     fold_reading,
     insertion_features,
+    mark_change,
     omission_features,
     stop_fits,
     substitution_features,
@@ -120,6 +121,24 @@ def test_a_mark_after_a_word_no_clause_ends_on_says_which_side_has_it():
     assert closed_word_mark("house", "house.") == 0  # a clause may end on a noun
     assert closed_word_mark("the,", "the.") == 0  # both sides have a mark
     assert closed_word_mark("the", "then.") == 0  # not the same word
+
+
+def test_the_mark_after_a_word_differs_in_one_of_four_ways():
+    def flags(t: str, o: str) -> set[str]:
+        return {k for k, v in mark_change(t, o).items() if v}
+
+    assert flags("despair", "despair,") == {"scan_adds_comma"}
+    assert flags("food", "food;") == {"scan_adds_comma"}  # a mark with a tail
+    assert flags("secretly", "secretly.") == {"scan_adds_stop"}  # a speck looks like this
+    assert flags("clear", "clear:") == {"scan_adds_stop"}
+    assert flags("Sum.", "Sum") == {"scan_drops_mark"}
+    assert flags("format,", "format.") == {"marks_swapped"}
+    assert flags("July", "July),") == {"scan_adds_comma"}  # behind a closing bracket
+    assert flags('hope."', "hope.") == set()  # the same mark; a quote differs
+    assert flags("said", "said") == set()
+    # Only readings that differ in marks alone get the flags.
+    assert {k for k in mark_change("x", "y") if sub("despair", "repair,")[k]} == set()
+    assert sub("despair", "despair,")["scan_adds_comma"] == 1
 
 
 def test_a_hyphen_the_scan_lost_is_its_own_feature():
