@@ -79,3 +79,29 @@ def test_a_usage_error_is_one_line_exit_2(args: list[str], needle: str) -> None:
 def test_no_arguments_still_show_the_help() -> None:
     r = runner.invoke(app, [])
     assert r.exit_code == 2 and "Commands" in r.output
+
+
+def test_the_command_s_entry_point_imports_nothing_until_it_runs() -> None:
+    """The ``ocr-fix`` script's top runs again in every OCR worker (``spawn``): importing
+    its entry point must not import the CLI there."""
+    import subprocess
+    import sys
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    script = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    module, _, function = script["ocr-fix"].partition(":")
+    code = (
+        f"import sys; from {module} import {function}; "
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'numpy', 'cv2')]"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
+    ran = subprocess.run(
+        [sys.executable, "-c", f"from {module} import {function}; {function}()", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0 and "ocr-fix" in ran.stdout, ran.stderr

@@ -216,6 +216,22 @@ def test_covered_is_the_share_of_letter_marks_inside_word_boxes():
     assert covered(spots, _words(["ab", "cd"])) == 0.5
 
 
+def test_marks_outside_the_words_count_as_missed_only_in_rows():
+    """Letters of a word the reading lost lie side by side on a line; specks lie apart."""
+    inside = [[5.0 + 2 * i, 15.0] for i in range(8)]  # under the first word's box
+    row = [[300.0 + 12 * i, 300.0] for i in range(4)]  # a lost word: 4 marks 12 px apart
+    specks = [[600.0, 100.0], [100.0, 500.0], [700.0, 700.0], [640.0, 330.0]]  # apart
+    spots = np.array(inside + row + specks, np.float32)
+    words = _words(["abcd"])
+    assert covered(spots, words) == 0.5  # without a letter height: every mark outside counts
+    assert covered(spots, words, letter=20.0) == pytest.approx(1.0 - 4 / 16)  # the row only
+    assert covered(spots[:12], words, letter=20.0) == pytest.approx(covered(spots[:12], words))
+    # A speck beside a lost row joins it (it is within reach): still missed text.
+    assert (
+        covered(np.vstack([spots, [[348.0, 302.0]]]).astype(np.float32), words, letter=20.0) == 1.0 - 5 / 17
+    )
+
+
 def test_went_wrong_only_on_pages_with_enough_text():
     spots = np.array([[x, 15.0] for x in range(0, 400, 2)], np.float32)  # 200 marks, all under words
     words = _words([f"w{i}" for i in range(20)], conf=95.0)

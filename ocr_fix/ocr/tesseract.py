@@ -68,7 +68,7 @@ INSTALL_HINT = "sudo apt-get install tesseract-ocr tesseract-ocr-eng"
 ENGINE_REVISION = 2
 #: Bump when preprocessing or the choice of readings (scans.py, pagefix.py,
 #: orientation.py, readings.py) changes what a page reads as; part of the cache key.
-PREPROCESS_VERSION = 6
+PREPROCESS_VERSION = 7
 #: Characters no typewriter types; Tesseract's language model likes to produce them.
 TYPEWRITER_CONFIG = "tessedit_char_blacklist=\u201c\u201d\u2018\u2019\u2014\u2013"
 
