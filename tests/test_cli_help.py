@@ -86,6 +86,7 @@ def test_the_command_s_entry_point_imports_nothing_until_it_runs() -> None:
     its entry point must not import the CLI there."""
     import subprocess
     import sys
+
     import tomllib
 
     from tests.conftest import ROOT
