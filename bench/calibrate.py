@@ -104,6 +104,7 @@ DESIGN: dict[str, list[str]] = {
         "scan_drops_mark",
         "marks_swapped",
         "letters_misread",
+        "confusion_repeats",
         "span_words",
         "scan_words",
         "near_page_edge",
@@ -522,8 +523,10 @@ def predict(models: dict[tuple[str, str], KindModel | TreeModel], r: dict[str, A
 
 
 #: False alarms per 1,000 words the ``error`` threshold may give on the human
-#: transcripts' unaltered lines, held out (the issue's bound on real transcripts).
-MAX_FALSE_PER_1000 = 1.0
+#: transcripts' unaltered lines, held out: the issue's bound on real transcripts (1.0)
+#: with a margin, because this estimate has run under the realdata audit's count (0.89
+#: held out against 1.18 in the audit, at one threshold).
+MAX_FALSE_PER_1000 = 0.8
 
 
 def thresholds(docs: list[dict[str, Any]], scores: dict[int, float]) -> tuple[float, float]:
@@ -538,11 +541,31 @@ def thresholds(docs: list[dict[str, Any]], scores: dict[int, float]) -> tuple[fl
     return choose_thresholds(pairs, *human_false(docs, scores))
 
 
+def _beside_errors(d: dict[str, Any]) -> set[int]:
+    """The transcript lines of ``d`` an injected error touches, and one line either side."""
+    out: set[int] = set()
+    for e in d["errors"]:
+        out.update(range(e["line"] - 1, e["line"] + e["wrong"].count("\n") + 2))
+    return out
+
+
 def human_false(docs: list[dict[str, Any]], scores: dict[int, float]) -> tuple[list[float], int]:
     """The ``scores`` of the candidates on the human transcripts' unaltered lines, and
-    those transcripts' words."""
+    those transcripts' words. A line beside an injected error is left out: what an
+    injected swap or dropped clause does to its neighbours (a word paired across the
+    gap) counts against precision, but an unaltered transcript has no such neighbours,
+    and the bound stands for the realdata audit of unaltered transcripts. Measured on
+    the two-seed sets: 15 of the 47 false alarms scoring 0.55 or more lay beside an
+    injected line swap or dropped clause."""
     human_docs = [d for d in docs if human(d["group"])]
-    false = [scores[id(r)] for d in human_docs for r in d["rows"] if r["label"] == 0 and r["kind"] in DESIGN]
+    false = []
+    for d in human_docs:
+        beside = _beside_errors(d)
+        false += [
+            scores[id(r)]
+            for r in d["rows"]
+            if r["label"] == 0 and r["kind"] in DESIGN and r["line"] not in beside
+        ]
     return false, sum(d["words"] for d in human_docs)
 
 

@@ -177,7 +177,7 @@ def _real_docs(realdata: Path) -> list[_Doc]:
 
 
 def _synth_docs(root: Path, work: Path) -> list[_Doc]:
-    from ocr_fix.synth import Degrade, SynthSettings, find_font, synth_pages
+    from ocr_fix.synth import RENDER_VERSION, Degrade, SynthSettings, find_font, synth_pages
 
     golden = root / "golden" / "psis-400-23"
     out = []
@@ -188,7 +188,7 @@ def _synth_docs(root: Path, work: Path) -> list[_Doc]:
             print(f"[sets] {family} not installed; its synth set is left out", file=sys.stderr)
             continue
         gts = [golden / f"{n:02d}.gt.txt" for n in numbers]
-        folder = work / "synth" / f"{_slug(family)}-{degrade}-{seed}"
+        folder = work / "synth" / f"{_slug(family)}-{degrade}-{seed}-r{RENDER_VERSION}"
         scans = [folder / f"{n:02d}.png" for n in numbers]
         if not all(s.is_file() for s in scans):
             synth_pages(gts, folder, SynthSettings(seed=seed, degrade=Degrade(degrade), font=family))

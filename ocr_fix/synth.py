@@ -43,6 +43,9 @@ FONT_MISSING = (
 #: fonts-texgyre). All have a 600/1000 em advance, so at 12 pt they fill the 10-pitch grid.
 TYPEWRITER_FONTS = ("Courier Prime", "FreeMono", "Liberation Mono", "DejaVu Sans Mono", "TeX Gyre Cursor")
 
+#: Bumped when the same settings render other pixels (2: proportional faces are set at
+#: their glyphs' advances); a cache of rendered pages keys on it.
+RENDER_VERSION = 2
 PAGE_INCHES = (8.5, 11.0)
 MARGIN_INCHES = 1.0
 POINT_SIZE = 12.0
@@ -159,6 +162,11 @@ def _glyph_atlas(
     return ImageFont.truetype(font_path, px), {}
 
 
+def _proportional(font: ImageFont.FreeTypeFont) -> bool:
+    """Whether ``font`` gives its glyphs different advances (``i`` narrower than ``m``)."""
+    return abs(font.getlength("i") - font.getlength("m")) > 0.5
+
+
 def _glyph(font_path: str, px: int, ch: str) -> tuple[np.ndarray, int, int]:
     """Coverage mask (float32 0..1) of one character and its offset from the pen origin."""
     font, cache = _glyph_atlas(font_path, px)
@@ -193,19 +201,28 @@ def render_page(lines: Sequence[str], stem: str, settings: SynthSettings = Synth
     pitch = min(settings.dpi / LINES_PER_INCH, usable / max(1, len(lines)))
     ascent = round(0.75 * em)
 
+    font, _ = _glyph_atlas(font_path, em)
+    proportional = _proportional(font)
+
     ink: np.ndarray = np.zeros((height, width), dtype=np.float32)
     for row, line in enumerate(lines):
         base_y = margin + ascent + row * pitch
         # The whole line sits slightly off (platen advance is not perfectly even).
         line_dy = rng.normal(0.0, dmg.baseline_sd * 0.5 * k)
+        pen = 0.0
         for col, ch in enumerate(line):
+            # A typewriter moves one pitch a key; a proportional face is set at each
+            # glyph's own advance (on the fixed pitch its wide letters ran into the
+            # marks after them: the full stop of "Sum." vanished inside the m).
+            start = pen if proportional else col * advance
+            pen += font.getlength(ch) if proportional else advance
             if ch.isspace():
                 continue
             mask, ox, oy = _glyph(font_path, em, ch)
             strength = 1.0 + rng.normal(0.0, dmg.ink_sd)
             if dmg.light_strike and rng.random() < dmg.light_strike:
                 strength *= rng.uniform(0.45, 0.75)
-            x = margin + col * advance + ox + rng.normal(0.0, dmg.advance_sd * k)
+            x = margin + start + ox + rng.normal(0.0, dmg.advance_sd * k)
             y = base_y + oy + line_dy + rng.normal(0.0, dmg.baseline_sd * k)
             _stamp(ink, mask, round(x), round(y), float(np.clip(strength, 0.25, 1.3)))
 

@@ -39,6 +39,7 @@ from ocr_fix.features import (
     edge_feature,
     insertion_features,
     omission_features,
+    repeated_confusions,
     stop_fits,
     substitution_features,
 )
@@ -136,7 +137,22 @@ def triage(
     for pa in alignment.pages:
         findings.extend(_page_findings(ctx, pa))
     findings.extend(_coverage_findings(ctx, alignment))
-    return sorted(findings, key=_order)
+    return sorted(_with_repeated_confusions(findings), key=_order)
+
+
+def _with_repeated_confusions(findings: list[Finding]) -> list[Finding]:
+    """``findings`` with ``confusion_repeats`` on every substitution that has features:
+    a document-wide count (:func:`features.repeated_confusions`)."""
+    subs = [
+        (i, f.transcript.text, f.scan.text)
+        for i, f in enumerate(findings)
+        if f.kind is Kind.SUBSTITUTION and f.features and f.transcript is not None and f.scan is not None
+    ]
+    values = repeated_confusions([(t, o) for _, t, o in subs])
+    out = list(findings)
+    for (i, _, _), value in zip(subs, values, strict=True):
+        out[i] = out[i].with_features(confusion_repeats=value)
+    return out
 
 
 def _order(f: Finding) -> tuple[int, int, int]:

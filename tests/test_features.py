@@ -3,6 +3,7 @@ verifier's features through a fake verifier, and reasons rendered from features.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import types
@@ -22,8 +23,10 @@ from ocr_fix.features import (
     edge_feature,
     fold_reading,
     insertion_features,
+    letter_confusions,
     mark_change,
     omission_features,
+    repeated_confusions,
     stop_fits,
     substitution_features,
     suggest,
@@ -441,3 +444,21 @@ def test_a_footnote_mark_the_scan_reads_otherwise():
 def test_spacing_only():
     assert sub("demands.19", "demands .19")["space_only"] == 1
     assert sub("said.", "said")["space_only"] == 0
+
+
+def test_letter_confusions_name_the_letters_the_scan_has_instead():
+    assert letter_confusions("Baeck", "Baeok") == {("c", "o")}
+    assert letter_confusions("cut,", "OUT") == {("c", "o")}  # case and marks folded
+    assert letter_confusions("Konoye", "Kenoye") == {("o", "e")}
+    assert letter_confusions("Baeck", "Baeck.") == set()  # the same letters
+    assert letter_confusions("Lozovsky", "Loshvsky") == {("z", "s"), ("o", "h")}
+    assert letter_confusions("Konoye", "Kanaya") == set()  # three edits apart
+    assert letter_confusions("", "x") == set()
+
+
+def test_a_confusion_the_engine_repeats_across_a_document_is_counted():
+    pairs = [("Baeck", "Baeok"), ("cut", "out"), ("Lunch", "Lunoh"), ("Togo", "Tojo"), ("said", "said,")]
+    values = repeated_confusions(pairs)
+    assert values[:3] == [round(math.log1p(2), 3)] * 3  # c read as o twice elsewhere
+    assert values[3:] == [0.0, 0.0]  # a confusion seen once; no letters differ
+    assert repeated_confusions([]) == []

@@ -167,3 +167,32 @@ def test_cli_font_option_and_its_failures(tmp_path):
     missing = runner.invoke(app, ["synth", str(gt), "-o", str(tmp_path / "c"), "--font", "/nope/x.ttf"])
     assert missing.exit_code == 3
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("family", ["DejaVu Sans", "Liberation Serif"])
+def test_a_proportional_face_is_set_at_its_own_advances(family):
+    """A proportional face is set at each glyph's advance: ten i's take far less room
+    than ten m's, and a full stop after an m stands apart from it instead of inside it
+    (on a typewriter's fixed pitch it did)."""
+    if not _family_installed(family):
+        pytest.skip(f"{family} not installed (make system-deps)")
+    settings = SynthSettings(dpi=150, degrade=Degrade.NONE, font=family)
+
+    def extent(line: str) -> tuple[int, int]:
+        xs = np.nonzero(render_page([line], "p", settings) < 128)[1]
+        return int(xs.min()), int(xs.max())
+
+    i0, i1 = extent("iiiiiiiiii")
+    m0, m1 = extent("mmmmmmmmmm")
+    assert i1 - i0 < 0.5 * (m1 - m0)
+    _, m_end = extent("Sum")
+    cols = set(np.nonzero(render_page(["Sum."], "p", settings) < 128)[1].tolist())
+    assert max(cols) > m_end + 2  # the stop lies past the m, not inside it
+    assert any(x not in cols for x in range(m_end + 1, max(cols)))  # with white between
+
+
+def test_a_typewriter_face_keeps_its_fixed_pitch():
+    settings = SynthSettings(dpi=150, degrade=Degrade.NONE)
+    ink_i = np.nonzero(render_page(["i" * 10], "p", settings) < 128)[1]
+    ink_m = np.nonzero(render_page(["m" * 10], "p", settings) < 128)[1]
+    assert abs((ink_i.max() - ink_i.min()) - (ink_m.max() - ink_m.min())) < 15  # 10 pitches each
