@@ -46,7 +46,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ocr_fix.decide import EvidenceModel, KindModel, TreeModel, lexicon_term_missing, row, two_words  # noqa: E402
+from ocr_fix.decide import (  # noqa: E402
+    DIGITS,
+    EvidenceModel,
+    KindModel,
+    TreeModel,
+    lexicon_term_missing,
+    model_kind,
+    row,
+    two_words,
+)
 from ocr_fix.model import Finding, Kind  # noqa: E402
 
 OUT = ROOT / ".bench" / "calibrate"
@@ -157,6 +166,9 @@ DESIGN: dict[str, list[str]] = {
         "speaks",
     ],
 }
+#: Substitutions with a digit have weights of their own (see ocr_fix.decide.DIGITS), on
+#: the same features.
+DESIGN[DIGITS] = list(DESIGN["substitution"])
 #: Features whose coefficient must not be negative (monotonic sanity): more evidence
 #: from the image for the scan's reading never lowers P(transcript wrong).
 NON_NEGATIVE = {"clip:verifier_llr", "second_agrees_ocr"}
@@ -173,6 +185,12 @@ def design(kind: str, stage: str) -> list[str]:
     names = list(DESIGN[kind]) + _RULES
     if stage == "full" and kind != "insertion":
         names += _SECOND
+    if stage == "full" and kind == DIGITS:
+        # Tesseract's LSTM often weighs another digit for a glyph (glyph_doubt: 84 of 89
+        # such digit candidates were OCR noise); the image can still outweigh that doubt.
+        # Without this term a transcript's "23" against a confident "21" the verifier
+        # backed by 10 nats fell to info.
+        names.append("glyph_doubt*clip:verifier_llr")
     return names
 
 
@@ -478,7 +496,12 @@ def fit(docs: list[dict[str, Any]]) -> dict[tuple[str, str], KindModel | TreeMod
     fitter = fit_trees if KIND == "trees" else fit_one
     models: dict[tuple[str, str], KindModel | TreeModel] = {}
     for kind in DESIGN:
-        rows = [r for d in docs for r in d["rows"] if r["kind"] == kind and r["label"] is not None]
+        rows = [
+            r
+            for d in docs
+            for r in d["rows"]
+            if model_kind(r["kind"], r["features"]) == kind and r["label"] is not None
+        ]
         rows = [r for r in rows if r["features"]]
         # The same candidates as they would look without the verifier (onnxruntime not
         # installed, an engine whose pages cannot be asked): the model learns what the
@@ -513,10 +536,11 @@ def predict(models: dict[tuple[str, str], KindModel | TreeModel], r: dict[str, A
     would be made."""
     if r["kind"] not in DESIGN:
         return LINE_ORDER  # a line-order finding: a fixed warning
-    if not asks_verifier(models, r["kind"], r["features"], reread):
+    kind = model_kind(r["kind"], r["features"])
+    if not asks_verifier(models, kind, r["features"], reread):
         r = {**r, "features": _without_verifier(r["features"])}
-    first = models[(r["kind"], "first")].score(r["features"])
-    full = models.get((r["kind"], "full"))
+    first = models[(kind, "first")].score(r["features"])
+    full = models.get((kind, "full"))
     if full is not None and first >= reread and r["features"].get("second_read"):
         return full.score(r["features"])
     return first

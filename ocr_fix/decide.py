@@ -32,12 +32,14 @@ from ocr_fix.model import Finding, Kind, Severity
 
 __all__ = [
     "CLIP",
+    "DIGITS",
     "KINDS",
     "EvidenceModel",
     "KindModel",
     "TreeModel",
     "lexicon_term_missing",
     "load_model",
+    "model_kind",
     "row",
     "two_words",
 ]
@@ -46,6 +48,18 @@ __all__ = [
 KINDS = (Kind.SUBSTITUTION, Kind.OMISSION, Kind.INSERTION)
 #: Log-likelihood ratios beyond this (nats) say nothing more.
 CLIP = 20.0
+#: The model of substitutions where either reading holds a digit (dates, file numbers,
+#: a digit typed for a letter): there the dictionary says nothing and the image says
+#: most, and one set of weights for them and for words held numbers down. Measured on
+#: the calibration sets (two seeds, held out): number recall 0.76 with the words' model,
+#: 0.83 with its own, overall recall unchanged (0.900).
+DIGITS = "digit_substitution"
+
+
+def model_kind(kind: str, features: Mapping[str, float]) -> str:
+    """The model that scores a finding of ``kind`` (a :class:`Kind` value) with
+    ``features``: :data:`DIGITS` for a substitution with a digit, else the kind."""
+    return DIGITS if kind == Kind.SUBSTITUTION.value and features.get("digits") else kind
 
 
 def row(features: Mapping[str, float], names: Sequence[str]) -> np.ndarray:
@@ -200,14 +214,20 @@ class EvidenceModel:
             "fit": dict(self.info),
         }
 
+    def _kind(self, f: Finding) -> str:
+        """:func:`model_kind` of ``f``, or its kind where the weights have no such model."""
+        kind = model_kind(f.kind.value, dict(f.features))
+        return kind if (kind, "first") in self.models else f.kind.value
+
     def judges(self, f: Finding) -> bool:
-        return f.kind in KINDS and bool(f.features) and (f.kind.value, "first") in self.models
+        return f.kind in KINDS and bool(f.features) and (self._kind(f), "first") in self.models
 
     def score(self, f: Finding) -> float:
         """P(the transcript is wrong at ``f``): the ``full`` model once the line has a
         second reading, the ``first`` one before."""
-        stage = "full" if f.feature("second_read") and (f.kind.value, "full") in self.models else "first"
-        return self.models[(f.kind.value, stage)].score(dict(f.features))
+        kind = self._kind(f)
+        stage = "full" if f.feature("second_read") and (kind, "full") in self.models else "first"
+        return self.models[(kind, stage)].score(dict(f.features))
 
     def severity(self, score: float) -> Severity:
         if score >= self.error:

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ocr_fix.crosscheck import in_context, readings, verifier_features
-from ocr_fix.decide import CLIP, EvidenceModel, KindModel, row
+from ocr_fix.decide import CLIP, DIGITS, EvidenceModel, KindModel, model_kind, row
 from ocr_fix.evidence import Evidence
 from ocr_fix.features import (
     closed_word_mark,
@@ -215,6 +215,20 @@ def test_model_scores_and_thresholds():
 def test_model_leaves_unjudged_kinds_alone():
     f = Finding(Severity.WARNING, Kind.PAGE_ORDER, None, None, "", "pages out of order")
     assert _model({"x": 1.0}).decide([f]) == [f]
+
+
+def test_a_substitution_with_a_digit_has_its_own_model_where_the_weights_have_one():
+    assert model_kind("substitution", {"digits": 1.0}) == DIGITS
+    assert model_kind("substitution", {"digits": 0.0}) == "substitution"
+    assert model_kind("omission", {"digits": 1.0}) == "omission"
+    words = _model({"x": 1.0})
+    ones = KindModel(("x",), np.zeros(1), np.ones(1), np.array([-3.0]), 0.0)
+    both = EvidenceModel({**words.models, (DIGITS, "first"): ones}, 0.9, 0.6, 0.2, {})
+    number = _finding(x=1, digits=1)
+    assert both.score(number) == pytest.approx(1 / (1 + np.exp(3)))  # the digits model
+    assert both.score(number.with_features(second_read=1)) == both.score(number)  # it has no full stage
+    assert both.score(_finding(x=1)) == pytest.approx(1 / (1 + np.exp(-1)))  # the words' model
+    assert words.score(number) == pytest.approx(1 / (1 + np.exp(-1)))  # weights without one: the kind's
 
 
 def test_second_reading_is_wanted_only_in_the_band_and_once():
