@@ -169,6 +169,11 @@ DESIGN: dict[str, list[str]] = {
 #: Substitutions with a digit have weights of their own (see ocr_fix.decide.DIGITS), on
 #: the same features.
 DESIGN[DIGITS] = list(DESIGN["substitution"])
+#: What a kind's ``full`` model adds to the second reading's features. Tesseract's LSTM
+#: often weighs another digit for a glyph (glyph_doubt: 84 of 89 such digit candidates
+#: were OCR noise); the image can still outweigh that doubt. Without this term a
+#: transcript's "23" against a confident "21" the verifier backed by 10 nats fell to info.
+FULL_EXTRA: dict[str, list[str]] = {DIGITS: ["glyph_doubt*clip:verifier_llr"]}
 #: Features whose coefficient must not be negative (monotonic sanity): more evidence
 #: from the image for the scan's reading never lowers P(transcript wrong).
 NON_NEGATIVE = {"clip:verifier_llr", "second_agrees_ocr"}
@@ -184,13 +189,7 @@ def _increasing(name: str) -> bool:
 def design(kind: str, stage: str) -> list[str]:
     names = list(DESIGN[kind]) + _RULES
     if stage == "full" and kind != "insertion":
-        names += _SECOND
-    if stage == "full" and kind == DIGITS:
-        # Tesseract's LSTM often weighs another digit for a glyph (glyph_doubt: 84 of 89
-        # such digit candidates were OCR noise); the image can still outweigh that doubt.
-        # Without this term a transcript's "23" against a confident "21" the verifier
-        # backed by 10 nats fell to info.
-        names.append("glyph_doubt*clip:verifier_llr")
+        names += _SECOND + FULL_EXTRA.get(kind, [])
     return names
 
 

@@ -258,13 +258,11 @@ def mark_change(t: str, o: str) -> dict[str, float]:
     transcript had a full stop, 4 slips and 139 marks too faint for the OCR. One weight
     for all marks made the model distrust every comma the transcript lacks."""
     tm, om = _trailing_mark(t), _trailing_mark(o)
-    if tm == om:
-        return {"scan_adds_comma": 0.0, "scan_adds_stop": 0.0, "scan_drops_mark": 0.0, "marks_swapped": 0.0}
     return {
         "scan_adds_comma": float(not tm and om in _TAILED),
         "scan_adds_stop": float(not tm and bool(om) and om not in _TAILED),
         "scan_drops_mark": float(bool(tm) and not om),
-        "marks_swapped": float(bool(tm) and bool(om)),
+        "marks_swapped": float(bool(tm) and bool(om) and tm != om),
     }
 
 

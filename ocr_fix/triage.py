@@ -499,12 +499,12 @@ def _substitution(ctx: _Ctx, pa: PageAlignment, pair: Pair, unpaired: Counter[st
     o = ctx.unechoed(t_toks, " ".join(x.text for x in o_toks))
     if len(t_toks) == 1 and len(o_toks) > 1 and _better_joined(ctx.evidence, o):
         o = o.replace(" ", "")  # one word the OCR broke apart (``Konoye' s``)
-    scan = _scan(pa, o_toks)
-    context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
     # A word the transcript breaks at a line end (``rück-`` / ``sichtslos``) is judged whole.
     judged = _dehyphenated(ctx, t_toks) or t
     if _spaced_otherwise(ctx.evidence, judged, o):
         return None
+    scan = _scan(pa, o_toks)
+    context = _context(ctx, pair.t[0], pair.t[1] - 1) if len(t_toks) == 1 else None
     severity, suggestion, _, backed = _judge(ctx, judged, o, scan.confidence, context)
     pending = 0.0
     if severity is I and scan.confidence < ctx.settings.low_conf:
