@@ -27,6 +27,14 @@ cold check's against plain Tesseract's on the same pages is the ratio the wall t
 reach when the cores are the only limit, and the verifier's CPU seconds (in this
 process, on the uncached run) are its cost beside the OCR's.
 
+Where the cold check's CPU goes (``budget``): one more cold check whose Tesseract runs
+through a shell wrapper that notes each run's CPU seconds (bash's ``times``, a few
+milliseconds of its own), split into the page OCR, the second readings (single-line mode)
+and any other run (orientation, the version and language probes), and the rest: this
+process's Python and the workers' (preprocessing, decoding, the verifier, start-up). Plain
+Tesseract's CPU seconds on the same pages are the unit, so each part reads as its share of
+the ratio.
+
 Run: ``.venv/bin/python bench/bench_speed.py [ROUNDS]`` or ``bench/run.py speed``.
 """
 
@@ -34,6 +42,8 @@ from __future__ import annotations
 
 import os
 import resource
+import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -47,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
+    from ocr_fix.ocr.engine import OcrEngine
     from ocr_fix.pipeline import CheckOptions
 
 # ocr_fix is imported inside the functions, not here: run as a script, this module is
@@ -126,6 +137,85 @@ def timed_check(
     return time.perf_counter() - stages.t0, stages, cpu_seconds() - c0
 
 
+#: Runs Tesseract as asked, then appends one line to the log: the arguments and what bash's
+#: ``times`` says of its children (user and system seconds; its second line). ``times``
+#: in a subshell would see none of them, so it goes through a file.
+WRAPPER = """#!/bin/bash
+{real} "$@"
+rc=$?
+times > {log}.$$
+t=$(tail -n 1 {log}.$$)
+rm -f {log}.$$
+printf '%s\\t%s\\n' "$*" "$t" >> {log}
+exit $rc
+"""
+
+
+def _seconds(field: str) -> float:
+    """Seconds of bash's ``times`` field (``1m2.345s``)."""
+    minutes, _, rest = field.partition("m")
+    return 60 * float(minutes) + float(rest.rstrip("s"))
+
+
+def tesseract_cpu(log: Path) -> dict[str, float]:
+    """CPU seconds and process counts of the Tesseract runs in ``log`` (see
+    :data:`WRAPPER`): page OCR, second readings (``--psm 7``), other."""
+    out = {"pages": 0.0, "pages_runs": 0.0, "reread": 0.0, "reread_runs": 0.0, "other": 0.0}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        args, _, times = line.partition("\t")
+        words = args.split()
+        user, system = (_seconds(f) for f in times.split())
+        psm = words[words.index("--psm") + 1] if "--psm" in words else None
+        kind = "other" if psm is None or "osd" in words else ("reread" if psm == "7" else "pages")
+        out[kind] += user + system
+        if kind != "other":
+            out[f"{kind}_runs"] += 1
+    return out
+
+
+#: The parts of :func:`budget` reported as shares of plain Tesseract's CPU seconds.
+BUDGET_PARTS = ("total", "pages", "reread", "other", "workers", "here")
+
+
+def budget(cores: int) -> dict[str, float]:
+    """CPU seconds of one cold check by part: Tesseract (page OCR, second readings,
+    other runs) through :data:`WRAPPER`, this process, and the workers' own (everything
+    else they and their children used)."""
+    from ocr_fix.ocr.tesseract import TESSERACT, OcrSettings, TesseractEngine
+    from ocr_fix.pipeline import OcrRun, check
+
+    real = shutil.which(TESSERACT)
+    if real is None:
+        raise SystemExit("tesseract is not installed")
+    with tempfile.TemporaryDirectory(prefix="ocr-fix-budget-") as tmp:
+        log = Path(tmp) / "tesseract.log"
+        log.touch()
+        wrapper = Path(tmp) / "tesseract"
+        script = WRAPPER.format(real=shlex.quote(real), log=shlex.quote(str(log)))
+        wrapper.write_text(script, encoding="utf-8")
+        wrapper.chmod(0o755)
+
+        def engines(lang: str, psm: int | None) -> OcrEngine:
+            """:func:`~ocr_fix.pipeline.engine_for`'s engine, through the wrapper."""
+            settings = OcrSettings(lang=lang) if psm is None else OcrSettings(lang=lang, psm=psm)
+            return TesseractEngine(settings, binary=str(wrapper))
+
+        own0 = resource.getrusage(resource.RUSAGE_SELF)
+        total0 = cpu_seconds()
+        check(
+            DOC / "transcript.md",
+            [DOC],
+            [LEXICON],
+            OcrRun(jobs=cores, cache_dir=Path(tmp) / "cache", engines=engines),
+        )
+        own1 = resource.getrusage(resource.RUSAGE_SELF)
+        total = cpu_seconds() - total0
+        parts = tesseract_cpu(log)
+    here = own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime
+    tesseract = parts["pages"] + parts["reread"] + parts["other"]
+    return {**parts, "total": total, "here": here, "workers": total - here - tesseract}
+
+
 def cold_and_warm(cores: int) -> dict[str, float]:
     """A check of the bundled document with an empty OCR cache, then again on the cache
     it filled, then twice with the verifier's scores uncached (in this process, pooled)."""
@@ -162,6 +252,8 @@ def run(rounds: int = 2) -> dict:
     for _ in range(rounds):
         runs.append(cold_and_warm(cores))
         timed.append(plain_parallel(images, cores))
+    parts = budget(cores)
+    timed.append(plain_parallel(images, cores))
     plain = [wall for wall, _ in timed]
     plain_cpu = statistics.mean(cpu for _, cpu in timed)
     ratios = [r["cold"] / ((plain[i] + plain[i + 1]) / 2) for i, r in enumerate(runs)]
@@ -190,6 +282,8 @@ def run(rounds: int = 2) -> dict:
         "cold_cpu_over_plain_cpu": round(median("cold_cpu") / plain_cpu, 3),
         "verifier_cpu_s": round(median("verifier_cpu"), 2),
         "verifier_cpu_share_of_plain_cpu": round(median("verifier_cpu") / plain_cpu, 3),
+        "budget_cpu_s": {k: round(v, 2) for k, v in parts.items()},
+        "budget_over_plain_cpu": {k: round(parts[k] / plain_cpu, 3) for k in BUDGET_PARTS},
         "verifier_pooled_over_in_process": round(
             statistics.median(r["verifier_pooled"] / r["verifier_in_process"] for r in runs), 3
         ),
@@ -210,6 +304,14 @@ def run(rounds: int = 2) -> dict:
         f"{result['verifier_cpu_s']:>8.2f}{result['verifier_cpu_share_of_plain_cpu']:>8.3f}"
     )
     print(f"{'verifier pooled / in one process':<42}{result['verifier_pooled_over_in_process']:>8.3f}")
+    share = {k: parts[k] / plain_cpu for k in BUDGET_PARTS}
+    print(
+        f"{'budget, x plain tesseract CPU: total':<42}{share['total']:>8.3f}\n"
+        f"{'  tesseract: pages, second readings, other':<42}"
+        f"{share['pages']:>8.3f}{share['reread']:>8.3f}{share['other']:>8.3f}"
+        f"   ({parts['pages_runs']:.0f} and {parts['reread_runs']:.0f} processes)\n"
+        f"{'  python: workers, this process':<42}{share['workers']:>8.3f}{share['here']:>8.3f}"
+    )
     return result
 
 
