@@ -17,6 +17,7 @@ from ocr_fix.decide import EvidenceModel, load_model
 from ocr_fix.editorial import DEFAULT_EDITORIAL_MARKS, apply_marks, compile_marks, drop_marked
 from ocr_fix.errors import BadInput
 from ocr_fix.lexicon import Dictionary, Lexicon, load_lexicons
+from ocr_fix.marks import MarkReader, mark_evidence
 from ocr_fix.metrics import cer
 from ocr_fix.model import BBox, Finding, Page, Severity
 from ocr_fix.normalize.markdown import Folded
@@ -94,6 +95,9 @@ class CheckOptions:
     reader: LineReader | None = field(default=None, compare=False)
     #: The CTC verifier (:mod:`ocr_fix.verifier`) that scores competing readings on the crop.
     verifier: Scorer | None = field(default=None, compare=False)
+    #: Reads disputed marks off the page images (:mod:`ocr_fix.marks`); None: marks are
+    #: judged without the image's say.
+    marks: MarkReader | None = field(default=None, compare=False)
     #: The evidence model; None: the shipped one (:func:`ocr_fix.decide.load_model`).
     model: EvidenceModel | None = field(default=None, compare=False)
     #: False: severities are triage's rule verdicts (and the second reading's), no model.
@@ -195,6 +199,8 @@ def decide(
         wanted = model.wants_verifier if model is not None else None
         out = verifier_features(out, pages, options.verifier, folded, wanted)
         progress("verifier", 1, 1)
+    if options.marks is not None:
+        out = mark_evidence(out, pages, options.marks)
     if options.reader is not None:
         progress("reread", 0, 1)
         if model is None:  # no fitted model shipped: the hand-made rules of triage and verify
@@ -247,6 +253,18 @@ def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
     """Second readings by the same engine, cached beside page OCR; none for engines that
     declare no line re-reading."""
     return engine.line_reader(cache) if engine.capabilities.line_rereading else None
+
+
+def mark_reader_for(engine: OcrEngine, cache: OcrCache | None, decoded: DecodedPages) -> MarkReader | None:
+    """Disputed marks read off the run's decoded pages, cached beside page OCR, for an
+    engine that reads real page images (the ones the verifier and second readings crop);
+    None for others."""
+    if not engine.capabilities.line_rereading:
+        return None
+    from ocr_fix.scans import read_page_image
+
+    # 300 dpi: the resolution the engine and the verifier render PDF pages at.
+    return MarkReader(lambda page: read_page_image(page.ref, 300, decoded, mapped=True), cache)
 
 
 def verifier_for(
@@ -355,6 +373,7 @@ def check(
             options,
             reader=options.reader or reader_for(engine, cache),
             verifier=options.verifier or verifier,
+            marks=options.marks or mark_reader_for(engine, cache, decoded),
         )
         pages = scan_ocr(engine, cache, run.jobs, run.timeout, pool)(list(scan_paths), progress)
         if verifier is not None:
