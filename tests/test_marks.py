@@ -13,7 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocr_fix.marks import NO_INK, Ink, MarkReader, mark_evidence, measure, page_model, trailing_marks
+from ocr_fix.marks import (
+    NO_INK,
+    Ink,
+    MarkClass,
+    MarkReader,
+    mark_evidence,
+    measure,
+    page_model,
+    trailing_marks,
+)
 from ocr_fix.model import BBox, Finding, Kind, Page, PageRef, ScanSpan, Severity, TranscriptSpan, Word
 
 FONT, SCALE, THICK = cv2.FONT_HERSHEY_SIMPLEX, 1.4, 3
@@ -206,3 +215,57 @@ def test_a_page_s_answers_are_cached_so_a_rerun_reads_no_image(tmp_path: Path) -
     assert first == again and first[0].feature("mark_llr") > 2.0
     other = mark_evidence([_finding(page, word, "letter,")], [page], reader)  # another question
     assert reads == [1, 1] and other[0].has("mark_scored")
+
+
+def test_a_mark_the_page_lacks_is_judged_on_the_document_s_pages_pooled() -> None:
+    """A page with no comma of its own: its ``letter,`` against the transcript's
+    ``letter.`` is judged on the commas of the document's other page."""
+    gray1, page1 = draw_page(reference_lines())
+    lines = [[w.rstrip(",") for w in line] for line in reference_lines()]
+    lines[0][0] = "letter,"  # the one comma of page 2
+    gray2, page2 = draw_page(lines)
+    page2 = Page(PageRef(Path("page2.png"), 0, 2), page2.width, page2.height, page2.words)
+    alone = page_model(page2, gray2)
+    assert alone is not None and not alone.knows(",")
+    word1 = next(w for w in page1.words if w.text == "manner.")
+    word2 = next(w for w in page2.words if w.text == "letter,")
+    images = {1: gray1, 2: gray2}
+    f1, f2 = mark_evidence(  # page 1 is asked too, so it is read and pooled
+        [_finding(page1, word1, "manner,"), _finding(page2, word2, "letter.")],
+        [page1, page2],
+        MarkReader(lambda p: images[p.number]),
+    )
+    assert f1.feature("mark_llr") > 2.0  # a comma on page 1, where commas are known
+    assert f2.feature("mark_scored") == 1.0 and f2.feature("mark_llr") > 2.0
+    (only,) = mark_evidence([_finding(page2, word2, "letter.")], [page2], MarkReader(lambda p: gray2))
+    assert not only.has("mark_scored")  # without page 1 nobody knows a comma
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.floats(-2, 2), min_size=5, max_size=5), max_size=8),
+    st.lists(st.lists(st.floats(-2, 2), min_size=5, max_size=5), max_size=8),
+)
+def test_pooled_classes_are_the_classes_of_all_their_ink(a: list[list[float]], b: list[list[float]]) -> None:
+    va, vb = [np.array(v) for v in a], [np.array(v) for v in b]
+    merged = MarkClass.of(len(va) + 1, va).merged(MarkClass.of(len(vb) + 2, vb))
+    whole = MarkClass.of(len(va) + len(vb) + 3, va + vb)
+    assert (merged.words, merged.inked) == (whole.words, whole.inked)
+    assert np.allclose(merged.mean, whole.mean) and np.allclose(merged.m2, whole.m2, atol=1e-9)
+
+
+def test_a_full_stop_read_as_a_letter_is_still_ink_after_the_word() -> None:
+    """``lettere``: the OCR read the full stop of ``letter.`` as one more letter. Against
+    the transcript's ``letter`` the ink speaks for a mark; a real last letter (``lettera``
+    against ``letter``) says nothing either way."""
+    gray, page = draw_page(reference_lines())
+    word = next(w for w in page.words if w.text == "letter.")
+    dot = Word("lettere", word.box, 70.0, word.line)
+    (f,) = mark_evidence(
+        [_finding(page, dot, "letter").with_features(punct_only=0.0)], [page], MarkReader(lambda p: gray)
+    )
+    assert f.feature("mark_llr") > 2.0
+    plain = next(w for w in page.words if w.text == "office")
+    extra = Word("officea", plain.box, 70.0, plain.line)
+    (g,) = mark_evidence([_finding(page, extra, "office")], [page], MarkReader(lambda p: gray))
+    assert g.feature("mark_scored") == 1.0 and g.feature("mark_llr") == 0.0
