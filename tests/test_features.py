@@ -427,6 +427,15 @@ def test_a_verifier_tie_is_not_a_preference():
     assert why[0] == "the verifier prefers the transcript's reading by 0.2 nats"
 
 
+def test_the_ink_after_a_word_is_a_reason_of_its_own():
+    why = reasons(_finding(verifier_scored=1, verifier_llr=1.0, mark_scored=1, mark_llr=8.25))
+    assert why[1] == "the ink after the word looks like the scan's mark on this page, by 8.2 nats"
+    why = reasons(_finding(mark_scored=1, mark_llr=-3.0))
+    assert why[0] == "the ink after the word looks like the transcript's mark on this page, by 3.0 nats"
+    assert reasons(_finding(mark_scored=1, mark_llr=0.0))[0] == "the ink after the word fits either mark"
+    assert not any("ink" in r for r in reasons(_finding(mark_scored=0)))
+
+
 def test_a_finding_without_features_is_its_message():
     f = Finding(Severity.ERROR, Kind.MISMATCH, None, None, "", "scans do not match")
     assert reasons(f) == [] and message(f) == "scans do not match"

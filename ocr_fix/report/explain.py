@@ -35,6 +35,13 @@ def reasons(f: Finding) -> list[str]:
         else:
             side = "the scan's reading" if llr > 0 else "the transcript's reading"
             out.append(f"the verifier prefers {side} by {abs(llr):.1f} nats")
+    if g("mark_scored"):
+        llr = g("mark_llr")
+        if abs(llr) < 0.05:
+            out.append("the ink after the word fits either mark")
+        else:
+            side = "the scan's mark" if llr > 0 else "the transcript's mark"
+            out.append(f"the ink after the word looks like {side} on this page, by {abs(llr):.1f} nats")
     if g("second_read"):
         if g("second_agrees_transcript"):
             out.append("a second reading agrees with the transcript")
