@@ -45,6 +45,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ocr_fix.errors import OcrFixError
 from ocr_fix.model import BBox, Finding, Kind, Page, Word
 
 __all__ = [
@@ -373,10 +374,11 @@ def _ink_from_json(data: Any) -> Ink | None:
 @dataclass(frozen=True)
 class MarkReader:
     """Reads a page's marks and its disputed inks off its image (``image``: the page's
-    greyscale pixels), cached by the page's content, its OCR words and the questions: a
-    warm rerun decodes no page for them."""
+    greyscale pixels, None if the engine has none; a page that cannot be read any more
+    has nothing to measure), cached by the page's content, its OCR words and the
+    questions: a warm rerun decodes no page for them."""
 
-    image: Callable[[Page], np.ndarray]
+    image: Callable[[Page], np.ndarray | None]
     cache: JsonCache | None = None
 
     def _key(self, page: Page, asks: Sequence[Ask]) -> str:
@@ -390,7 +392,11 @@ class MarkReader:
     def read(self, page: Page, asks: Sequence[Ask]) -> tuple[PageMarks | None, list[Ink | None]]:
         """The page's marks (None: too few words) and the ink of each ask (None where
         none can be measured)."""
-        key = self._key(page, asks) if self.cache is not None else None
+        unread: tuple[PageMarks | None, list[Ink | None]] = (None, [None] * len(asks))
+        try:
+            key = self._key(page, asks) if self.cache is not None else None
+        except OcrFixError:  # the page cannot be read any more: nothing to measure
+            return unread
         hit = self.cache.get_json(key) if self.cache is not None and key is not None else None
         if isinstance(hit, dict):
             try:
@@ -400,7 +406,13 @@ class MarkReader:
                     return model, inks
             except (KeyError, TypeError, ValueError):
                 pass  # not what this version writes: read the page again
-        gray = _scaled(self.image(page), page)
+        try:
+            image = self.image(page)
+        except OcrFixError:
+            return unread
+        if image is None:
+            return unread
+        gray = _scaled(image, page)
         model = page_model(page, gray) if gray is not None else None
         got: list[Ink | None] = [
             measure(gray, word.box, limit, model.unit) if gray is not None and model is not None else None
@@ -464,8 +476,6 @@ def _scaled(gray: np.ndarray, page: Page) -> np.ndarray | None:
 
     if page.width <= 0 or page.height <= 0:
         return None
-    if gray.ndim == 3:
-        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
     if gray.shape[:2] == (page.height, page.width):
         return gray
     return cv2.resize(gray, (page.width, page.height), interpolation=cv2.INTER_AREA)

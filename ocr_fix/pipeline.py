@@ -255,16 +255,13 @@ def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
     return engine.line_reader(cache) if engine.capabilities.line_rereading else None
 
 
-def mark_reader_for(engine: OcrEngine, cache: OcrCache | None, decoded: DecodedPages) -> MarkReader | None:
-    """Disputed marks read off the run's decoded pages, cached beside page OCR, for an
-    engine that reads real page images (the ones the verifier and second readings crop);
-    None for others."""
+def mark_reader_for(engine: OcrEngine, cache: OcrCache | None) -> MarkReader | None:
+    """Disputed marks read off the pages as ``engine`` loads them (the run's decoded
+    pages), cached beside page OCR, for an engine that reads real page images again
+    (the ones the verifier and second readings crop); None for others."""
     if not engine.capabilities.line_rereading:
         return None
-    from ocr_fix.scans import read_page_image
-
-    # 300 dpi: the resolution the engine and the verifier render PDF pages at.
-    return MarkReader(lambda page: read_page_image(page.ref, 300, decoded, mapped=True), cache)
+    return MarkReader(lambda page: engine.load(page.ref, mapped=True), cache)
 
 
 def verifier_for(
@@ -373,7 +370,7 @@ def check(
             options,
             reader=options.reader or reader_for(engine, cache),
             verifier=options.verifier or verifier,
-            marks=options.marks or mark_reader_for(engine, cache, decoded),
+            marks=options.marks or mark_reader_for(engine, cache),
         )
         pages = scan_ocr(engine, cache, run.jobs, run.timeout, pool)(list(scan_paths), progress)
         if verifier is not None:

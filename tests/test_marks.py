@@ -269,3 +269,27 @@ def test_a_full_stop_read_as_a_letter_is_still_ink_after_the_word() -> None:
     extra = Word("officea", plain.box, 70.0, plain.line)
     (g,) = mark_evidence([_finding(page, extra, "office")], [page], MarkReader(lambda p: gray))
     assert g.feature("mark_scored") == 1.0 and g.feature("mark_llr") == 0.0
+
+
+def test_a_page_without_pixels_or_gone_has_nothing_to_measure(tmp_path: Path) -> None:
+    """An engine with no page images (``OcrEngine.load`` None) and a page that cannot be
+    read any more leave the findings as they were; nothing is cached for them."""
+    from ocr_fix.errors import InputNotFound
+    from ocr_fix.ocr.cache import OcrCache
+
+    gray, page = draw_page(reference_lines())
+    (tmp_path / "page.png").write_bytes(cv2.imencode(".png", gray)[1].tobytes())
+    page = Page(PageRef(tmp_path / "page.png", 0, 1), page.width, page.height, page.words)
+    word = next(w for w in page.words if w.text == "letter.")
+    cache = OcrCache(tmp_path / "cache")
+
+    def gone(p: Page) -> np.ndarray:
+        raise InputNotFound(p.ref.path)
+
+    for image in (lambda p: None, gone):
+        (f,) = mark_evidence([_finding(page, word, "letter")], [page], MarkReader(image, cache))
+        assert not f.has("mark_scored")
+    assert not list((tmp_path / "cache").rglob("*.json"))
+    missing = Page(PageRef(tmp_path / "missing.png", 0, 1), page.width, page.height, page.words)
+    (f,) = mark_evidence([_finding(missing, word, "letter")], [missing], MarkReader(lambda p: gray, cache))
+    assert not f.has("mark_scored")

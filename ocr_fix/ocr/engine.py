@@ -18,6 +18,8 @@ from ocr_fix.errors import OcrFixError
 from ocr_fix.model import Page, PageRef
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ocr_fix.ocr.cache import OcrCache
     from ocr_fix.ocr.reread import LineReader
     from ocr_fix.scans import DecodedPages
@@ -77,6 +79,12 @@ class OcrEngine(ABC):
         there), for the run's later steps that read the same pixels. Default: unchanged
         (the engine decodes no page images of its own)."""
         return self
+
+    def load(self, ref: PageRef, mapped: bool = False) -> np.ndarray | None:
+        """The page's pixels as this engine reads them (through the run's decoded pages,
+        ``mapped``: as a read-only memory map), for the steps that look at the image
+        again; None: the engine has no page images of its own. Default: None."""
+        return None
 
     def line_reader(self, cache: OcrCache | None) -> LineReader | None:
         """A reader of line regions for second readings, or None. Default: None."""
