@@ -201,3 +201,13 @@ def test_unknown_class_and_restore_of_a_wrong_catalogue_fail_loudly():
         inject(TEXT, 1, classes=["typo"])
     with pytest.raises(ValueError, match="is not there"):
         restore(TEXT, [{"line": 1, "column": 1, "wrong": "Xyz", "right": "The"}])
+
+
+def test_a_dropped_closing_bracket_is_a_punctuation_slip():
+    text = "The summary (PSIS 400-22, 21 July), mention was made of the proposal to the Russians.\n"
+    wrongs = {
+        e["wrong"]
+        for seed in range(40)
+        for e in inject(text, seed, per_class={"punctuation": 1}, vocab=VOCAB).catalogue()
+    }
+    assert "July," in wrongs
