@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,20 @@ def test_plausible_and_lexicon():
 def test_context_prefers_the_common_phrase():
     assert EV.context_score(("enemy", "order"), "in") > EV.context_score(("enemy", "order"), "is")
     assert EV.rarity("terms", "terns") > 2
+
+
+def test_a_bracket_opened_lines_before_is_paired_within_its_paragraph():
+    from ocr_fix.transcript import Transcript
+    from ocr_fix.triage import _bracket_window
+
+    text = "Intro.\n\nThe summary (PSIS\n400-22, 21\nJuly, mention) of it\nnext line\n\n(other\n"
+    t = Transcript(Path("t.txt"), text)
+    at = text.index("July")
+    window = _bracket_window(t, at)
+    # The paragraph's lines, not the blank line's neighbours beyond it.
+    assert "(PSIS" in window and "Intro." not in window and "(other" not in window
+    assert restores_balance(window, "July", "July)") is False  # the paragraph closes it
+    t2 = Transcript(Path("t.txt"), "The summary (PSIS\n400-22, 21\nJuly, mention of it\n")
+    window2 = _bracket_window(t2, t2.text.index("July"))
+    assert restores_balance(window2, "July", "July)") is True
+    assert restores_balance(t2.line_text(3), "July", "July)") is False  # the line alone misses it
