@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ocr_fix.evidence import Evidence, homoglyphs_only, restores_balance
 from ocr_fix.lexicon import Lexicon, Pattern, Term
@@ -81,3 +83,29 @@ def test_a_bracket_opened_lines_before_is_paired_within_its_paragraph():
     window2 = _bracket_window(t2, t2.text.index("July"))
     assert restores_balance(window2, "July", "July)") is True
     assert restores_balance(t2.line_text(3), "July", "July)") is False  # the line alone misses it
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(["", "a (b", "c) d", "e f", "(g)", "  "]), min_size=1, max_size=14),
+    data=st.data(),
+)
+def test_the_bracket_window_is_the_lines_paragraph_around_it(lines, data):
+    from ocr_fix.transcript import Transcript
+    from ocr_fix.triage import BRACKET_LINES, _bracket_window
+
+    text = "\n".join(lines) + "\n"
+    t = Transcript(Path("t.txt"), text)
+    k = data.draw(st.integers(0, len(lines) - 1))
+    offset = sum(len(x) + 1 for x in lines[:k])
+    window = _bracket_window(t, offset).split("\n")
+    assert window[0] == lines[k]  # the word's own line, blank or not
+    assert len(window) <= 2 * BRACKET_LINES + 1
+    # Every other line is a non-blank neighbour reached without crossing a blank line.
+    lo = k
+    while lo - 1 >= 0 and k - (lo - 1) <= BRACKET_LINES and lines[lo - 1].strip():
+        lo -= 1
+    hi = k
+    while hi + 1 < len(lines) and (hi + 1) - k <= BRACKET_LINES and lines[hi + 1].strip():
+        hi += 1
+    assert sorted(window) == sorted(lines[lo : hi + 1])
