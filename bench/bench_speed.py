@@ -181,8 +181,10 @@ def budget(cores: int) -> dict[str, float]:
     """CPU seconds of one cold check by part: Tesseract (page OCR, second readings,
     other runs) through :data:`WRAPPER`, this process, and the workers' own (everything
     else they and their children used)."""
-    from ocr_fix.ocr.tesseract import TESSERACT, OcrSettings, TesseractEngine
-    from ocr_fix.pipeline import OcrRun, check
+    from dataclasses import replace
+
+    from ocr_fix.ocr.tesseract import TESSERACT, TesseractEngine
+    from ocr_fix.pipeline import OcrRun, check, engine_for
 
     real = shutil.which(TESSERACT)
     if real is None:
@@ -197,8 +199,9 @@ def budget(cores: int) -> dict[str, float]:
 
         def engines(lang: str, psm: int | None) -> OcrEngine:
             """:func:`~ocr_fix.pipeline.engine_for`'s engine, through the wrapper."""
-            settings = OcrSettings(lang=lang) if psm is None else OcrSettings(lang=lang, psm=psm)
-            return TesseractEngine(settings, binary=str(wrapper))
+            engine = engine_for(lang, psm)
+            assert isinstance(engine, TesseractEngine)
+            return replace(engine, binary=str(wrapper))
 
         own0 = resource.getrusage(resource.RUSAGE_SELF)
         total0 = cpu_seconds()
@@ -304,7 +307,7 @@ def run(rounds: int = 2) -> dict:
         f"{result['verifier_cpu_s']:>8.2f}{result['verifier_cpu_share_of_plain_cpu']:>8.3f}"
     )
     print(f"{'verifier pooled / in one process':<42}{result['verifier_pooled_over_in_process']:>8.3f}")
-    share = {k: parts[k] / plain_cpu for k in BUDGET_PARTS}
+    share = result["budget_over_plain_cpu"]
     print(
         f"{'budget, x plain tesseract CPU: total':<42}{share['total']:>8.3f}\n"
         f"{'  tesseract: pages, second readings, other':<42}"
