@@ -142,7 +142,9 @@ def measure(gray: np.ndarray, box: BBox, limit: int, unit: float) -> Ink | None:
     # words without a mark, 0.05 and 0.06.
     top_row = max(0, int(box.y0) - y0)
     rows = mask[top_row : max(top_row + 1, int(box.y1) - y0), : max(1, int(box.x1) - x0)].sum(axis=1)
-    band = top_row + np.flatnonzero(rows >= 0.5 * rows.max()) if rows.max() else np.array([], int)
+    if not rows.size or not rows.max():  # an inverted box leaves no rows; no ink, no band
+        return None
+    band = top_row + np.flatnonzero(rows >= 0.5 * rows.max())
     if len(band) < 2 or band[-1] + 1 - band[0] < 0.2 * unit:
         return None
     xline, baseline = float(band[0]), float(band[-1] + 1)

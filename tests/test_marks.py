@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ocr_fix.marks import (
@@ -175,6 +175,7 @@ def test_only_mark_differences_are_measured() -> None:
     st.integers(-50, 700),
     st.integers(1, 80),
 )
+@example(x0=0, y0=2, x1=0, y1=-10, limit=2)  # an inverted box: once a ValueError on no rows
 def test_measure_never_fails_on_any_box(x0: int, y0: int, x1: int, y1: int, limit: int) -> None:
     rng = np.random.default_rng(x0 + y0)
     gray = rng.integers(0, 256, (600, 1400), dtype=np.uint8)
