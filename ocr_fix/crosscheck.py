@@ -7,7 +7,12 @@ the whole run of scan words would read with it; the feature ``verifier_llr`` is 
 log-likelihood of the better scan reading minus the transcript's, in nats (positive:
 the image says the transcript is wrong). ``verifier_fit`` is the scan reading's
 log-likelihood per character: how well the OCR's text explains the crop at all (OCR
-noise on a speck or a stamp fits badly). For an omission only the fit is known.
+noise on a speck or a stamp fits badly). ``verifier_t_gap`` and ``verifier_o_gap`` are
+how far the transcript's and the better scan reading's log-likelihoods fall below the
+crop's best reading (the recogniser's own, see :class:`ocr_fix.verifier.Verifier`): a
+gap near 0 means the second recogniser reads that text itself, whatever the other side
+reads (``verifier_llr`` is their difference, which says nothing when both are wrong).
+For an omission only the fit and the scan reading's gap are known.
 """
 
 from __future__ import annotations
@@ -142,13 +147,16 @@ def verifier_features(
         if wide is None:
             box: BBox = f.scan.bbox  # type: ignore[assignment]
             asked.append((i, False))
-            queries.append(ReadingQuery(page=page, box=box, candidates=cands))
+            queries.append(ReadingQuery(page=page, box=box, candidates=cands, own_reading=True))
         else:
             wbox, before, after = wide
             asked.append((i, True))
             queries.append(
                 ReadingQuery(
-                    page=page, box=wbox, candidates=tuple(f"{before} {c} {after}".strip() for c in cands)
+                    page=page,
+                    box=wbox,
+                    candidates=tuple(f"{before} {c} {after}".strip() for c in cands),
+                    own_reading=True,
                 )
             )
     out = list(findings)
@@ -172,18 +180,37 @@ def _llr(scores: tuple[float | None, ...]) -> float | None:
 
 
 def _features(f: Finding, scores: tuple[float | None, ...], chars: int) -> dict[str, float]:
-    """The verifier's features from the candidates' scores; ``chars``: the characters
-    of the scan reading as scored (for the per-character fit)."""
-    first = scores[0]
+    """The verifier's features from the candidates' scores, the crop's best reading's
+    last; ``chars``: the characters of the scan reading as scored (for the
+    per-character fit)."""
+    *candidates, best = scores
+    first = candidates[0]
     if f.kind is Kind.OMISSION:
-        if first is None:
+        if first is None or best is None:
             return {"verifier_scored": 0.0}
-        return {"verifier_scored": 1.0, "verifier_fit": _fit(first, chars)}
-    llr = _llr(scores)
-    if llr is None:
+        return {
+            "verifier_scored": 1.0,
+            "verifier_fit": _fit(first, chars),
+            "verifier_o_gap": _gap(best, first),
+        }
+    llr = _llr(tuple(candidates))
+    if llr is None or best is None:
         return {"verifier_scored": 0.0}
-    scan_side = [s for s in scores[:2] if s is not None]
-    return {"verifier_scored": 1.0, "verifier_llr": llr, "verifier_fit": _fit(max(scan_side), chars)}
+    scan = max(s for s in candidates[:2] if s is not None)
+    transcript = candidates[2]
+    assert transcript is not None  # _llr has it
+    return {
+        "verifier_scored": 1.0,
+        "verifier_llr": llr,
+        "verifier_fit": _fit(scan, chars),
+        "verifier_t_gap": _gap(best, transcript),
+        "verifier_o_gap": _gap(best, scan),
+    }
+
+
+def _gap(best: float, score: float) -> float:
+    """How far ``score`` falls below the crop's best reading, in nats (at least 0)."""
+    return round(max(0.0, best - score), 3)
 
 
 #: Per-character log-likelihoods below this (nats) all mean "the text is not there".

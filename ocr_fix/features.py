@@ -131,6 +131,8 @@ DESCRIPTIONS: dict[str, str] = {
     "rule_pending": "triage's rules would raise the finding if a second reading confirmed it",
     "verifier_scored": "the verifier scored both readings on the crop",
     "verifier_llr": "verifier log-likelihood (nats) of the scan's reading minus the transcript's",
+    "verifier_t_gap": "how far (nats) the transcript's reading falls below the verifier's own reading",
+    "verifier_o_gap": "how far (nats) the scan's reading falls below the verifier's own reading",
     "mark_scored": "the ink after the word was set against the page's own marks (ocr_fix.marks)",
     "mark_llr": "log-likelihood of that ink as the scan's mark minus as the transcript's (page's own marks)",
 }

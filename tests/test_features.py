@@ -268,6 +268,14 @@ class _Query:
     page: object
     box: BBox
     candidates: tuple[str, ...]
+    own_reading: bool = False
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return (*self.candidates, OWN) if self.own_reading else self.candidates
+
+
+OWN = "\x00own"  # as ocr_fix.verifier.OWN_READING
 
 
 class FakeVerifier:
@@ -280,7 +288,10 @@ class FakeVerifier:
         from rapidfuzz.distance import Levenshtein
 
         self.asked.extend(queries)
-        return [tuple(-2.0 * Levenshtein.distance(c, self.shows) for c in q.candidates) for q in queries]
+        return [
+            tuple(0.0 if c == OWN else -2.0 * Levenshtein.distance(c, self.shows) for c in q.texts)
+            for q in queries
+        ]
 
 
 @pytest.fixture
@@ -336,6 +347,32 @@ def test_verifier_llr_says_which_reading_the_image_shows(fake_verifier_module):
     assert h.feature("verifier_llr") == 2.0 and h.feature("verifier_context") == 1
 
 
+def test_the_gaps_say_how_far_each_reading_falls_below_the_verifiers_own(fake_verifier_module):
+    """The llr compares the two readings; the gaps compare each with what the image
+    shows, so a transcript and a scan reading both wrong are told apart from either
+    being right (the llr of ``tbe`` against ``the`` is 2 nats either way)."""
+    alone = page_from_text("the", 1)
+    at = replace(_finding(), scan=ScanSpan(1, 1, "the", 95.0, alone.words[0].box))
+    (f,) = verifier_features([at], [alone], FakeVerifier("the"))
+    assert (f.feature("verifier_t_gap"), f.feature("verifier_o_gap")) == (2.0, 0.0)
+    (g,) = verifier_features([at], [alone], FakeVerifier("thy"))  # neither side reads it
+    assert (g.feature("verifier_t_gap"), g.feature("verifier_o_gap"), g.feature("verifier_llr")) == (
+        4.0,
+        2.0,
+        2.0,
+    )
+    om = Finding(
+        Severity.INFO,
+        Kind.OMISSION,
+        TranscriptSpan(1, 1, 1, "", 0, 0),
+        ScanSpan(1, 1, "tho", 95.0, alone.words[0].box),
+        "tho",
+        "m",
+    )
+    (h,) = verifier_features([om], [alone], FakeVerifier("the"))
+    assert h.feature("verifier_o_gap") == 2.0 and not h.has("verifier_t_gap")
+
+
 def test_a_mark_outside_the_word_box_is_seen_with_the_neighbouring_words(fake_verifier_module):
     """The OCR drew ``were``'s box without the comma the transcript lacks; the word crop
     cannot tell ``were`` from ``were,``, the crop with ``they`` and ``so`` can."""
@@ -360,7 +397,7 @@ def test_a_mark_outside_the_word_box_is_seen_with_the_neighbouring_words(fake_ve
     class Boxes:
         def score(self, queries):
             shows = {were.box: "were", they.box.union(so.box): "they were, so"}
-            return [tuple(-2.0 * (c != shows[q.box]) for c in q.candidates) for q in queries]
+            return [tuple(-2.0 * (c not in (shows[q.box], OWN)) for c in q.texts) for q in queries]
 
     assert Boxes().score([_Query(page, were.box, ("were,", "were"))]) == [(-2.0, 0.0)]  # no comma in the box
     (g,) = verifier_features([f], [page], Boxes())
@@ -400,7 +437,7 @@ def test_the_image_is_asked_only_where_the_first_score_leaves_room(fake_verifier
 def test_unscorable_readings_have_no_llr(fake_verifier_module):
     class Blind:
         def score(self, queries):
-            return [tuple(None for _ in q.candidates) for q in queries]
+            return [tuple(None for _ in q.texts) for q in queries]
 
     (f,) = verifier_features([_finding()], [page_from_text("the", 1)], Blind())
     assert f.feature("verifier_scored") == 0 and not f.has("verifier_llr")
@@ -425,6 +462,23 @@ def test_a_verifier_tie_is_not_a_preference():
         assert why[0] == "the verifier cannot tell the readings apart"
     why = reasons(_finding(verifier_scored=1, verifier_llr=-0.2))
     assert why[0] == "the verifier prefers the transcript's reading by 0.2 nats"
+
+
+def test_the_verifiers_own_reading_is_named_when_it_is_one_sides():
+    why = reasons(_finding(verifier_scored=1, verifier_llr=9.0, verifier_t_gap=9.2, verifier_o_gap=0.2))
+    assert why[:2] == [
+        "the verifier prefers the scan's reading by 9.0 nats",
+        "the verifier itself reads the scan's text",
+    ]
+    why = reasons(_finding(verifier_scored=1, verifier_llr=-4.0, verifier_t_gap=0.0, verifier_o_gap=4.0))
+    assert why[1] == "the verifier itself reads the transcript's text"
+    for t, o in ((0.1, 0.3), (6.0, 2.0)):  # both read, or neither
+        assert not any(
+            "itself" in r
+            for r in reasons(
+                _finding(verifier_scored=1, verifier_llr=o - t, verifier_t_gap=t, verifier_o_gap=o)
+            )
+        )
 
 
 def test_the_ink_after_a_word_is_a_reason_of_its_own():

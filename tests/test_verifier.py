@@ -341,6 +341,28 @@ def test_right_word_beats_one_letter_off(tmp_path: Path) -> None:
 
 @needs_model
 @needs_font
+def test_the_crops_best_reading_is_the_recognisers_own(tmp_path: Path) -> None:
+    """With ``own_reading`` a query has one score more: the recogniser's own reading,
+    here the right word, which every slip falls below and nothing rises above."""
+    assert VERIFIER is not None
+    page, boxes = _page(tmp_path, "o", LINES)
+    plain, own = VERIFIER.score(
+        [
+            ReadingQuery(page, boxes[0], ("Wash1ngton", "Washingten")),
+            ReadingQuery(page, boxes[0], ("Wash1ngton", "Washingten"), own_reading=True),
+        ]
+    )
+    assert len(plain) == 2 and own[:2] == plain
+    best = own[2]
+    (right,) = VERIFIER.score([ReadingQuery(page, boxes[0], ("Washington",))])[0]
+    assert best is not None and right is not None and best == pytest.approx(right, abs=0.5)
+    assert all(s is not None and best - s > 5.0 for s in plain)
+    (blind,) = VERIFIER.score([ReadingQuery(page, BBox(5000, 5000, 5010, 5010), ("x",), own_reading=True)])
+    assert blind == (None, None)  # outside the page: nothing read, nothing best
+
+
+@needs_model
+@needs_font
 @pytest.mark.slow
 def test_batched_scores_equal_one_by_one(tmp_path: Path) -> None:
     assert VERIFIER is not None

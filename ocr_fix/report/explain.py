@@ -20,6 +20,22 @@ def _conf(f: Finding) -> str | None:
     return None
 
 
+#: A reading within this many nats of the verifier's own is the one it reads.
+OWN_GAP = 0.5
+
+
+def _own_reading(f: Finding) -> str | None:
+    """Which side's reading the verifier reads itself (its gap near 0, the other's not)."""
+    if not (f.has("verifier_t_gap") and f.has("verifier_o_gap")):
+        return None
+    t, o = f.feature("verifier_t_gap"), f.feature("verifier_o_gap")
+    if t <= OWN_GAP < o:
+        return "the transcript's text"
+    if o <= OWN_GAP < t:
+        return "the scan's text"
+    return None
+
+
 def reasons(f: Finding) -> list[str]:
     """Short phrases, strongest first, for the evidence behind ``f``."""
     if not f.features:
@@ -35,6 +51,9 @@ def reasons(f: Finding) -> list[str]:
         else:
             side = "the scan's reading" if llr > 0 else "the transcript's reading"
             out.append(f"the verifier prefers {side} by {abs(llr):.1f} nats")
+        own = _own_reading(f)
+        if own is not None:
+            out.append(f"the verifier itself reads {own}")
     if g("mark_scored"):
         llr = g("mark_llr")
         if abs(llr) < 0.05:
