@@ -17,14 +17,17 @@ For an omission only the fit and the scan reading's gap are known.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from rapidfuzz.distance import Levenshtein
+
 from ocr_fix.model import BBox, Finding, Kind, Page
 from ocr_fix.normalize.markdown import Folded
 
-__all__ = ["Scorer", "in_context", "readings", "verifier_features"]
+__all__ = ["Scorer", "in_context", "readings", "respace", "verifier_features"]
 
 
 class Scorer(Protocol):
@@ -42,6 +45,40 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def respace(text: str, like: str) -> str:
+    """``text`` spaced as ``like`` wherever their characters align: between two
+    characters of ``text`` that stand for two neighbouring characters of ``like`` (the
+    same, or one in place of the other) there is a space exactly when ``like`` has one;
+    elsewhere ``text`` keeps its own spacing. Only spaces change.
+
+    Spacing alone is never a finding, so a transcript's reading is scored as the scan
+    spaces it: unspaced, ``27/38, LGBl. bestätigt`` lost to the OCR's
+    ``27/38,1GBl.bestätigt`` by 7 nats on a page that shows ``27/38,LGBl.bestätigt``
+    (the spaces, not the ``1``, cost the transcript)."""
+    words = text.split()
+    bare, bare_like = "".join(words), like.replace(" ", "")
+    if bare == bare_like:
+        return " ".join(like.split())
+    spaced = set(itertools.accumulate(len(w) for w in words[:-1]))
+    spaced_like = set(itertools.accumulate(len(w) for w in like.split()[:-1]))
+    at: dict[int, int] = {}  # character of text -> the character of like it stands for
+    for op in Levenshtein.opcodes(bare, bare_like):
+        if op.tag == "equal" or (
+            op.tag == "replace" and op.src_end - op.src_start == op.dest_end - op.dest_start
+        ):
+            for k in range(op.src_end - op.src_start):
+                at[op.src_start + k] = op.dest_start + k
+    out: list[str] = []
+    for i, ch in enumerate(bare):
+        if i:
+            j = at.get(i)
+            aligned = j is not None and at.get(i - 1) == j - 1
+            if (j in spaced_like) if aligned else (i in spaced):
+                out.append(" ")
+        out.append(ch)
+    return "".join(out)
+
+
 def _folded_span(folded: Folded, start: int, end: int) -> tuple[int, int]:
     """The folded offsets of the raw span ``start..end`` (markup inside it dropped)."""
     return bisect_left(folded.origin, start), bisect_left(folded.origin, end)
@@ -49,8 +86,10 @@ def _folded_span(folded: Folded, start: int, end: int) -> tuple[int, int]:
 
 def readings(f: Finding, folded: Folded | None = None) -> tuple[str, ...] | None:
     """The candidate texts for ``f``'s crop, each the whole words of the span as they
-    would read: scan reading, suggested reading, transcript reading (substitutions); the
-    scan reading alone (omissions); None when the finding has nothing to compare.
+    would read: scan reading, suggested reading (spaced as the scan's), the transcript's
+    reading, and the transcript's reading spaced as the scan's (:func:`respace`; the
+    transcript scores the better of the two) for a substitution; the scan reading alone
+    for an omission; None when the finding has nothing to compare.
     ``folded`` is the transcript as the alignment saw it (markup stripped, typography
     folded, with offsets back to the file): a span that names only the differing
     characters (``4`` of ``34-197845,``) is widened to its words there, so the
@@ -73,9 +112,10 @@ def readings(f: Finding, folded: Folded | None = None) -> tuple[str, ...] | None
         transcript_view, suggested = first.replace(f.suggestion, t.text, 1), first
     else:
         transcript_view, suggested = t.text, f.suggestion or first
-    if not transcript_view or (transcript_view == first and suggested == first):
+    spaced, suggested = respace(transcript_view, first), respace(suggested, first)
+    if not transcript_view or (spaced == first and suggested == first):
         return None
-    return (first, suggested, transcript_view)
+    return (first, suggested, transcript_view, spaced)
 
 
 #: Where a disputed word has no neighbour on its side of the line, its crop reaches this
@@ -170,13 +210,18 @@ def verifier_features(
     return out
 
 
-def _llr(scores: tuple[float | None, ...]) -> float | None:
-    """The better scan reading's log-likelihood minus the transcript's (substitutions)."""
-    scan_side = [s for s in scores[:2] if s is not None]
-    transcript = scores[2] if len(scores) > 2 else None
-    if not scan_side or transcript is None:
+def _better(scores: Sequence[float | None]) -> float | None:
+    """The higher of ``scores`` (None where none was scored)."""
+    return max((s for s in scores if s is not None), default=None)
+
+
+def _llr(scores: Sequence[float | None]) -> float | None:
+    """The better scan reading's log-likelihood minus the transcript's (substitutions:
+    the better of its two spacings)."""
+    scan, transcript = _better(scores[:2]), _better(scores[2:4])
+    if scan is None or transcript is None:
         return None
-    return round(max(scan_side) - transcript, 3)
+    return round(scan - transcript, 3)
 
 
 def _features(f: Finding, scores: tuple[float | None, ...], chars: int) -> dict[str, float]:
@@ -193,12 +238,10 @@ def _features(f: Finding, scores: tuple[float | None, ...], chars: int) -> dict[
             "verifier_fit": _fit(first, chars),
             "verifier_o_gap": _gap(best, first),
         }
-    llr = _llr(tuple(candidates))
-    if llr is None or best is None:
+    llr = _llr(candidates)
+    scan, transcript = _better(candidates[:2]), _better(candidates[2:4])
+    if llr is None or best is None or scan is None or transcript is None:
         return {"verifier_scored": 0.0}
-    scan = max(s for s in candidates[:2] if s is not None)
-    transcript = candidates[2]
-    assert transcript is not None  # _llr has it
     return {
         "verifier_scored": 1.0,
         "verifier_llr": llr,

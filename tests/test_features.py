@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ocr_fix.crosscheck import in_context, readings, verifier_features
+from ocr_fix.crosscheck import in_context, readings, respace, verifier_features
 from ocr_fix.decide import CLIP, DIGITS, EvidenceModel, KindModel, model_kind, row
 from ocr_fix.evidence import Evidence
 from ocr_fix.features import (
@@ -304,7 +304,7 @@ def fake_verifier_module(monkeypatch):
 
 def test_readings_of_a_substitution_and_an_omission():
     f = _finding()
-    assert readings(f) == ("the", "the", "tbe")
+    assert readings(f) == ("the", "the", "tbe", "tbe")
     om = Finding(
         Severity.INFO,
         Kind.OMISSION,
@@ -314,6 +314,53 @@ def test_readings_of_a_substitution_and_an_omission():
         "m",
     )
     assert readings(om) == ("in part",)
+
+
+def test_the_transcripts_reading_is_scored_as_the_scan_spaces_it():
+    assert respace("27/38, LGBl. bestätigt", "27/38,1GBl.bestätigt") == "27/38,LGBl.bestätigt"
+    assert respace("b y", "by") == "by" and respace("ofthe", "of the") == "of the"
+    assert respace("of year", "of a year") == "of year"  # beside the missing word: its own
+    assert respace("the the", "the") == "the the"
+    f = Finding(
+        Severity.INFO,
+        Kind.SUBSTITUTION,
+        TranscriptSpan(1, 1, 8, "LGBl. be", 0, 7),
+        ScanSpan(1, 1, "1GBl.be", 90.0, BBox(0, 0, 90, 10)),
+        "1GBl.be",
+        "m",
+    )
+    assert readings(f) == ("1GBl.be", "1GBl.be", "LGBl. be", "LGBl.be")
+    spaced_only = replace(f, scan=replace(f.scan, text="LGBl.be"), suggestion="LGBl.be")
+    assert readings(spaced_only) is None  # nothing but spacing to compare
+
+
+def test_the_transcript_scores_the_better_of_its_spacings(fake_verifier_module):
+    page = page_from_text("1GBl.be", 1)
+    f = Finding(
+        Severity.INFO,
+        Kind.SUBSTITUTION,
+        TranscriptSpan(1, 1, 8, "LGBl. be", 0, 7),
+        ScanSpan(1, 1, "1GBl.be", 90.0, page.words[0].box),
+        "1GBl.be",
+        "m",
+    )
+    (g,) = verifier_features([f], [page], FakeVerifier("LGBl.be"))  # the page's text, unspaced
+    assert g.feature("verifier_llr") == -2.0 and g.feature("verifier_t_gap") == 0.0
+    (h,) = verifier_features([f], [page], FakeVerifier("LGBl. be"))  # as the transcript spaces it
+    assert h.feature("verifier_llr") == -4.0 and h.feature("verifier_t_gap") == 0.0  # the 1 and the space
+
+
+_spaced = st.text(alphabet="ab1. ", max_size=12)
+
+
+@given(_spaced, _spaced)
+def test_respace_changes_only_spaces(text: str, like: str) -> None:
+    out = respace(text, like)
+    assert out.replace(" ", "") == text.replace(" ", "")
+    assert "  " not in out and out == out.strip()
+    if text.replace(" ", "") == like.replace(" ", ""):
+        assert out == " ".join(like.split())
+    assert respace(text, text) == " ".join(text.split())
 
 
 def test_readings_widen_in_the_transcript_as_the_page_reads_it():
@@ -330,7 +377,7 @@ def test_readings_widen_in_the_transcript_as_the_page_reads_it():
         "c",
         "m",
     )
-    assert readings(f, folded) == ("gascline13,", "gascline13,", "gasoline13,")
+    assert readings(f, folded) == ("gascline13,", "gascline13,", "gasoline13,", "gasoline13,")
 
 
 def test_verifier_llr_says_which_reading_the_image_shows(fake_verifier_module):
