@@ -257,9 +257,9 @@ def reader_for(engine: OcrEngine, cache: OcrCache | None) -> LineReader | None:
 
 def mark_reader_for(engine: OcrEngine, cache: OcrCache | None) -> MarkReader | None:
     """Disputed marks read off the pages as ``engine`` loads them (the run's decoded
-    pages), cached beside page OCR, for an engine that reads real page images again
-    (the ones the verifier and second readings crop); None for others."""
-    if not engine.capabilities.line_rereading:
+    pages), cached beside page OCR, for an engine that has page images
+    (``capabilities.page_images``); None for others."""
+    if not engine.capabilities.page_images:
         return None
     return MarkReader(lambda page: engine.load(page.ref, mapped=True), cache)
 
@@ -272,12 +272,12 @@ def verifier_for(
 ) -> CtcVerifier | None:
     """The CTC verifier (PP-OCRv5 through onnxruntime), cached beside page OCR, its work
     on ``pool``'s workers if given, the pages from ``decoded`` (the run's decoded pages)
-    if given, for an engine that reads real page images again
-    (``capabilities.line_rereading``; a test fake's pages have no pixels to ask); None
-    too when it is not installed (then findings rest on Tesseract alone)."""
+    if given, for an engine that has page images (``capabilities.page_images``; a test
+    fake's pages have no pixels to ask); None too when it is not installed (then
+    findings rest on Tesseract alone)."""
     from ocr_fix.verifier import load_verifier
 
-    return load_verifier(cache, pool, decoded) if engine.capabilities.line_rereading else None
+    return load_verifier(cache, pool, decoded) if engine.capabilities.page_images else None
 
 
 def cache_for(no_cache: bool, cache_dir: Path | None) -> OcrCache | None:

@@ -11,7 +11,7 @@ from PIL import Image
 from ocr_fix.model import Page, PageRef, Severity
 from ocr_fix.ocr.engine import Capabilities, OcrEngine
 from ocr_fix.ocr.scheduler import chunk_size, ocr_pages
-from ocr_fix.pipeline import OcrRun, check, reader_for
+from ocr_fix.pipeline import OcrRun, check, mark_reader_for, reader_for, verifier_for
 from tests.fakes import FakeEngine, page_from_text
 
 TEXT = (
@@ -46,8 +46,8 @@ def test_second_readings_decide_a_disputed_word(tmp_path: Path, scan: Path) -> N
     """The transcript's 'Moskow' against the scan's 'Moscow': an error on the first reading
     alone; a second reading that shows the transcript's spelling lowers the score (the
     fitted weight of ``second_agrees_transcript`` is never positive; here, with no verifier
-    to ask, the fitted models put it at 0.6-0.7, around the error threshold), one that
-    shows the scan's keeps the error and records the agreement."""
+    to ask (the fake engine has no page images), the fitted models take about 0.2 off
+    it), one that shows the scan's keeps the error and records the agreement."""
     transcript = tmp_path / "t.md"
     transcript.write_text(TEXT.replace("Moscow", "Moskow"), encoding="utf-8")
     alone = check(transcript, [scan], run=_run(FakeEngine({"01.png": TEXT})))
@@ -62,7 +62,7 @@ def test_second_readings_decide_a_disputed_word(tmp_path: Path, scan: Path) -> N
     kept = _only(check(transcript, [scan], run=_run(agrees_ocr)), "Moskow")
     assert kept.severity is Severity.ERROR and kept.feature("second_agrees_ocr") == 1.0
     assert noise.score is not None and kept.score is not None and _only(alone, "Moskow").score is not None
-    assert noise.score < kept.score - 0.2 and noise.score < _only(alone, "Moskow").score - 0.2
+    assert noise.score < kept.score - 0.15 and noise.score < _only(alone, "Moskow").score - 0.15
 
 
 def test_the_line_reader_is_asked_only_for_disputed_lines(scan: Path) -> None:
@@ -102,6 +102,10 @@ def test_an_engine_without_capabilities_gets_the_declared_defaults(tmp_path: Pat
     assert engine.capabilities == Capabilities()
     assert engine.with_timeout(3.0) is engine
     assert engine.line_reader(None) is None and engine.layout_retry() is None
+    assert engine.load(PageRef(scan, 0, 1)) is None  # no page images: nothing to crop
+    assert verifier_for(engine, None) is None and mark_reader_for(engine, None) is None
+    with_second = FakeEngine({"01.png": TEXT}, second={})
+    assert with_second.capabilities.line_rereading and verifier_for(with_second, None) is None
     assert chunk_size(100, 2, engine) == 1
     [page] = engine.recognise_many([PageRef(scan, 0, 1)])
     assert isinstance(page, Page) and page.words

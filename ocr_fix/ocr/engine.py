@@ -41,6 +41,9 @@ class Capabilities:
     #: :meth:`OcrEngine.layout_retry` gives an engine with automatic layout analysis for
     #: pages whose columns ran together.
     layout_retry: bool = False
+    #: :meth:`OcrEngine.load` gives the page's pixels as the engine read them: the
+    #: verifier's crops and the ink of disputed marks are looked at there.
+    page_images: bool = False
 
 
 class OcrEngine(ABC):

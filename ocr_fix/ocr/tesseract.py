@@ -161,7 +161,12 @@ class TesseractEngine(OcrEngine):
 
     #: Tesseract can do everything the interface names.
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
-        many_pages=True, timeout=True, line_rereading=True, glyph_alternatives=True, layout_retry=True
+        many_pages=True,
+        timeout=True,
+        line_rereading=True,
+        glyph_alternatives=True,
+        layout_retry=True,
+        page_images=True,
     )
 
     @property
