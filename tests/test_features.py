@@ -316,19 +316,19 @@ def test_readings_of_a_substitution_and_an_omission():
     assert readings(om) == ("in part",)
 
 
+def _spaced_apart(box: BBox) -> Finding:
+    """The transcript's ``LGBl. be`` against the OCR's ``1GBl.be`` (one letter misread,
+    the words typed without a space)."""
+    t = TranscriptSpan(1, 1, 8, "LGBl. be", 0, 7)
+    return Finding(Severity.INFO, Kind.SUBSTITUTION, t, ScanSpan(1, 1, "1GBl.be", 90.0, box), "1GBl.be", "m")
+
+
 def test_the_transcripts_reading_is_scored_as_the_scan_spaces_it():
     assert respace("27/38, LGBl. bestätigt", "27/38,1GBl.bestätigt") == "27/38,LGBl.bestätigt"
     assert respace("b y", "by") == "by" and respace("ofthe", "of the") == "of the"
     assert respace("of year", "of a year") == "of year"  # beside the missing word: its own
     assert respace("the the", "the") == "the the"
-    f = Finding(
-        Severity.INFO,
-        Kind.SUBSTITUTION,
-        TranscriptSpan(1, 1, 8, "LGBl. be", 0, 7),
-        ScanSpan(1, 1, "1GBl.be", 90.0, BBox(0, 0, 90, 10)),
-        "1GBl.be",
-        "m",
-    )
+    f = _spaced_apart(BBox(0, 0, 90, 10))
     assert readings(f) == ("1GBl.be", "1GBl.be", "LGBl. be", "LGBl.be")
     spaced_only = replace(f, scan=replace(f.scan, text="LGBl.be"), suggestion="LGBl.be")
     assert readings(spaced_only) is None  # nothing but spacing to compare
@@ -336,14 +336,7 @@ def test_the_transcripts_reading_is_scored_as_the_scan_spaces_it():
 
 def test_the_transcript_scores_the_better_of_its_spacings(fake_verifier_module):
     page = page_from_text("1GBl.be", 1)
-    f = Finding(
-        Severity.INFO,
-        Kind.SUBSTITUTION,
-        TranscriptSpan(1, 1, 8, "LGBl. be", 0, 7),
-        ScanSpan(1, 1, "1GBl.be", 90.0, page.words[0].box),
-        "1GBl.be",
-        "m",
-    )
+    f = _spaced_apart(page.words[0].box)
     (g,) = verifier_features([f], [page], FakeVerifier("LGBl.be"))  # the page's text, unspaced
     assert g.feature("verifier_llr") == -2.0 and g.feature("verifier_t_gap") == 0.0
     (h,) = verifier_features([f], [page], FakeVerifier("LGBl. be"))  # as the transcript spaces it
