@@ -720,7 +720,7 @@ def _scores(alphabet: Alphabet, probs: np.ndarray | None, texts: Sequence[str]) 
     :data:`OWN_READING` among them scores the crop's best reading (see :class:`Verifier`)."""
     if probs is None:
         return tuple(None for _ in texts)
-    own = fold_candidate(alphabet.decode(probs))
+    own = fold_candidate(alphabet.decode(probs)) if OWN_READING in texts else ""
     encoded = [alphabet.encode(own if text == OWN_READING else text) for text in texts]
     known = [labels for labels in encoded if labels is not None]
     scores = iter(alphabet.log_likelihoods(probs, known))
