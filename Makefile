@@ -67,7 +67,7 @@ bench: setup
 # from ../shared/realdata, the bundled pages and synth pages; prints leave-one-group-out
 # figures. Real OCR, second readings and verifier scores are cached.
 calibrate: setup
-	$(BIN)/python bench/calibrate.py --seeds 1,2,3,4,5
+	$(BIN)/python bench/calibrate.py --seeds 1,2,3,4,5,6
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,6 +1,6 @@
 """Fit the evidence model on injected errors; report leave-one-set-out figures.
 
-``make calibrate`` (or ``python bench/calibrate.py [--seeds 1,2,3,4,5] [--refit]``):
+``make calibrate`` (or ``python bench/calibrate.py [--seeds 1,2,3,4,5,6] [--refit]``):
 
 1. builds the injected sets (:mod:`bench.sets`: real pages of ``../shared/realdata``,
    the bundled pages, synth pages in several typefaces; errors of every class injected
