@@ -55,12 +55,12 @@ def respace(text: str, like: str) -> str:
     spaces it: unspaced, ``27/38, LGBl. bestätigt`` lost to the OCR's
     ``27/38,1GBl.bestätigt`` by 7 nats on a page that shows ``27/38,LGBl.bestätigt``
     (the spaces, not the ``1``, cost the transcript)."""
-    words = text.split()
-    bare, bare_like = "".join(words), like.replace(" ", "")
+    words, like_words = text.split(), like.split()
+    bare, bare_like = "".join(words), "".join(like_words)
     if bare == bare_like:
-        return " ".join(like.split())
+        return " ".join(like_words)
     spaced = set(itertools.accumulate(len(w) for w in words[:-1]))
-    spaced_like = set(itertools.accumulate(len(w) for w in like.split()[:-1]))
+    spaced_like = set(itertools.accumulate(len(w) for w in like_words[:-1]))
     at: dict[int, int] = {}  # character of text -> the character of like it stands for
     for op in Levenshtein.opcodes(bare, bare_like):
         if op.tag == "equal" or (
@@ -215,15 +215,6 @@ def _better(scores: Sequence[float | None]) -> float | None:
     return max((s for s in scores if s is not None), default=None)
 
 
-def _llr(scores: Sequence[float | None]) -> float | None:
-    """The better scan reading's log-likelihood minus the transcript's (substitutions:
-    the better of its two spacings)."""
-    scan, transcript = _better(scores[:2]), _better(scores[2:4])
-    if scan is None or transcript is None:
-        return None
-    return round(scan - transcript, 3)
-
-
 def _features(f: Finding, scores: tuple[float | None, ...], chars: int) -> dict[str, float]:
     """The verifier's features from the candidates' scores, the crop's best reading's
     last; ``chars``: the characters of the scan reading as scored (for the
@@ -238,13 +229,13 @@ def _features(f: Finding, scores: tuple[float | None, ...], chars: int) -> dict[
             "verifier_fit": _fit(first, chars),
             "verifier_o_gap": _gap(best, first),
         }
-    llr = _llr(candidates)
+    # The better scan reading against the transcript's better spacing (see readings).
     scan, transcript = _better(candidates[:2]), _better(candidates[2:4])
-    if llr is None or best is None or scan is None or transcript is None:
+    if scan is None or transcript is None or best is None:
         return {"verifier_scored": 0.0}
     return {
         "verifier_scored": 1.0,
-        "verifier_llr": llr,
+        "verifier_llr": round(scan - transcript, 3),
         "verifier_fit": _fit(scan, chars),
         "verifier_t_gap": _gap(best, transcript),
         "verifier_o_gap": _gap(best, scan),
