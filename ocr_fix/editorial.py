@@ -60,7 +60,11 @@ def apply_marks(findings: Iterable[Finding], marks: Iterable[Mark]) -> list[Find
 # ------------------------------------------------------------------ text marks
 
 #: The marks a transcription guide usually prescribes. ``XXX`` needs three letters so
-#: a Roman numeral (``XX``) stays a word; ``█`` counts from one.
+#: a Roman numeral (``XX``) stays a word; ``█`` counts from one. A run of ``~`` is the
+#: placeholder of two ground-truth conventions found in the realdata: the UNLV/ISRI sets
+#: write a character outside their code set as ``~`` (``Caf~~`` for ``Café``) and the
+#: tapuscorpus writes a handwritten word as ``~~~``; both were three of the 13 false
+#: alarms of the realdata audit before they were marks.
 DEFAULT_EDITORIAL_MARKS: tuple[str, ...] = (
     "[illegible]",
     "[sic]",
@@ -70,6 +74,7 @@ DEFAULT_EDITORIAL_MARKS: tuple[str, ...] = (
     "[redacted]",
     r"re:█+",
     r"re:(?<![^\W_])[Xx]{3,}(?![^\W_])",
+    r"re:~+",
 )
 
 _SIC = "[sic]"

@@ -60,6 +60,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from ocr_fix.editorial import DEFAULT_EDITORIAL_MARKS, compile_marks
+
 __all__ = [
     "CLASSES",
     "InjectedError",
@@ -265,8 +267,10 @@ def inject(
     plan = [c for c in classes for _ in range(wanted.get(c, 0))]
     # Whole-line and many-word errors first: they need the most room.
     plan.sort(key=lambda c: (c not in ("line-order", "dropped-clause"), rng.random()))
-    taken: set[int] = set()
-    taken_lines: set[int] = set()
+    # Editorial marks (``[illegible]``, ``Caf~~``) and their words are left alone: check
+    # never flags a finding that touches one, so an error there could not be found.
+    taken = _marked(text, tokens)
+    taken_lines = {tokens[i].line for i in taken}
     edits: list[_Edit] = []
     makers = {
         "name": _name,
@@ -331,6 +335,12 @@ def _tokens(text: str) -> list[_Token]:
         lead, core, trail = _EDGE.match(m.group()).groups()  # type: ignore[union-attr]
         out.append(_Token(i, line, m.start(), m.end(), lead, core, trail))
     return out
+
+
+def _marked(text: str, tokens: Sequence[_Token]) -> set[int]:
+    """The indices of ``tokens`` a default editorial mark touches."""
+    spans = compile_marks(DEFAULT_EDITORIAL_MARKS).spans(text)
+    return {t.index for t in tokens for a, b in spans if t.start < b and a < t.end}
 
 
 def _is_word(core: str) -> bool:

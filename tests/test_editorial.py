@@ -1,4 +1,4 @@
-"""Editorial marks ([illegible], [sic], [?], […], [redacted], runs of █ or X) are never flagged."""
+"""Editorial marks ([illegible], [sic], [?], […], [redacted], runs of █, X or ~) are never flagged."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ MARKS = compile_marks(DEFAULT_EDITORIAL_MARKS)
         ("the ███ file and █", ["███", "█"]),
         ("serial XXXXX, name xxx.", ["XXXXX", "xxx"]),
         ("Chapter XX and XXL", []),  # a Roman numeral, a word
+        ("Caf~~ and d'~~~gadir", ["~~", "~~~"]),  # UNLV's unknown character, tapuscorpus' hand
         ("[illegible word] is not a declared mark", []),
     ],
 )
