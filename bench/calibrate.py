@@ -558,8 +558,10 @@ def predict(models: dict[tuple[str, str], KindModel | TreeModel], r: dict[str, A
 #: transcripts' unaltered lines, held out: the issue's bound on real transcripts (1.0)
 #: with a margin, because this estimate has run under the realdata audit's count (0.89
 #: held out against 1.18 in the audit, at one threshold; with the marks' ink, 0.77 held
-#: out against 0.98 in the audit at a bound of 0.8).
-MAX_FALSE_PER_1000 = 0.7
+#: out against 0.98 in the audit at a bound of 0.8). Three of those audit false alarms
+#: were the sets' ``~`` placeholders, editorial marks since: at 0.7 the audit then found
+#: 0.66 against 0.70 held out, and 0.75 gives recall 0.930 held out against 0.923.
+MAX_FALSE_PER_1000 = 0.75
 
 
 def thresholds(docs: list[dict[str, Any]], scores: dict[int, float]) -> tuple[float, float]:
