@@ -45,18 +45,6 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _paired(a: str, b: str) -> list[tuple[int, int]]:
-    """``(i, j)`` for each character ``a[i]`` that stands for ``b[j]`` in an edit-distance
-    alignment: the same character, or one replaced by one."""
-    out: list[tuple[int, int]] = []
-    for op in Levenshtein.opcodes(a, b):
-        if op.tag == "equal" or (
-            op.tag == "replace" and op.src_end - op.src_start == op.dest_end - op.dest_start
-        ):
-            out += [(op.src_start + k, op.dest_start + k) for k in range(op.src_end - op.src_start)]
-    return out
-
-
 def respace(text: str, like: str) -> str:
     """``text`` spaced as ``like`` wherever their characters align: between two
     characters of ``text`` that stand for two neighbouring characters of ``like`` (the
@@ -73,7 +61,13 @@ def respace(text: str, like: str) -> str:
         return " ".join(like_words)
     spaced = set(itertools.accumulate(len(w) for w in words[:-1]))
     spaced_like = set(itertools.accumulate(len(w) for w in like_words[:-1]))
-    at = dict(_paired(bare, bare_like))  # character of text -> the character of like it stands for
+    at: dict[int, int] = {}  # character of text -> the character of like it stands for
+    for op in Levenshtein.opcodes(bare, bare_like):
+        if op.tag == "equal" or (
+            op.tag == "replace" and op.src_end - op.src_start == op.dest_end - op.dest_start
+        ):
+            for k in range(op.src_end - op.src_start):
+                at[op.src_start + k] = op.dest_start + k
     out: list[str] = []
     for i, ch in enumerate(bare):
         if i:
@@ -94,7 +88,13 @@ def split_like(text: str, pieces: Sequence[str]) -> list[str]:
     bare = "".join(text.split())
     bare_pieces = ["".join(p.split()) for p in pieces]
     like = "".join(bare_pieces)
-    at = {j: i for i, j in _paired(bare, like)}  # character of like -> the character of text
+    at: dict[int, int] = {}  # character of like -> the character of text it stands for
+    for op in Levenshtein.opcodes(bare, like):
+        if op.tag == "equal" or (
+            op.tag == "replace" and op.src_end - op.src_start == op.dest_end - op.dest_start
+        ):
+            for k in range(op.dest_end - op.dest_start):
+                at[op.dest_start + k] = op.src_start + k
     cuts = []
     for cut in itertools.accumulate(len(p) for p in bare_pieces[:-1]):
         j = at.get(cut)
