@@ -24,10 +24,10 @@ from typing import Any, Protocol
 
 from rapidfuzz.distance import Levenshtein
 
-from ocr_fix.model import BBox, Finding, Kind, Page, Word
+from ocr_fix.model import BBox, Finding, Kind, Page
 from ocr_fix.normalize.markdown import Folded
 
-__all__ = ["Scorer", "in_context", "line_pieces", "readings", "respace", "split_like", "verifier_features"]
+__all__ = ["Scorer", "in_context", "readings", "respace", "verifier_features"]
 
 
 class Scorer(Protocol):
@@ -77,71 +77,6 @@ def respace(text: str, like: str) -> str:
                 out.append(" ")
         out.append(ch)
     return "".join(out)
-
-
-def split_like(text: str, pieces: Sequence[str]) -> list[str]:
-    """``text`` cut into ``len(pieces)`` parts where the pieces of ``like`` (``pieces``
-    joined) meet, by aligning their characters with spaces ignored (a character the
-    alignment leaves unpaired cuts at its share of the length). ``dur- ing,`` and
-    ``during`` against the scan's ``dur-`` / ``ing,`` give ``dur-`` / ``ing,`` and
-    ``dur`` / ``ing``."""
-    bare = "".join(text.split())
-    bare_pieces = ["".join(p.split()) for p in pieces]
-    like = "".join(bare_pieces)
-    at: dict[int, int] = {}  # character of like -> the character of text it stands for
-    for op in Levenshtein.opcodes(bare, like):
-        if op.tag == "equal" or (
-            op.tag == "replace" and op.src_end - op.src_start == op.dest_end - op.dest_start
-        ):
-            for k in range(op.dest_end - op.dest_start):
-                at[op.dest_start + k] = op.src_start + k
-    cuts = []
-    for cut in itertools.accumulate(len(p) for p in bare_pieces[:-1]):
-        j = at.get(cut)
-        cuts.append(j if j is not None else round(cut * len(bare) / max(len(like), 1)))
-    raw = [i for i, ch in enumerate(text) if not ch.isspace()]  # bare index -> text index
-    bounds = [0] + [raw[j] if j < len(raw) else len(text) for j in cuts] + [len(text)]
-    bounds = list(itertools.accumulate(bounds, max))  # never backwards
-    return [text[a:b].strip() for a, b in itertools.pairwise(bounds)]
-
-
-def line_pieces(f: Finding, page: Page) -> list[tuple[BBox, str]] | None:
-    """The scan words of ``f`` as one ``(box, text)`` per scan line, where they run over
-    a line break (``dur-`` / ``ing,``); None on one line, or where its words are not
-    found on the page. The box of such a span holds both lines, and the recogniser reads
-    one line at a time: on the joined crop every reading scored 30 to 300 nats below the
-    crop's own (calibration sets, six seeds: 10 of the 30 errors across a line break
-    missed), so each line is scored on its own crop and the scores added."""
-    if f.scan is None or f.scan.bbox is None:
-        return None
-    toks = f.scan.text.split()
-    if len(toks) < 2:
-        return None
-    b = f.scan.bbox
-
-    def inside(w: Word) -> bool:
-        return w.box.x0 >= b.x0 - 1 and w.box.x1 <= b.x1 + 1 and w.box.y0 >= b.y0 - 1 and w.box.y1 <= b.y1 + 1
-
-    words = page.words
-    for k, w in enumerate(words):
-        if w.line != f.scan.line or w.text != toks[0]:
-            continue
-        run = words[k : k + len(toks)]
-        if [x.text for x in run] != toks or not all(inside(x) for x in run):
-            continue
-        by_line: dict[int, list[Word]] = {}
-        for x in run:
-            by_line.setdefault(x.line, []).append(x)
-        if len(by_line) < 2:
-            return None
-        out = []
-        for ws in by_line.values():
-            box = ws[0].box
-            for x in ws[1:]:
-                box = box.union(x.box)
-            out.append((box, " ".join(x.text for x in ws)))
-        return out
-    return None
 
 
 def _folded_span(folded: Folded, start: int, end: int) -> tuple[int, int]:
@@ -239,7 +174,7 @@ def verifier_features(
     from ocr_fix.verifier import ReadingQuery
 
     by_number = {p.number: p for p in pages}
-    asked: list[tuple[int, bool, int]] = []  # (finding, scored on the wider crop, its queries)
+    asked: list[tuple[int, bool]] = []  # (finding, scored on the wider crop)
     queries: list[Any] = []
     for i, f in enumerate(findings):
         if wanted is not None and not wanted(f):
@@ -248,22 +183,14 @@ def verifier_features(
         if cands is None or f.scan is None or f.scan.page not in by_number:
             continue
         page = by_number[f.scan.page]
-        pieces = line_pieces(f, page)
-        wide = in_context(f, page) if f.kind is Kind.SUBSTITUTION and pieces is None else None
-        if pieces is not None:  # one query a scan line, each reading cut where the lines meet
-            cut = [split_like(c, [text for _, text in pieces]) for c in cands]
-            asked.append((i, False, len(pieces)))
-            queries += [
-                ReadingQuery(page=page, box=box, candidates=tuple(c[k] for c in cut), own_reading=True)
-                for k, (box, _) in enumerate(pieces)
-            ]
-        elif wide is None:
+        wide = in_context(f, page) if f.kind is Kind.SUBSTITUTION else None
+        if wide is None:
             box: BBox = f.scan.bbox  # type: ignore[assignment]
-            asked.append((i, False, 1))
+            asked.append((i, False))
             queries.append(ReadingQuery(page=page, box=box, candidates=cands, own_reading=True))
         else:
             wbox, before, after = wide
-            asked.append((i, True, 1))
+            asked.append((i, True))
             queries.append(
                 ReadingQuery(
                     page=page,
@@ -275,24 +202,12 @@ def verifier_features(
     out = list(findings)
     if not queries:
         return out
-    results = iter(zip(queries, verifier.score(queries), strict=True))
-    for i, widened, n in asked:
-        parts = [next(results) for _ in range(n)]
-        scores = _summed([s for _, s in parts])
-        chars = max(sum(len(q.candidates[0].replace(" ", "")) for q, _ in parts), 1)  # the scan reading
+    for (i, widened), q, scores in zip(asked, queries, verifier.score(queries), strict=True):
+        chars = max(len(q.candidates[0].replace(" ", "")), 1)  # the scan reading as scored
         out[i] = findings[i].with_features(
             **_features(findings[i], scores, chars), verifier_context=float(widened)
         )
     return out
-
-
-def _summed(parts: Sequence[tuple[float | None, ...]]) -> tuple[float | None, ...]:
-    """Each candidate's log-likelihood over the crops of its lines: the sum of its
-    scores (None where a line's is)."""
-    return tuple(
-        None if any(s is None for s in column) else sum(s for s in column if s is not None)
-        for column in zip(*parts, strict=True)
-    )
 
 
 def _better(scores: Sequence[float | None]) -> float | None:

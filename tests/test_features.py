@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ocr_fix.crosscheck import in_context, line_pieces, readings, respace, split_like, verifier_features
+from ocr_fix.crosscheck import in_context, readings, respace, verifier_features
 from ocr_fix.decide import CLIP, DIGITS, EvidenceModel, KindModel, model_kind, row
 from ocr_fix.evidence import Evidence
 from ocr_fix.features import (
@@ -354,70 +354,6 @@ def test_respace_changes_only_spaces(text: str, like: str) -> None:
     if text.replace(" ", "") == like.replace(" ", ""):
         assert out == " ".join(like.split())
     assert respace(text, text) == " ".join(text.split())
-
-
-def test_split_like_cuts_where_the_scan_lines_meet():
-    assert split_like("dur- ing,", ["dur-", "ing,"]) == ["dur-", "ing,"]
-    assert split_like("during", ["dur-", "ing"]) == ["dur", "ing"]  # the hyphen unpaired
-    assert split_like("poten- tial;", ["noten-", "tial,"]) == ["poten-", "tial;"]
-    assert split_like("a b c", ["a", "b", "c"]) == ["a", "b", "c"]
-
-
-@given(_spaced, st.lists(_spaced.filter(str.strip), min_size=1, max_size=3))
-def test_split_like_keeps_every_character_in_order(text: str, pieces: list[str]) -> None:
-    out = split_like(text, pieces)
-    assert len(out) == len(pieces)
-    assert "".join(out).replace(" ", "") == text.replace(" ", "")
-
-
-class _LinesVerifier:
-    """Each crop shows the words of ``page`` inside its box; -2 nats per differing
-    character (as :class:`FakeVerifier`)."""
-
-    def __init__(self, page) -> None:
-        self.page, self.asked = page, []
-
-    def score(self, queries):
-        from rapidfuzz.distance import Levenshtein
-
-        self.asked.extend(queries)
-        out = []
-        for q in queries:
-            b = q.box
-            shows = " ".join(
-                w.text
-                for w in self.page.words
-                if w.box.x0 >= b.x0 and w.box.x1 <= b.x1 and w.box.y0 >= b.y0 and w.box.y1 <= b.y1
-            )
-            out.append(tuple(0.0 if c == OWN else -2.0 * Levenshtein.distance(c, shows) for c in q.texts))
-        return out
-
-
-def test_a_span_over_a_line_break_is_scored_a_line_at_a_time(fake_verifier_module):
-    """The union box of ``advis-`` (end of line 1) and ``ing`` (start of line 2) holds
-    both lines whole; each line is asked on its own crop and the scores added."""
-    page = page_from_text("we are advis-\ning you")
-    a, b = page.words[2], page.words[3]
-    t = Transcript(Path("t.md"), "advis-\nixg\n", "markdown")
-    f = Finding(
-        Severity.INFO,
-        Kind.SUBSTITUTION,
-        t.span(0, 10),
-        ScanSpan(1, 1, "advis- ing", 95.0, a.box.union(b.box)),
-        "advis- ing",
-        "m",
-    )
-    assert line_pieces(f, page) == [(a.box, "advis-"), (b.box, "ing")]
-    verifier = _LinesVerifier(page)
-    (g,) = verifier_features([f], [page], verifier)
-    assert [q.box for q in verifier.asked] == [a.box, b.box]
-    assert (
-        g.feature("verifier_llr") == 2.0
-        and g.feature("verifier_t_gap") == 2.0
-        and g.feature("verifier_o_gap") == 0.0
-    )
-    one_line = replace(f, scan=ScanSpan(1, 1, "are advis-", 95.0, page.words[1].box.union(a.box)))
-    assert line_pieces(one_line, page) is None
 
 
 def test_readings_widen_in_the_transcript_as_the_page_reads_it():
