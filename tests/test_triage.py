@@ -370,3 +370,20 @@ def test_a_transcript_word_the_scan_shows_unpaired_elsewhere_marks_a_wrong_pairi
     # The pair's own scan words do not count, nor do short words.
     assert _paired_elsewhere([W(text="Montgomery")], [W(text="Montgomery.")], unpaired) == 0.0
     assert _paired_elsewhere([W(text="of")], [W(text="on")], unpaired) == 0.0
+
+
+@pytest.mark.parametrize(
+    "scan,named",
+    [
+        ("1945)", "1945"),  # a mark the scan adds to a number names the number
+        ("#1214,", "1214"),
+        ("1946", "5"),  # a digit that differs names the digit
+        ("May)", None),  # a word: unchanged (the substitution names the word)
+    ],
+)
+def test_a_number_with_a_mark_more_on_the_scan_names_the_number(scan: str, named: str | None) -> None:
+    word = "May" if named is None else ("#1214" if "#" in scan else "1945")
+    text = BODY.replace("envoy", f"envoy {word}")
+    r = _check(text, text.replace(f"envoy {word}", f"envoy {scan}"))
+    (f,) = [f for f in r.findings if f.kind is Kind.SUBSTITUTION]
+    assert f.transcript is not None and f.transcript.text == (named if named is not None else word)
